@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Builds mtlbench twice (Release with -Werror, and AddressSanitizer + UBSan) and runs every
+# test with CTest. Installs missing Debian packages first.
+# Environment: MTLBENCH_DATA  C-MAPSS folder for the tests (default: bundled datasets/cmapss)
+#              JOBS           parallel build jobs (default: number of cores)
+set -euo pipefail
+cd "$(dirname "$0")"
+# shellcheck source=scripts/deps.sh
+. scripts/deps.sh
+mtl_install_deps
+mtl_mpi_env
+jobs=${JOBS:-$(nproc)}
+data=${MTLBENCH_DATA:-$PWD/datasets/cmapss}
+data=$(cd "$data" && pwd)
+status=0
+for kind in release asan; do
+  dir=build-$kind
+  flags=(-DMTLBENCH_WERROR=ON -DMTLBENCH_TEST_DATA="$data")
+  [ "$kind" = asan ] && flags+=(-DMTLBENCH_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo)
+  echo "==> configuring $dir"
+  cmake -S . -B "$dir" "${flags[@]}" >"$dir.configure.log" 2>&1 || { cat "$dir.configure.log"; exit 1; }
+  echo "==> building $dir"
+  cmake --build "$dir" -j "$jobs"
+  echo "==> testing $dir"
+  if [ "$kind" = asan ]; then
+    export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  fi
+  (cd "$dir" && ctest --output-on-failure -j "$jobs") || status=1
+done
+[ $status -eq 0 ] && echo "==> all tests passed" || echo "==> some tests FAILED"
+exit $status

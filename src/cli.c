@@ -1,0 +1,50 @@
+#include "cli.h"
+#include "json.h"
+
+#include <stdlib.h>
+
+const char *cli_default_data(void)
+{
+    const char *env = getenv("MTLBENCH_DATA");
+    return env && *env ? env : MTL_DATA_DIR;
+}
+
+int cli_load(const char *dir, const char *subset, int window, long seed, prep_data *d, mtl_err *err)
+{
+    cmapss_set set;
+    if (cmapss_load(dir, subset, &set, err)) return -1;
+    prep_options po = {window, 0.2, (uint64_t)seed};
+    int rc = prep_build(&set, &po, d, err);
+    cmapss_set_free(&set);
+    return rc;
+}
+
+void cli_print_run_json(const run_record *r, FILE *f)
+{
+    json_w j;
+    json_open(&j, f);
+    json_str(&j, "run_id", r->run_id);
+    json_str(&j, "subset", r->subset);
+    json_str(&j, "method", r->method);
+    json_int(&j, "seed", r->seed);
+    json_str(&j, "status", r->status);
+    json_num(&j, "rmse", r->rmse);
+    json_num(&j, "rmse_uncapped", r->rmse_uncapped);
+    json_num(&j, "mae", r->mae);
+    json_num(&j, "score", r->score);
+    json_num(&j, "acc", r->acc);
+    json_num(&j, "f1", r->f1);
+    json_num(&j, "best_val_rmse", r->best_val_rmse);
+    json_int(&j, "best_epoch", r->best_epoch);
+    json_int(&j, "epochs_run", r->epochs_run);
+    json_num(&j, "samples_per_s", r->samples_per_s);
+    json_num(&j, "comm_fraction", r->comm_fraction);
+    json_num(&j, "w_rul", r->w_rul);
+    json_num(&j, "w_health", r->w_health);
+    json_str(&j, "param_digest", r->param_digest);
+    json_int(&j, "ranks", r->ranks);
+    json_int(&j, "threads", r->threads);
+    json_int(&j, "deterministic", r->deterministic);
+    json_num(&j, "wall_s", r->wall_s);
+    json_close(&j);
+}

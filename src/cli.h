@@ -1,0 +1,20 @@
+/* Subcommands of the mtlbench program. Each returns the process exit status:
+ * 0 success, 1 a failed check (a regression, a missing run), 2 bad usage or input. */
+#ifndef MTL_CLI_H
+#define MTL_CLI_H
+
+#include "prep.h"
+#include "train.h"
+
+int cmd_sweep(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+
+/* Loads and preprocesses a subset; err names the file and line on bad data. */
+int cli_load(const char *dir, const char *subset, int window, long seed, prep_data *d, mtl_err *err);
+/* Prints the one-object JSON of a finished run. */
+void cli_print_run_json(const run_record *r, FILE *f);
+/* Default data folder: $MTLBENCH_DATA, else the bundled datasets/cmapss. */
+const char *cli_default_data(void);
+
+#endif

@@ -1,0 +1,54 @@
+/* NASA C-MAPSS turbofan files: strict parsing and canonical-file verification.
+ *
+ * A data file has one row per engine cycle: 26 whitespace-separated numbers
+ * (unit, cycle, setting1..3, s1..s21). Units appear in increasing order, each
+ * starting at cycle 1 and increasing by exactly one. Trailing blanks and CRLF are
+ * accepted; anything else that is off is an error "file:line: what was expected". */
+#ifndef MTL_CMAPSS_H
+#define MTL_CMAPSS_H
+
+#include "util.h"
+
+#define CMAPSS_COLS 26
+#define CMAPSS_COL_SETTING 2   /* settings are columns 2,3,4 */
+#define CMAPSS_COL_SENSOR1 5   /* sensor s_k is column 4+k */
+
+typedef struct {
+    int n_rows;
+    int n_units;
+    double *x;          /* n_rows x 26, row-major, as in the file */
+    int *unit_start;    /* n_units + 1 row offsets */
+    int *unit_id;       /* n_units ids as written */
+} cmapss_table;
+
+typedef struct {
+    char subset[16];
+    cmapss_table train, test;
+    int *rul;           /* test.n_units true RULs, in unit order */
+} cmapss_set;
+
+/* Parses a train_/test_ file already in memory (`path` only names it in errors). */
+int cmapss_parse_rows(const char *path, const char *text, size_t len, cmapss_table *out, mtl_err *err);
+int cmapss_read_rows(const char *path, cmapss_table *out, mtl_err *err);
+/* RUL file: one non-negative integer per line, exactly n_units lines. */
+int cmapss_parse_rul(const char *path, const char *text, size_t len, int n_units, int **out, mtl_err *err);
+/* Loads train_X, test_X and RUL_X from dir. */
+int cmapss_load(const char *dir, const char *subset, cmapss_set *out, mtl_err *err);
+void cmapss_table_free(cmapss_table *t);
+void cmapss_set_free(cmapss_set *s);
+
+/* True when dir holds the three files of subset. */
+int cmapss_subset_present(const char *dir, const char *subset);
+/* Valid subset name (FD001..FD004)? */
+int cmapss_subset_valid(const char *subset);
+
+/* The 12 canonical file names and their git blob SHA-1. */
+#define CMAPSS_N_CANONICAL 12
+typedef struct { const char *name; const char *blob_sha1; } cmapss_canonical;
+const cmapss_canonical *cmapss_canonical_files(void);
+
+typedef enum { VERIFY_OK, VERIFY_MISSING, VERIFY_DIFFERS, VERIFY_UNREADABLE } cmapss_verify_status;
+/* Checks one canonical file in dir; got_sha1 (41 bytes) receives the hash when readable. */
+cmapss_verify_status cmapss_verify_file(const char *dir, const cmapss_canonical *c, char got_sha1[41]);
+
+#endif

@@ -1,0 +1,37 @@
+/* Forward and backward kernels of the dcnn, on tiles of TB samples.
+ *
+ * Layout: samples are the innermost (SIMD) dimension. A sequence activation with C
+ * channels over W time steps is stored as [C][SEQ_STRIDE(W)][TB], the data at time index
+ * PAD + t and zeros around it (PAD slots on the left, PAD_R on the right), so a 'same'
+ * convolution with kernel up to 2*PAD+1, computed four time steps at a time, reads padding
+ * without branches. A vector activation is [n][TB].
+ * Every lane (sample) goes through exactly the same arithmetic, so a sample's results
+ * do not depend on which tile, thread or rank computes it.
+ *
+ * Weight gradients are written per lane (`*_lanes`: [param][TB]) and summed over lanes by
+ * the caller, which keeps per-sample gradients available for exact (fixed-point) sums. */
+#ifndef MTL_KERNELS_H
+#define MTL_KERNELS_H
+
+#define TB 16
+#define PAD 5
+#define PAD_R (PAD + 3)
+#define SEQ_STRIDE(W) ((W) + PAD + PAD_R)
+
+/* tanh and its input are both needed nowhere else: out = tanh(conv(in) + b). */
+void conv1d_forward(const float *in, int cin, int W, const float *w, const float *b, int cout, int k, float *out);
+/* dout: dL/d(out) on entry, overwritten with dL/d(pre-activation). Adds nothing: sets
+ * gw_lanes [cout*cin*k][TB] and gb_lanes [cout][TB]; din (sequence layout, may be NULL) is set. */
+void conv1d_backward(const float *in, int cin, int W, const float *w, int cout, int k, const float *out,
+                     float *dout, float *gw_lanes, float *gb_lanes, float *din);
+
+/* out[o] = act(b[o] + sum_i w[o][i] in[i]); act = tanh when use_tanh, else identity. */
+void dense_forward(const float *in, int nin, const float *w, const float *b, int nout, int use_tanh, float *out);
+/* dout as for conv1d_backward (converted in place when use_tanh); din may be NULL. */
+void dense_backward(const float *in, int nin, const float *w, int nout, int use_tanh, const float *out,
+                    float *dout, float *gw_lanes, float *gb_lanes, float *din);
+
+/* Vectorisable tanh, absolute error below 2e-7. */
+float mtl_tanhf(float x);
+
+#endif

@@ -1,0 +1,334 @@
+/* mtlbench: how should the two losses of a multi-task network be weighted?
+ * The program's entry point and its data and train subcommands. */
+#define _POSIX_C_SOURCE 200809L
+#include <getopt.h>
+#include <mpi.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cmapss.h"
+#include "json.h"
+#include "prep.h"
+#include "results.h"
+#include "train.h"
+
+static const char USAGE[] =
+    "usage: mtlbench COMMAND [OPTIONS]\n"
+    "\n"
+    "Trains multi-task networks (RUL regression + health classification) on NASA C-MAPSS\n"
+    "and compares loss-weighting methods: fixed weights, uncertainty weighting (uw), its\n"
+    "analytic optimum (uw-o) and soft optimal uncertainty weighting (uw-so).\n"
+    "\n"
+    "commands:\n"
+    "  data      summarise a C-MAPSS subset after preprocessing (data verify: check files)\n"
+    "  train     train one configuration (data-parallel under mpirun)\n"
+    "  sweep     train a grid of configurations, resumable, into a results folder\n"
+    "  report    tables, CSV and SVG plots from results\n"
+    "  compare   check new results against a baseline; exit 1 on a regression\n"
+    "\n"
+    "'mtlbench COMMAND --help' describes each command. Exit status: 0 success, 1 a failed\n"
+    "check or run, 2 bad usage or input.\n";
+
+static const char DATA_USAGE[] =
+    "usage: mtlbench data [--data DIR] [--subset FD001] [--window W] [--seed S] [--json]\n"
+    "       mtlbench data verify [DIR]\n"
+    "\n"
+    "Parses train_X, test_X and RUL_X of one subset, validates every row, and prints what\n"
+    "preprocessing makes of it: units, rows, operating regimes (k-means on the settings,\n"
+    "FD002/FD004), windows of the training/validation/test splits and health labels.\n"
+    "\n"
+    "  --data DIR     folder with the C-MAPSS files (default: $MTLBENCH_DATA, else the\n"
+    "                 bundled datasets/cmapss)\n"
+    "  --subset X     FD001, FD002, FD003 or FD004 (default FD001)\n"
+    "  --window W     window length (default 30 for FD001/FD003, 20 FD002, 15 FD004)\n"
+    "  --seed S       seed of the validation split (default 1)\n"
+    "  --json         print one JSON object instead of the summary\n"
+    "\n"
+    "verify prints, for each of the 12 canonical file names, ok, missing or differs (git\n"
+    "blob SHA-1 against NASA's originals); exit 0 only when every file present is canonical.\n";
+
+static const char TRAIN_USAGE[] =
+    "usage: [mpirun -np P] mtlbench train [OPTIONS]\n"
+    "\n"
+    "Trains the two-head dcnn on one subset with one loss-weighting method, evaluates the\n"
+    "best-validation parameters on the test units, and records the run.\n"
+    "\n"
+    "  --data DIR        C-MAPSS folder (default: $MTLBENCH_DATA, else bundled)\n"
+    "  --subset X        FD001..FD004 (default FD001)\n"
+    "  --method M        fixed:L (L in [0,1]), uw, uw-o, uw-so:T (T > 0) (default uw)\n"
+    "  --seed S          seed of initialisation, split, shuffling, dropout (default 1)\n"
+    "  --epochs N        epochs (default 100)\n"
+    "  --batch B         global batch size, split over the ranks (default 512)\n"
+    "  --lr X            Adam learning rate (default 0.001)\n"
+    "  --dropout X       dropout before the dense layer (default 0.5)\n"
+    "  --window W        window length (default per subset)\n"
+    "  --patience N      stop after N epochs without a better validation RMSE (default 0: off)\n"
+    "  --deterministic   exact fixed-point gradient sums: bitwise identical results for any\n"
+    "                    number of ranks and threads\n"
+    "  --threads N       OpenMP threads per rank (default: OMP_NUM_THREADS or all cores)\n"
+    "  --out FILE.h5     add the run to this HDF5 file (crash-safe; other runs are kept)\n"
+    "  --json            print one JSON object with the results at the end\n"
+    "  --quiet           no per-epoch progress lines\n";
+
+static int data_verify(const char *dir)
+{
+    const cmapss_canonical *c = cmapss_canonical_files();
+    int bad = 0, present = 0;
+    for (int i = 0; i < CMAPSS_N_CANONICAL; i++) {
+        char got[41];
+        cmapss_verify_status st = cmapss_verify_file(dir, &c[i], got);
+        switch (st) {
+        case VERIFY_OK: printf("ok        %s\n", c[i].name); present++; break;
+        case VERIFY_MISSING: printf("missing   %s\n", c[i].name); break;
+        case VERIFY_DIFFERS:
+            printf("differs   %s (blob %s, canonical %s)\n", c[i].name, got, c[i].blob_sha1);
+            present++, bad++;
+            break;
+        case VERIFY_UNREADABLE: printf("unreadable %s\n", c[i].name); present++, bad++; break;
+        }
+    }
+    if (present == 0) {
+        fprintf(stderr, "mtlbench data verify: no C-MAPSS file in %s\n", dir);
+        return 2;
+    }
+    return bad ? 1 : 0;
+}
+
+static int cmd_data(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "verify") == 0) {
+        if (argc > 3 || (argc == 3 && argv[2][0] == '-')) {
+            if (argc == 3 && strcmp(argv[2], "--help") == 0) {
+                fputs(DATA_USAGE, stdout);
+                return 0;
+            }
+            fputs(DATA_USAGE, stderr);
+            return 2;
+        }
+        return data_verify(argc == 3 ? argv[2] : cli_default_data());
+    }
+    static const struct option opts[] = {{"data", 1, 0, 'd'}, {"subset", 1, 0, 's'}, {"window", 1, 0, 'w'},
+                                         {"seed", 1, 0, 'S'}, {"json", 0, 0, 'j'}, {"help", 0, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *dir = cli_default_data(), *subset = "FD001";
+    long window = 0, seed = 1;
+    int json = 0, o;
+    optind = 1;
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (o) {
+        case 'd': dir = optarg; break;
+        case 's': subset = optarg; break;
+        case 'w':
+            if (mtl_parse_long(optarg, &window) || window < 1 || window > 1000) {
+                fprintf(stderr, "mtlbench data: --window '%s', expected an integer 1..1000\n", optarg);
+                return 2;
+            }
+            break;
+        case 'S':
+            if (mtl_parse_long(optarg, &seed)) {
+                fprintf(stderr, "mtlbench data: --seed '%s', expected an integer\n", optarg);
+                return 2;
+            }
+            break;
+        case 'j': json = 1; break;
+        case 'h': fputs(DATA_USAGE, stdout); return 0;
+        default: fputs(DATA_USAGE, stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "mtlbench data: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    prep_data d;
+    mtl_err err;
+    double t0 = mtl_now();
+    if (cli_load(dir, subset, (int)window, seed, &d, &err)) {
+        fprintf(stderr, "mtlbench data: %s\n", err.msg);
+        return 2;
+    }
+    double secs = mtl_now() - t0;
+    if (json) {
+        json_w j;
+        json_open(&j, stdout);
+        json_str(&j, "subset", d.subset);
+        json_int(&j, "train_units", d.train_units);
+        json_int(&j, "train_rows", d.train_rows);
+        json_int(&j, "test_units", d.test_units);
+        json_int(&j, "test_rows", d.test_rows);
+        json_int(&j, "regimes", d.n_regimes);
+        json_ints(&j, "regime_rows", d.regime_rows, d.n_regimes);
+        json_int(&j, "window", d.W);
+        json_int(&j, "windows_train", d.train.n_win);
+        json_int(&j, "windows_val", d.val.n_win);
+        json_int(&j, "windows_test", d.test.n_win);
+        json_ints(&j, "label_counts", d.label_counts, 3);
+        json_int(&j, "val_units", d.n_val_units);
+        json_int(&j, "test_units_padded", d.test_padded);
+        json_num(&j, "load_seconds", secs);
+        json_close(&j);
+    } else {
+        printf("%s from %s (loaded and preprocessed in %.0f ms)\n", d.subset, dir, secs * 1e3);
+        printf("  train file   %d units, %d rows\n", d.train_units, d.train_rows);
+        printf("  test file    %d units, %d rows (%d shorter than the window, left-padded)\n", d.test_units,
+               d.test_rows, d.test_padded);
+        printf("  regimes      %d:", d.n_regimes);
+        for (int g = 0; g < d.n_regimes; g++) printf(" %d", d.regime_rows[g]);
+        printf(" rows\n");
+        if (d.n_regimes > 1)
+            for (int g = 0; g < d.n_regimes; g++)
+                printf("    regime %d at settings (%.3f, %.4f, %.1f)\n", g, d.centers[g][0], d.centers[g][1],
+                       d.centers[g][2]);
+        printf("  window       %d cycles, %d sensors\n", d.W, PREP_FEATURES);
+        printf("  windows      train %d (%d units), validation %d (%d units), test %d\n", d.train.n_win,
+               d.train_units - d.n_val_units, d.val.n_win, d.n_val_units, d.test.n_win);
+        printf("  health       healthy %d, degrading %d, critical %d (training windows)\n", d.label_counts[0],
+               d.label_counts[1], d.label_counts[2]);
+    }
+    prep_free(&d);
+    return 0;
+}
+
+/* MPI is initialised for train and sweep only; returns the status of the whole job. */
+static int finish_mpi(int status)
+{
+    int all = status;
+    MPI_Allreduce(&status, &all, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    MPI_Finalize();
+    return all;
+}
+
+static int cmd_train(int argc, char **argv)
+{
+    MPI_Init(&argc, &argv);
+    dist_ctx dist;
+    dist_from_comm(&dist, MPI_COMM_WORLD);
+    int root = dist.rank == 0;
+    static const struct option opts[] = {
+        {"data", 1, 0, 'd'},    {"subset", 1, 0, 's'},        {"method", 1, 0, 'm'}, {"seed", 1, 0, 'S'},
+        {"epochs", 1, 0, 'e'},  {"batch", 1, 0, 'b'},         {"lr", 1, 0, 'l'},     {"dropout", 1, 0, 'D'},
+        {"window", 1, 0, 'w'},  {"patience", 1, 0, 'p'},      {"out", 1, 0, 'o'},    {"json", 0, 0, 'j'},
+        {"quiet", 0, 0, 'q'},   {"deterministic", 0, 0, 'x'}, {"threads", 1, 0, 't'}, {"help", 0, 0, 'h'},
+        {0, 0, 0, 0}};
+    const char *dir = cli_default_data(), *subset = "FD001", *method = "uw", *out = NULL;
+    train_config c;
+    train_config_defaults(&c);
+    long window = 0, lv;
+    double dv;
+    int json = 0, o, bad = 0;
+    optind = 1;
+    opterr = root;
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1 && !bad) {
+        switch (o) {
+        case 'd': dir = optarg; break;
+        case 's': subset = optarg; break;
+        case 'm': method = optarg; break;
+        case 'o': out = optarg; break;
+        case 'j': json = 1; break;
+        case 'q': c.quiet = 1; break;
+        case 'x': c.deterministic = 1; break;
+        case 'S':
+            if (mtl_parse_long(optarg, &c.seed)) bad = 1;
+            break;
+        case 'e':
+            if (mtl_parse_long(optarg, &lv) || lv < 1 || lv > 1000000) bad = 1;
+            c.epochs = (int)lv;
+            break;
+        case 'b':
+            if (mtl_parse_long(optarg, &lv) || lv < 1 || lv > 1 << 20) bad = 1;
+            c.batch = (int)lv;
+            break;
+        case 'w':
+            if (mtl_parse_long(optarg, &window) || window < 1 || window > 1000) bad = 1;
+            break;
+        case 'p':
+            if (mtl_parse_long(optarg, &lv) || lv < 0 || lv > 1000000) bad = 1;
+            c.patience = (int)lv;
+            break;
+        case 't':
+            if (mtl_parse_long(optarg, &lv) || lv < 1 || lv > 4096) bad = 1;
+            else omp_set_num_threads((int)lv);
+            break;
+        case 'l':
+            if (mtl_parse_double(optarg, &dv) || !(dv > 0 && dv < 10)) bad = 1;
+            c.lr = dv;
+            break;
+        case 'D':
+            if (mtl_parse_double(optarg, &dv) || !(dv >= 0 && dv < 1)) bad = 1;
+            c.dropout = dv;
+            break;
+        case 'h':
+            if (root) fputs(TRAIN_USAGE, stdout);
+            return finish_mpi(0);
+        default:
+            if (root) fputs("try 'mtlbench train --help'\n", stderr);
+            return finish_mpi(2);
+        }
+        if (bad && root)
+            fprintf(stderr, "mtlbench train: --%s '%s' is out of range or not a number (see --help)\n",
+                    opts[0].name ? argv[optind - 1] + 2 : "", optarg);
+    }
+    if (bad) return finish_mpi(2);
+    if (optind < argc) {
+        if (root) fprintf(stderr, "mtlbench train: unexpected argument '%s'\n", argv[optind]);
+        return finish_mpi(2);
+    }
+    mtl_err err;
+    if (weighting_parse(method, &c.method, &err)) {
+        if (root) fprintf(stderr, "mtlbench train: %s\n", err.msg);
+        return finish_mpi(2);
+    }
+    prep_data d;
+    int failed = cli_load(dir, subset, (int)window, c.seed, &d, &err) != 0;
+    if (dist_any(&dist, failed)) {
+        if (root) fprintf(stderr, "mtlbench train: %s\n", failed ? err.msg : "a rank could not load the data");
+        if (!failed) prep_free(&d);
+        return finish_mpi(2);
+    }
+    run_record r;
+    int rc = train_run(&c, &d, &dist, &r, &err);
+    prep_free(&d);
+    if (rc) {
+        if (root) fprintf(stderr, "mtlbench train: %s\n", err.msg);
+        run_record_free(&r);
+        return finish_mpi(1);
+    }
+    int status = 0;
+    if (root && out && results_append(out, &r, &err)) {
+        fprintf(stderr, "mtlbench train: %s\n", err.msg);
+        status = 2;
+    }
+    if (root && json) cli_print_run_json(&r, stdout);
+    if (root && !json)
+        printf("%s %s seed %ld: %s  test RMSE %.2f (uncapped %.2f)  MAE %.2f  score %.1f  acc %.3f  F1 %.3f  "
+               "best epoch %d  %.0f samples/s\n",
+               r.subset, r.method, r.seed, r.status, r.rmse, r.rmse_uncapped, r.mae, r.score, r.acc, r.f1,
+               r.best_epoch, r.samples_per_s);
+    run_record_free(&r);
+    return finish_mpi(status);
+}
+
+int main(int argc, char **argv)
+{
+    /* Results files have one writer each and are replaced by rename, so HDF5's file locks
+     * are not needed; they fail on many cluster file systems. The user's setting wins. */
+    setenv("HDF5_USE_FILE_LOCKING", "FALSE", 0);
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        fputs(USAGE, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("mtlbench %s (%s)\n", MTL_VERSION, MTL_GIT);
+        return 0;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "data") == 0) return cmd_data(argc - 1, argv + 1);
+    if (strcmp(cmd, "train") == 0) return cmd_train(argc - 1, argv + 1);
+    if (strcmp(cmd, "sweep") == 0) return cmd_sweep(argc - 1, argv + 1);
+    if (strcmp(cmd, "report") == 0) return cmd_report(argc - 1, argv + 1);
+    if (strcmp(cmd, "compare") == 0) return cmd_compare(argc - 1, argv + 1);
+    fprintf(stderr, "mtlbench: unknown command '%s'\n\n%s", cmd, USAGE);
+    return 2;
+}

@@ -1,0 +1,210 @@
+#include "model.h"
+#include "rng.h"
+
+#include <math.h>
+#include <string.h>
+
+int model_init(model *m, int W, float dropout, size_t n_extra, mtl_err *err)
+{
+    if (W < 1 || W > 1000) return mtl_fail(err, "window %d, expected 1..1000", W);
+    if (!(dropout >= 0.0f && dropout < 1.0f)) return mtl_fail(err, "dropout %g, expected [0, 1)", dropout);
+    memset(m, 0, sizeof *m);
+    m->W = W;
+    m->features = 14;
+    m->filters = 10;
+    m->kernel = 10;
+    m->kernel_out = 3;
+    m->hidden = 100;
+    m->dropout = dropout;
+    size_t off = 0;
+    for (int i = 0; i < MODEL_CONVS; i++) {
+        m->conv_cin[i] = i == 0 ? m->features : m->filters;
+        m->conv_cout[i] = i == MODEL_CONVS - 1 ? 1 : m->filters;
+        m->conv_k[i] = i == MODEL_CONVS - 1 ? m->kernel_out : m->kernel;
+        m->off_cw[i] = off;
+        off += (size_t)m->conv_cout[i] * m->conv_cin[i] * m->conv_k[i];
+        m->off_cb[i] = off;
+        off += (size_t)m->conv_cout[i];
+    }
+    m->off_fw = off;
+    off += (size_t)m->hidden * W;
+    m->off_fb = off;
+    off += (size_t)m->hidden;
+    m->off_rw = off;
+    off += (size_t)m->hidden;
+    m->off_rb = off;
+    off += 1;
+    m->off_hw = off;
+    off += (size_t)MODEL_CLASSES * m->hidden;
+    m->off_hb = off;
+    off += MODEL_CLASSES;
+    m->n_net = off;
+    m->n_extra = n_extra;
+    m->n_params = off + n_extra;
+    return 0;
+}
+
+static void xavier(float *w, size_t n, int fan_in, int fan_out, uint64_t seed, int layer)
+{
+    float lim = sqrtf(6.0f / (float)(fan_in + fan_out));
+    for (size_t i = 0; i < n; i++) w[i] = (2.0f * rng_uniform(seed, RNG_INIT, (uint64_t)layer, i, 0) - 1.0f) * lim;
+}
+
+void model_init_params(const model *m, float *p, uint64_t seed)
+{
+    memset(p, 0, sizeof(float) * m->n_net);
+    for (int i = 0; i < MODEL_CONVS; i++) {
+        int ci = m->conv_cin[i], co = m->conv_cout[i], k = m->conv_k[i];
+        xavier(p + m->off_cw[i], (size_t)co * ci * k, ci * k, co * k, seed, i);
+    }
+    xavier(p + m->off_fw, (size_t)m->hidden * m->W, m->W, m->hidden, seed, 10);
+    xavier(p + m->off_rw, (size_t)m->hidden, m->hidden, 1, seed, 11);
+    xavier(p + m->off_hw, (size_t)MODEL_CLASSES * m->hidden, m->hidden, MODEL_CLASSES, seed, 12);
+}
+
+static size_t seq_floats(const model *m, int c) { return (size_t)c * SEQ_STRIDE(m->W) * TB; }
+
+int tile_acts_alloc(const model *m, tile_acts *a, mtl_err *err)
+{
+    size_t n = seq_floats(m, m->features) + 4 * seq_floats(m, m->filters) + seq_floats(m, 1);
+    n += 2 * (size_t)m->W * TB + (size_t)m->hidden * TB + TB + MODEL_CLASSES * TB;
+    a->mem = mtl_alloc_aligned(n * sizeof(float), err);
+    if (!a->mem) return -1;
+    float *p = a->mem;
+    a->seq[0] = p;
+    p += seq_floats(m, m->features);
+    for (int i = 1; i <= MODEL_CONVS; i++) {
+        a->seq[i] = p;
+        p += seq_floats(m, m->conv_cout[i - 1]);
+    }
+    a->mask = p;
+    p += (size_t)m->W * TB;
+    a->xd = p;
+    p += (size_t)m->W * TB;
+    a->h = p;
+    p += (size_t)m->hidden * TB;
+    a->yhat = p;
+    p += TB;
+    a->logits = p;
+    return 0;
+}
+
+void tile_acts_free(tile_acts *a)
+{
+    mtl_free_aligned(a->mem);
+    memset(a, 0, sizeof *a);
+}
+
+int tile_grads_alloc(const model *m, tile_grads *g, mtl_err *err)
+{
+    int cmax = m->features > m->filters ? m->features : m->filters;
+    size_t n = 2 * seq_floats(m, cmax) + (size_t)m->W * TB + 2 * (size_t)m->hidden * TB + TB + MODEL_CLASSES * TB;
+    n += m->n_params * TB;
+    g->mem = mtl_alloc_aligned(n * sizeof(float), err);
+    if (!g->mem) return -1;
+    float *p = g->mem;
+    g->dseq[0] = p;
+    p += seq_floats(m, cmax);
+    g->dseq[1] = p;
+    p += seq_floats(m, cmax);
+    g->dxd = p;
+    p += (size_t)m->W * TB;
+    g->dh = p;
+    p += (size_t)m->hidden * TB;
+    g->dh2 = p;
+    p += (size_t)m->hidden * TB;
+    g->dyhat = p;
+    p += TB;
+    g->dlogits = p;
+    p += MODEL_CLASSES * TB;
+    g->lanes = p;
+    return 0;
+}
+
+void tile_grads_free(tile_grads *g)
+{
+    mtl_free_aligned(g->mem);
+    memset(g, 0, sizeof *g);
+}
+
+void model_gather(const model *m, const float *x, const int *start, int n, tile_acts *a)
+{
+    const int W = m->W, F = m->features, Wp = SEQ_STRIDE(W);
+    float *in = a->seq[0];
+    for (int f = 0; f < F; f++)
+        for (int t = 0; t < W; t++) {
+            float *dst = in + ((size_t)f * Wp + PAD + t) * TB;
+            for (int l = 0; l < TB; l++) dst[l] = l < n ? x[((size_t)start[l] + t) * F + f] : 0.0f;
+        }
+}
+
+void model_forward(const model *m, const float *p, tile_acts *a, int train, uint64_t seed, int epoch,
+                   const int *ids)
+{
+    const int W = m->W;
+    for (int i = 0; i < MODEL_CONVS; i++)
+        conv1d_forward(a->seq[i], m->conv_cin[i], W, p + m->off_cw[i], p + m->off_cb[i], m->conv_cout[i],
+                       m->conv_k[i], a->seq[i + 1]);
+    const float *flat = a->seq[MODEL_CONVS] + (size_t)PAD * TB; /* one channel: [W][TB] */
+    if (train && m->dropout > 0) {
+        float keep = 1.0f - m->dropout, scale = 1.0f / keep;
+        for (int t = 0; t < W; t++)
+            for (int l = 0; l < TB; l++) {
+                float u = rng_uniform(seed, RNG_DROPOUT, (uint64_t)epoch, (uint64_t)(ids[l] < 0 ? 0 : ids[l]),
+                                      (uint64_t)t);
+                a->mask[t * TB + l] = u < keep ? scale : 0.0f;
+            }
+    } else {
+        for (int i = 0; i < W * TB; i++) a->mask[i] = 1.0f;
+    }
+    for (int i = 0; i < W * TB; i++) a->xd[i] = flat[i] * a->mask[i];
+    dense_forward(a->xd, W, p + m->off_fw, p + m->off_fb, m->hidden, 1, a->h);
+    dense_forward(a->h, m->hidden, p + m->off_rw, p + m->off_rb, 1, 0, a->yhat);
+    dense_forward(a->h, m->hidden, p + m->off_hw, p + m->off_hb, MODEL_CLASSES, 0, a->logits);
+}
+
+void model_backward(const model *m, const float *p, tile_acts *a, tile_grads *g)
+{
+    const int W = m->W, Wp = SEQ_STRIDE(W);
+    float *gl = g->lanes;
+    /* heads: dh = w_r^T dyhat + w_h^T dlogits */
+    dense_backward(a->h, m->hidden, p + m->off_rw, 1, 0, a->yhat, g->dyhat, gl + m->off_rw * TB,
+                   gl + m->off_rb * TB, g->dh);
+    float *dh_cls = g->dh2;
+    dense_backward(a->h, m->hidden, p + m->off_hw, MODEL_CLASSES, 0, a->logits, g->dlogits, gl + m->off_hw * TB,
+                   gl + m->off_hb * TB, dh_cls);
+    for (int i = 0; i < m->hidden * TB; i++) g->dh[i] += dh_cls[i];
+    dense_backward(a->xd, W, p + m->off_fw, m->hidden, 1, a->h, g->dh, gl + m->off_fw * TB, gl + m->off_fb * TB,
+                   g->dxd);
+    /* through dropout into the last conv's output (sequence layout, one channel) */
+    float *d = g->dseq[0];
+    memset(d, 0, sizeof(float) * (size_t)Wp * TB);
+    for (int i = 0; i < W * TB; i++) d[PAD * TB + i] = g->dxd[i] * a->mask[i];
+    int cur = 0;
+    for (int i = MODEL_CONVS - 1; i >= 0; i--) {
+        float *din = i > 0 ? g->dseq[1 - cur] : NULL;
+        conv1d_backward(a->seq[i], m->conv_cin[i], W, p + m->off_cw[i], m->conv_cout[i], m->conv_k[i],
+                        a->seq[i + 1], g->dseq[cur], gl + m->off_cw[i] * TB, gl + m->off_cb[i] * TB, din);
+        cur = 1 - cur;
+    }
+}
+
+void model_sample_losses(const tile_acts *a, int l, float y, int label, double *lr, double *lh)
+{
+    double e = (double)a->yhat[l] - (double)y;
+    *lr = e * e;
+    double mx = a->logits[l];
+    for (int c = 1; c < MODEL_CLASSES; c++)
+        if (a->logits[c * TB + l] > mx) mx = a->logits[c * TB + l];
+    double s = 0;
+    for (int c = 0; c < MODEL_CLASSES; c++) s += exp((double)a->logits[c * TB + l] - mx);
+    *lh = mx + log(s) - (double)a->logits[label * TB + l];
+}
+
+int model_argmax(const tile_acts *a, int l)
+{
+    int best = 0;
+    for (int c = 1; c < MODEL_CLASSES; c++)
+        if (a->logits[c * TB + l] > a->logits[best * TB + l]) best = c;
+    return best;
+}

@@ -1,0 +1,984 @@
+/* The run record and its HDF5 storage (layout and crash-safety contract in results.h).
+ *
+ * Writer and reader are driven by the same field tables below, so every field of
+ * run_record / run_epoch / run_test_row that is written is also read back.
+ * Every HDF5 call runs with HDF5's automatic error printing switched off (and the
+ * caller's handler restored afterwards); failures become mtl_err messages. */
+#define _POSIX_C_SOURCE 200809L
+#include "results.h"
+
+#include <hdf5.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define RESULTS_FORMAT "mtlbench-results-1"
+/* Longest fixed-length string attribute the reader accepts before even looking at it. */
+#define MAX_FIXED_STR (1u << 20)
+
+/* ------------------------------------------------------------------ field tables */
+
+enum fkind { F_STR, F_INT, F_LONG, F_DBL };
+
+typedef struct {
+    const char *name;
+    enum fkind kind;
+    size_t off, size;
+} field_desc;
+
+#define FSZ(f) sizeof(((run_record *)0)->f)
+#define FSTR(f) {#f, F_STR, offsetof(run_record, f), FSZ(f)}
+#define FINT(f) {#f, F_INT, offsetof(run_record, f), FSZ(f)}
+#define FLNG(f) {#f, F_LONG, offsetof(run_record, f), FSZ(f)}
+#define FDBL(f) {#f, F_DBL, offsetof(run_record, f), FSZ(f)}
+
+/* Every scalar field of run_record, stored as an attribute of /runs/<run_id> under the
+ * field's own name (n_hist / n_test are the lengths of the datasets). */
+static const field_desc RUN_FIELDS[] = {
+    FSTR(subset), FSTR(method), FSTR(model), FLNG(seed),
+    FINT(epochs), FINT(window), FINT(batch), FINT(patience), FINT(deterministic),
+    FDBL(lr), FDBL(dropout), FDBL(val_frac),
+    FSTR(run_id), FSTR(status), FINT(ranks), FINT(threads), FDBL(wall_s),
+    FSTR(git), FSTR(version), FSTR(host), FSTR(start_time),
+    FDBL(rmse), FDBL(rmse_uncapped), FDBL(mae), FDBL(score), FDBL(acc), FDBL(f1),
+    FDBL(best_val_rmse), FINT(best_epoch), FINT(epochs_run),
+    FDBL(samples_per_s), FDBL(comm_fraction), FDBL(w_rul), FDBL(w_health),
+    FSTR(param_digest),
+};
+#define N_RUN_FIELDS (sizeof RUN_FIELDS / sizeof RUN_FIELDS[0])
+
+enum mkind { M_INT, M_FLOAT, M_DOUBLE };
+
+typedef struct {
+    const char *name;
+    size_t off;
+    enum mkind kind;
+} member_desc;
+
+#define EM(f, k) {#f, offsetof(run_epoch, f), k}
+static const member_desc EPOCH_MEMBERS[] = {
+    EM(epoch, M_INT), EM(loss_rul, M_DOUBLE), EM(loss_health, M_DOUBLE),
+    EM(w_rul, M_DOUBLE), EM(w_health, M_DOUBLE), EM(s_rul, M_DOUBLE), EM(s_health, M_DOUBLE),
+    EM(val_rmse, M_DOUBLE), EM(val_acc, M_DOUBLE), EM(seconds, M_DOUBLE),
+    EM(comm_seconds, M_DOUBLE), EM(samples_per_s, M_DOUBLE),
+};
+#define TM(f, k) {#f, offsetof(run_test_row, f), k}
+static const member_desc TEST_MEMBERS[] = {
+    TM(unit, M_INT), TM(pred_rul, M_FLOAT), TM(true_rul, M_FLOAT), TM(true_rul_raw, M_FLOAT),
+    TM(pred_health, M_INT), TM(true_health, M_INT),
+};
+#define N_EPOCH_MEMBERS (sizeof EPOCH_MEMBERS / sizeof EPOCH_MEMBERS[0])
+#define N_TEST_MEMBERS (sizeof TEST_MEMBERS / sizeof TEST_MEMBERS[0])
+
+/* A field added to run_epoch / run_test_row must be added to the tables above too. */
+_Static_assert(sizeof(run_epoch) == 8 + 11 * sizeof(double), "run_epoch changed: update EPOCH_MEMBERS");
+_Static_assert(sizeof(run_test_row) == 3 * sizeof(int) + 3 * sizeof(float),
+               "run_test_row changed: update TEST_MEMBERS");
+
+/* ------------------------------------------------------------------ run id */
+
+void run_config_id(const run_record *r, char out[17])
+{
+    char text[512];
+    int len = snprintf(text, sizeof text,
+                       "model=%.*s;subset=%.*s;method=%.*s;seed=%ld;epochs=%d;window=%d;batch=%d;"
+                       "lr=%.17g;dropout=%.17g;val_frac=%.17g;patience=%d;deterministic=%d",
+                       (int)strnlen(r->model, sizeof r->model), r->model,
+                       (int)strnlen(r->subset, sizeof r->subset), r->subset,
+                       (int)strnlen(r->method, sizeof r->method), r->method,
+                       r->seed, r->epochs, r->window, r->batch,
+                       r->lr, r->dropout, r->val_frac, r->patience, r->deterministic);
+    if (len < 0) len = 0;
+    if ((size_t)len >= sizeof text) len = (int)sizeof text - 1; /* cannot happen: fields are bounded */
+    uint64_t h = mtl_fnv1a(MTL_FNV_INIT, text, (size_t)len);
+    snprintf(out, 17, "%016" PRIx64, h);
+}
+
+void run_record_free(run_record *r)
+{
+    if (!r) return;
+    free(r->hist);
+    free(r->test);
+    r->hist = NULL;
+    r->test = NULL;
+    r->n_hist = 0;
+    r->n_test = 0;
+}
+
+/* ------------------------------------------------------------------ HDF5 helpers */
+
+typedef struct {
+    H5E_auto2_t func;
+    void *data;
+} h5_quiet;
+
+static void quiet_on(h5_quiet *q)
+{
+    q->func = NULL;
+    q->data = NULL;
+    H5Eget_auto2(H5E_DEFAULT, &q->func, &q->data);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+static void quiet_off(const h5_quiet *q) { H5Eset_auto2(H5E_DEFAULT, q->func, q->data); }
+
+typedef struct {
+    char *s;
+    size_t n;
+} reason_buf;
+
+static herr_t walk_innermost(unsigned n, const H5E_error2_t *e, void *data)
+{
+    reason_buf *b = data;
+    if (n == 0 && e && e->desc && e->desc[0]) snprintf(b->s, b->n, "%s", e->desc);
+    return 0;
+}
+
+/* The innermost message of the HDF5 error stack left by the last failed call. */
+static const char *h5_reason(char *buf, size_t n)
+{
+    reason_buf b = {buf, n};
+    buf[0] = '\0';
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, walk_innermost, &b);
+    if (!buf[0]) snprintf(buf, n, "unknown HDF5 error");
+    return buf;
+}
+
+/* File access with "strong" close: H5Fclose closes every object still open in the
+ * file, so the file is really closed (and can be fsync'd / renamed) afterwards. */
+static hid_t strong_fapl(void)
+{
+    hid_t f = H5Pcreate(H5P_FILE_ACCESS);
+    if (f < 0) return -1;
+    if (H5Pset_fclose_degree(f, H5F_CLOSE_STRONG) < 0) {
+        H5Pclose(f);
+        return -1;
+    }
+    return f;
+}
+
+static hid_t vstr_type(H5T_cset_t cset)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    if (t < 0) return -1;
+    if (H5Tset_size(t, H5T_VARIABLE) < 0 || H5Tset_cset(t, cset) < 0) {
+        H5Tclose(t);
+        return -1;
+    }
+    return t;
+}
+
+static hid_t compound_type(const member_desc *m, size_t nm, size_t size)
+{
+    hid_t t = H5Tcreate(H5T_COMPOUND, size);
+    if (t < 0) return -1;
+    for (size_t i = 0; i < nm; i++) {
+        hid_t mt = m[i].kind == M_INT ? H5T_NATIVE_INT : m[i].kind == M_FLOAT ? H5T_NATIVE_FLOAT
+                                                                               : H5T_NATIVE_DOUBLE;
+        if (H5Tinsert(t, m[i].name, m[i].off, mt) < 0) {
+            H5Tclose(t);
+            return -1;
+        }
+    }
+    return t;
+}
+
+static void close_type(hid_t *h) { if (*h >= 0) H5Tclose(*h); *h = -1; }
+static void close_space(hid_t *h) { if (*h >= 0) H5Sclose(*h); *h = -1; }
+static void close_dset(hid_t *h) { if (*h >= 0) H5Dclose(*h); *h = -1; }
+static void close_group(hid_t *h) { if (*h >= 0) H5Gclose(*h); *h = -1; }
+
+/* ------------------------------------------------------------------ writing */
+
+static int write_attr_scalar(hid_t obj, const char *name, hid_t type, const void *val)
+{
+    hid_t sp = H5Screate(H5S_SCALAR), a = -1;
+    int rc = -1;
+    if (sp < 0) return -1;
+    a = H5Acreate2(obj, name, type, sp, H5P_DEFAULT, H5P_DEFAULT);
+    if (a >= 0 && H5Awrite(a, type, val) >= 0) rc = 0;
+    if (a >= 0 && H5Aclose(a) < 0) rc = -1;
+    H5Sclose(sp);
+    return rc;
+}
+
+/* Variable-length UTF-8 string attribute (h5py reads it as str). s must be
+ * NUL-terminated within cap bytes; the caller checks that. */
+static int write_attr_str(hid_t obj, const char *name, const char *s)
+{
+    hid_t t = vstr_type(H5T_CSET_UTF8);
+    if (t < 0) return -1;
+    int rc = write_attr_scalar(obj, name, t, &s);
+    H5Tclose(t);
+    return rc;
+}
+
+static int write_table(hid_t g, const char *name, const member_desc *m, size_t nm, size_t rowsize,
+                       const void *rows, int n)
+{
+    hid_t mt = -1, ft = -1, sp = -1, ds = -1;
+    hsize_t dims[1] = {(hsize_t)n};
+    int rc = -1;
+    mt = compound_type(m, nm, rowsize);
+    if (mt < 0) goto done;
+    ft = H5Tcopy(mt); /* on disk without the padding of the in-memory struct */
+    if (ft < 0 || H5Tpack(ft) < 0) goto done;
+    sp = H5Screate_simple(1, dims, NULL);
+    if (sp < 0) goto done;
+    ds = H5Dcreate2(g, name, ft, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (ds < 0) goto done;
+    if (n > 0 && H5Dwrite(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) < 0) goto done;
+    rc = 0;
+done:
+    if (ds >= 0 && H5Dclose(ds) < 0) rc = -1;
+    close_space(&sp);
+    close_type(&ft);
+    close_type(&mt);
+    return rc;
+}
+
+static int write_run(hid_t runs_g, const run_record *r, const char *path, mtl_err *err)
+{
+    hid_t g = H5Gcreate2(runs_g, r->run_id, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0) return mtl_fail(err, "%s: cannot create group /runs/%s", path, r->run_id);
+    const char *base = (const char *)r;
+    for (size_t i = 0; i < N_RUN_FIELDS; i++) {
+        const field_desc *f = &RUN_FIELDS[i];
+        const void *p = base + f->off;
+        int rc;
+        switch (f->kind) {
+        case F_STR: rc = write_attr_str(g, f->name, (const char *)p); break;
+        case F_INT: rc = write_attr_scalar(g, f->name, H5T_NATIVE_INT, p); break;
+        case F_LONG: rc = write_attr_scalar(g, f->name, H5T_NATIVE_LONG, p); break;
+        default: rc = write_attr_scalar(g, f->name, H5T_NATIVE_DOUBLE, p); break;
+        }
+        if (rc < 0) {
+            H5Gclose(g);
+            return mtl_fail(err, "%s: cannot write attribute '%s' of run %s", path, f->name, r->run_id);
+        }
+    }
+    if (write_table(g, "history", EPOCH_MEMBERS, N_EPOCH_MEMBERS, sizeof(run_epoch), r->hist,
+                    r->n_hist) < 0) {
+        H5Gclose(g);
+        return mtl_fail(err, "%s: cannot write dataset /runs/%s/history", path, r->run_id);
+    }
+    if (write_table(g, "test", TEST_MEMBERS, N_TEST_MEMBERS, sizeof(run_test_row), r->test,
+                    r->n_test) < 0) {
+        H5Gclose(g);
+        return mtl_fail(err, "%s: cannot write dataset /runs/%s/test", path, r->run_id);
+    }
+    if (H5Gclose(g) < 0) return mtl_fail(err, "%s: cannot close group /runs/%s", path, r->run_id);
+    return 0;
+}
+
+/* A run id must name exactly one HDF5 link: non-empty, NUL-terminated within 17
+ * bytes, no '/', not ".". */
+static int valid_run_id(const char *id)
+{
+    size_t n = strnlen(id, 17);
+    if (n == 0 || n == 17) return 0;
+    if (strcmp(id, ".") == 0) return 0;
+    return strchr(id, '/') == NULL;
+}
+
+static int check_run(const run_record *r, int i, const char *path, mtl_err *err)
+{
+    if (!valid_run_id(r->run_id))
+        return mtl_fail(err, "%s: run %d has an invalid run_id (empty, too long or containing '/')",
+                        path, i);
+    for (size_t k = 0; k < N_RUN_FIELDS; k++) {
+        const field_desc *f = &RUN_FIELDS[k];
+        if (f->kind == F_STR && strnlen((const char *)r + f->off, f->size) == f->size)
+            return mtl_fail(err, "%s: run %s: string field '%s' is not NUL-terminated", path,
+                            r->run_id, f->name);
+    }
+    if (r->n_hist < 0 || (r->n_hist > 0 && !r->hist))
+        return mtl_fail(err, "%s: run %s: n_hist is %d but hist is %s", path, r->run_id, r->n_hist,
+                        r->hist ? "set" : "NULL");
+    if (r->n_test < 0 || (r->n_test > 0 && !r->test))
+        return mtl_fail(err, "%s: run %s: n_test is %d but test is %s", path, r->run_id, r->n_test,
+                        r->test ? "set" : "NULL");
+    return 0;
+}
+
+static int fsync_file(const char *file)
+{
+    int fd = open(file, O_RDONLY);
+    if (fd < 0) return -1;
+    int rc = fsync(fd);
+    int e = errno;
+    if (close(fd) < 0 && rc == 0) return -1;
+    errno = e;
+    return rc;
+}
+
+/* fsyncs the directory holding path; filesystems that cannot sync a directory
+ * (EINVAL, ENOTSUP) are not an error. */
+static int fsync_parent(const char *path)
+{
+    size_t n = strlen(path);
+    char *dir = malloc(n + 2);
+    if (!dir) {
+        errno = ENOMEM;
+        return -1;
+    }
+    memcpy(dir, path, n + 1);
+    char *slash = strrchr(dir, '/');
+    if (!slash) strcpy(dir, ".");
+    else if (slash == dir) dir[1] = '\0';
+    else *slash = '\0';
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    free(dir);
+    if (fd < 0) return -1;
+    int rc = fsync(fd);
+    int e = errno;
+    close(fd);
+    if (rc < 0 && (e == EINVAL || e == ENOTSUP)) rc = 0;
+    errno = e;
+    return rc;
+}
+
+int results_write_all(const char *path, const run_record *runs, int n, mtl_err *err)
+{
+    if (!path || !path[0]) return mtl_fail(err, "results_write_all: empty path");
+    if (n < 0 || (n > 0 && !runs)) return mtl_fail(err, "%s: invalid run list (n = %d)", path, n);
+    for (int i = 0; i < n; i++) {
+        if (check_run(&runs[i], i, path, err) < 0) return -1;
+        for (int j = 0; j < i; j++)
+            if (strcmp(runs[i].run_id, runs[j].run_id) == 0)
+                return mtl_fail(err, "%s: run_id %s appears twice", path, runs[i].run_id);
+    }
+
+    size_t tlen = strlen(path) + 32;
+    char *tmp = malloc(tlen);
+    if (!tmp) return mtl_fail(err, "%s: out of memory", path);
+    snprintf(tmp, tlen, "%s.tmp.%ld", path, (long)getpid());
+
+    h5_quiet q;
+    quiet_on(&q);
+    hid_t fapl = -1, file = -1, runs_g = -1;
+    int rc = -1, created = 0, renamed = 0;
+    char why[256];
+
+    fapl = strong_fapl();
+    if (fapl < 0) {
+        mtl_fail(err, "%s: cannot set up HDF5 file access", path);
+        goto done;
+    }
+    file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    if (file < 0) {
+        mtl_fail(err, "%s: cannot create temporary file %s (%s)", path, tmp,
+                 h5_reason(why, sizeof why));
+        goto done;
+    }
+    created = 1;
+    if (write_attr_str(file, "format", RESULTS_FORMAT) < 0) {
+        mtl_fail(err, "%s: cannot write the format attribute", path);
+        goto done;
+    }
+    runs_g = H5Gcreate2(file, "runs", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (runs_g < 0) {
+        mtl_fail(err, "%s: cannot create group /runs", path);
+        goto done;
+    }
+    for (int i = 0; i < n; i++)
+        if (write_run(runs_g, &runs[i], path, err) < 0) goto done;
+    if (H5Gclose(runs_g) < 0) {
+        runs_g = -1;
+        mtl_fail(err, "%s: cannot close group /runs", path);
+        goto done;
+    }
+    runs_g = -1;
+    if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0) {
+        mtl_fail(err, "%s: cannot flush %s (%s)", path, tmp, h5_reason(why, sizeof why));
+        goto done;
+    }
+    herr_t closed = H5Fclose(file);
+    file = -1;
+    if (closed < 0) {
+        mtl_fail(err, "%s: cannot close %s (%s)", path, tmp, h5_reason(why, sizeof why));
+        goto done;
+    }
+    if (fsync_file(tmp) < 0) {
+        mtl_fail(err, "%s: cannot fsync %s: %s", path, tmp, strerror(errno));
+        goto done;
+    }
+    if (rename(tmp, path) < 0) {
+        mtl_fail(err, "%s: cannot rename %s over it: %s", path, tmp, strerror(errno));
+        goto done;
+    }
+    renamed = 1;
+    if (fsync_parent(path) < 0) {
+        mtl_fail(err, "%s: written, but cannot fsync its directory: %s", path, strerror(errno));
+        goto done;
+    }
+    rc = 0;
+done:
+    close_group(&runs_g);
+    if (file >= 0) H5Fclose(file);
+    if (fapl >= 0) H5Pclose(fapl);
+    quiet_off(&q);
+    if (rc < 0 && created && !renamed) remove(tmp);
+    free(tmp);
+    return rc;
+}
+
+int results_append(const char *path, const run_record *r, mtl_err *err)
+{
+    if (!path || !path[0]) return mtl_fail(err, "results_append: empty path");
+    if (!r) return mtl_fail(err, "%s: no run to append", path);
+    run_record *old = NULL;
+    int n = 0;
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        if (results_read_file(path, &old, &n, err) < 0) return -1;
+    } else if (errno != ENOENT) {
+        return mtl_fail(err, "%s: cannot access: %s", path, strerror(errno));
+    }
+    /* Shallow copies: the tables stay owned by old[] and by the caller's r. */
+    run_record *all = malloc(((size_t)n + 1) * sizeof *all);
+    int rc = -1;
+    if (!all) {
+        mtl_fail(err, "%s: out of memory", path);
+    } else {
+        int m = 0, replaced = 0;
+        for (int i = 0; i < n; i++) {
+            if (!replaced && strncmp(old[i].run_id, r->run_id, sizeof r->run_id) == 0) {
+                all[m++] = *r;
+                replaced = 1;
+            } else {
+                all[m++] = old[i];
+            }
+        }
+        if (!replaced) all[m++] = *r;
+        rc = results_write_all(path, all, m, err);
+    }
+    free(all);
+    for (int i = 0; i < n; i++) run_record_free(&old[i]);
+    free(old);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ reading */
+
+/* Opens attribute name of obj and checks it holds exactly one element. */
+static hid_t open_attr(hid_t obj, const char *name, hid_t *type, const char *where, mtl_err *err)
+{
+    *type = -1;
+    htri_t ex = H5Aexists(obj, name);
+    if (ex <= 0) {
+        mtl_fail(err, "%s: missing attribute '%s'", where, name);
+        return -1;
+    }
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+    if (a < 0) {
+        mtl_fail(err, "%s: cannot open attribute '%s'", where, name);
+        return -1;
+    }
+    hid_t sp = H5Aget_space(a);
+    hssize_t np = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
+    close_space(&sp);
+    *type = H5Aget_type(a);
+    if (np != 1 || *type < 0) {
+        close_type(type);
+        H5Aclose(a);
+        mtl_fail(err, "%s: attribute '%s' is not a single value", where, name);
+        return -1;
+    }
+    return a;
+}
+
+static int read_attr_str(hid_t obj, const char *name, char *dst, size_t cap, const char *where,
+                         mtl_err *err)
+{
+    hid_t ft, a = open_attr(obj, name, &ft, where, err), mt = -1;
+    if (a < 0) return -1;
+    int rc = -1;
+    char *buf = NULL, *vs = NULL;
+    const char *s = NULL;
+    if (H5Tget_class(ft) != H5T_STRING) {
+        mtl_fail(err, "%s: attribute '%s' is not a string", where, name);
+        goto done;
+    }
+    H5T_cset_t cset = H5Tget_cset(ft);
+    htri_t vl = H5Tis_variable_str(ft);
+    if (cset < 0 || vl < 0) {
+        mtl_fail(err, "%s: cannot inspect attribute '%s'", where, name);
+        goto done;
+    }
+    if (vl > 0) {
+        mt = vstr_type(cset);
+        if (mt < 0 || H5Aread(a, mt, &vs) < 0) {
+            mtl_fail(err, "%s: cannot read attribute '%s'", where, name);
+            goto done;
+        }
+        s = vs ? vs : "";
+    } else {
+        size_t sz = H5Tget_size(ft);
+        if (sz == 0 || sz > MAX_FIXED_STR) {
+            mtl_fail(err, "%s: attribute '%s' has an unreasonable size (%zu bytes)", where, name, sz);
+            goto done;
+        }
+        mt = H5Tcopy(H5T_C_S1);
+        if (mt < 0 || H5Tset_size(mt, sz + 1) < 0 || H5Tset_strpad(mt, H5T_STR_NULLTERM) < 0 ||
+            H5Tset_cset(mt, cset) < 0) {
+            mtl_fail(err, "%s: cannot read attribute '%s'", where, name);
+            goto done;
+        }
+        buf = calloc(sz + 2, 1);
+        if (!buf) {
+            mtl_fail(err, "%s: out of memory", where);
+            goto done;
+        }
+        if (H5Aread(a, mt, buf) < 0) {
+            mtl_fail(err, "%s: cannot read attribute '%s'", where, name);
+            goto done;
+        }
+        buf[sz + 1] = '\0';
+        s = buf;
+    }
+    size_t len = strlen(s);
+    if (len >= cap) {
+        mtl_fail(err, "%s: attribute '%s' is too long (%zu characters, at most %zu)", where, name,
+                 len, cap - 1);
+        goto done;
+    }
+    memcpy(dst, s, len + 1);
+    rc = 0;
+done:
+    if (vs) H5free_memory(vs);
+    free(buf);
+    close_type(&mt);
+    close_type(&ft);
+    H5Aclose(a);
+    return rc;
+}
+
+static int read_attr_num(hid_t obj, const field_desc *f, void *dst, const char *where, mtl_err *err)
+{
+    hid_t ft, a = open_attr(obj, f->name, &ft, where, err);
+    if (a < 0) return -1;
+    int rc = -1;
+    H5T_class_t cls = H5Tget_class(ft);
+    if (f->kind == F_DBL) {
+        double d;
+        if (cls != H5T_FLOAT && cls != H5T_INTEGER)
+            mtl_fail(err, "%s: attribute '%s' is not a number", where, f->name);
+        else if (H5Aread(a, H5T_NATIVE_DOUBLE, &d) < 0)
+            mtl_fail(err, "%s: cannot read attribute '%s'", where, f->name);
+        else {
+            memcpy(dst, &d, sizeof d);
+            rc = 0;
+        }
+    } else {
+        long long v;
+        if (cls != H5T_INTEGER)
+            mtl_fail(err, "%s: attribute '%s' is not an integer", where, f->name);
+        else if (H5Aread(a, H5T_NATIVE_LLONG, &v) < 0)
+            mtl_fail(err, "%s: cannot read attribute '%s'", where, f->name);
+        else if (f->kind == F_INT) {
+            if (v < INT_MIN || v > INT_MAX) {
+                mtl_fail(err, "%s: attribute '%s' = %lld is out of range", where, f->name, v);
+            } else {
+                int iv = (int)v;
+                memcpy(dst, &iv, sizeof iv);
+                rc = 0;
+            }
+        } else {
+            int ok = 1;
+#if LONG_MAX < LLONG_MAX
+            ok = v >= LONG_MIN && v <= LONG_MAX;
+#endif
+            if (!ok) {
+                mtl_fail(err, "%s: attribute '%s' = %lld is out of range", where, f->name, v);
+            } else {
+                long lv = (long)v;
+                memcpy(dst, &lv, sizeof lv);
+                rc = 0;
+            }
+        }
+    }
+    close_type(&ft);
+    H5Aclose(a);
+    return rc;
+}
+
+/* Reads a compound dataset into a malloc'd array (NULL when empty). Fields are
+ * matched by name; every field of the in-memory row must be present in the file. */
+static int read_table(hid_t g, const char *name, const member_desc *m, size_t nm, size_t rowsize,
+                      void **rows, int *n, const char *where, mtl_err *err)
+{
+    *rows = NULL;
+    *n = 0;
+    if (H5Lexists(g, name, H5P_DEFAULT) <= 0)
+        return mtl_fail(err, "%s: missing dataset '%s'", where, name);
+    hid_t ds = H5Dopen2(g, name, H5P_DEFAULT), ft = -1, sp = -1, mt = -1;
+    int rc = -1;
+    void *buf = NULL;
+    if (ds < 0) {
+        mtl_fail(err, "%s: '%s' is not a dataset", where, name);
+        goto done;
+    }
+    ft = H5Dget_type(ds);
+    if (ft < 0 || H5Tget_class(ft) != H5T_COMPOUND) {
+        mtl_fail(err, "%s: dataset '%s' is not a table (compound type)", where, name);
+        goto done;
+    }
+    for (size_t i = 0; i < nm; i++) {
+        if (H5Tget_member_index(ft, m[i].name) < 0) {
+            mtl_fail(err, "%s: dataset '%s' has no field '%s'", where, name, m[i].name);
+            goto done;
+        }
+    }
+    sp = H5Dget_space(ds);
+    hsize_t dims[1] = {0};
+    if (sp < 0 || H5Sget_simple_extent_ndims(sp) != 1 || H5Sget_simple_extent_dims(sp, dims, NULL) != 1) {
+        mtl_fail(err, "%s: dataset '%s' is not one-dimensional", where, name);
+        goto done;
+    }
+    if (dims[0] > (hsize_t)INT_MAX) {
+        mtl_fail(err, "%s: dataset '%s' has too many rows (%llu)", where, name,
+                 (unsigned long long)dims[0]);
+        goto done;
+    }
+    if (dims[0] > 0) {
+        mt = compound_type(m, nm, rowsize);
+        buf = calloc((size_t)dims[0], rowsize);
+        if (mt < 0 || !buf) {
+            mtl_fail(err, "%s: out of memory reading dataset '%s'", where, name);
+            goto done;
+        }
+        if (H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
+            mtl_fail(err, "%s: cannot read dataset '%s'", where, name);
+            goto done;
+        }
+    }
+    *rows = buf;
+    *n = (int)dims[0];
+    buf = NULL;
+    rc = 0;
+done:
+    free(buf);
+    close_type(&mt);
+    close_space(&sp);
+    close_type(&ft);
+    close_dset(&ds);
+    return rc;
+}
+
+static int read_run(hid_t g, run_record *r, const char *where, mtl_err *err)
+{
+    memset(r, 0, sizeof *r);
+    char *base = (char *)r;
+    for (size_t i = 0; i < N_RUN_FIELDS; i++) {
+        const field_desc *f = &RUN_FIELDS[i];
+        int rc = f->kind == F_STR ? read_attr_str(g, f->name, base + f->off, f->size, where, err)
+                                  : read_attr_num(g, f, base + f->off, where, err);
+        if (rc < 0) return -1;
+    }
+    void *rows;
+    int n;
+    if (read_table(g, "history", EPOCH_MEMBERS, N_EPOCH_MEMBERS, sizeof(run_epoch), &rows, &n,
+                   where, err) < 0)
+        return -1;
+    r->hist = rows;
+    r->n_hist = n;
+    if (read_table(g, "test", TEST_MEMBERS, N_TEST_MEMBERS, sizeof(run_test_row), &rows, &n, where,
+                   err) < 0) {
+        run_record_free(r);
+        return -1;
+    }
+    r->test = rows;
+    r->n_test = n;
+    return 0;
+}
+
+int results_read_file(const char *path, run_record **runs, int *n, mtl_err *err)
+{
+    *runs = NULL;
+    *n = 0;
+    struct stat st;
+    if (stat(path, &st) < 0) return mtl_fail(err, "%s: cannot open: %s", path, strerror(errno));
+    if (S_ISDIR(st.st_mode)) return mtl_fail(err, "%s: is a directory, not a results file", path);
+
+    h5_quiet q;
+    quiet_on(&q);
+    hid_t fapl = strong_fapl(), file = -1, runs_g = -1, g = -1;
+    run_record *recs = NULL;
+    int k = 0, rc = -1;
+    char why[256], *name = NULL, *where = NULL;
+
+    if (fapl < 0) {
+        mtl_fail(err, "%s: cannot set up HDF5 file access", path);
+        goto done;
+    }
+    file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+    if (file < 0) {
+        mtl_fail(err, "%s: cannot open as HDF5 (%s)", path, h5_reason(why, sizeof why));
+        goto done;
+    }
+    htri_t has_fmt = H5Aexists(file, "format");
+    if (has_fmt > 0) {
+        char fmt[64];
+        if (read_attr_str(file, "format", fmt, sizeof fmt, path, err) < 0) goto done;
+        if (strcmp(fmt, RESULTS_FORMAT) != 0) {
+            mtl_fail(err, "%s: unsupported results format '%s' (expected %s)", path, fmt,
+                     RESULTS_FORMAT);
+            goto done;
+        }
+    }
+    if (H5Lexists(file, "runs", H5P_DEFAULT) <= 0 ||
+        (runs_g = H5Gopen2(file, "runs", H5P_DEFAULT)) < 0) {
+        mtl_fail(err, "%s: not an mtlbench results file (no /runs group)", path);
+        goto done;
+    }
+    H5G_info_t info;
+    if (H5Gget_info(runs_g, &info) < 0) {
+        mtl_fail(err, "%s: cannot list /runs", path);
+        goto done;
+    }
+    if (info.nlinks > (hsize_t)INT_MAX) {
+        mtl_fail(err, "%s: too many runs (%llu)", path, (unsigned long long)info.nlinks);
+        goto done;
+    }
+    recs = calloc(info.nlinks ? (size_t)info.nlinks : 1, sizeof *recs);
+    if (!recs) {
+        mtl_fail(err, "%s: out of memory", path);
+        goto done;
+    }
+    for (hsize_t i = 0; i < info.nlinks; i++) {
+        ssize_t len = H5Lget_name_by_idx(runs_g, ".", H5_INDEX_NAME, H5_ITER_INC, i, NULL, 0,
+                                         H5P_DEFAULT);
+        if (len < 0) {
+            mtl_fail(err, "%s: cannot list /runs", path);
+            goto done;
+        }
+        free(name);
+        free(where);
+        where = NULL;
+        name = malloc((size_t)len + 1);
+        if (!name) {
+            mtl_fail(err, "%s: out of memory", path);
+            goto done;
+        }
+        if (H5Lget_name_by_idx(runs_g, ".", H5_INDEX_NAME, H5_ITER_INC, i, name, (size_t)len + 1,
+                               H5P_DEFAULT) < 0) {
+            mtl_fail(err, "%s: cannot list /runs", path);
+            goto done;
+        }
+        size_t wlen = strlen(path) + strlen(name) + 16;
+        where = malloc(wlen);
+        if (!where) {
+            mtl_fail(err, "%s: out of memory", path);
+            goto done;
+        }
+        snprintf(where, wlen, "%s: /runs/%s", path, name);
+        g = H5Gopen2(runs_g, name, H5P_DEFAULT);
+        if (g < 0) {
+            mtl_fail(err, "%s: not a run group", where);
+            goto done;
+        }
+        if (read_run(g, &recs[k], where, err) < 0) goto done;
+        k++;
+        close_group(&g);
+        if (strcmp(recs[k - 1].run_id, name) != 0) {
+            mtl_fail(err, "%s: attribute run_id is '%s', not the group's name", where,
+                     recs[k - 1].run_id);
+            goto done;
+        }
+    }
+    rc = 0;
+done:
+    close_group(&g);
+    close_group(&runs_g);
+    if (file >= 0) H5Fclose(file);
+    if (fapl >= 0) H5Pclose(fapl);
+    quiet_off(&q);
+    free(name);
+    free(where);
+    if (rc < 0) {
+        for (int i = 0; i < k; i++) run_record_free(&recs[i]);
+        free(recs);
+        return -1;
+    }
+    *runs = recs;
+    *n = k;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ directories */
+
+typedef struct {
+    run_record *v;
+    int n, cap;
+} run_list;
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int is_results_name(const char *name)
+{
+    size_t len = strlen(name);
+    return len > 3 && strcmp(name + len - 3, ".h5") == 0 && strstr(name, ".tmp.") == NULL;
+}
+
+static char *join_path(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p) snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+/* Appends the runs of every results file directly in dir (sorted by name) to list,
+ * skipping run ids already in it. */
+static int read_dir_into(const char *dir, run_list *list, mtl_err *err)
+{
+    DIR *d = opendir(dir);
+    if (!d) return mtl_fail(err, "%s: cannot read directory: %s", dir, strerror(errno));
+    char **names = NULL;
+    size_t nn = 0, cap = 0;
+    int rc = -1;
+    struct dirent *e;
+    errno = 0;
+    while ((e = readdir(d)) != NULL) {
+        if (!is_results_name(e->d_name)) continue;
+        if (nn == cap) {
+            size_t nc = cap ? cap * 2 : 16;
+            char **nv = realloc(names, nc * sizeof *nv);
+            if (!nv) {
+                mtl_fail(err, "%s: out of memory", dir);
+                goto done;
+            }
+            names = nv;
+            cap = nc;
+        }
+        names[nn] = malloc(strlen(e->d_name) + 1);
+        if (!names[nn]) {
+            mtl_fail(err, "%s: out of memory", dir);
+            goto done;
+        }
+        strcpy(names[nn++], e->d_name);
+        errno = 0;
+    }
+    if (errno != 0) {
+        mtl_fail(err, "%s: cannot read directory: %s", dir, strerror(errno));
+        goto done;
+    }
+    if (nn > 1) qsort(names, nn, sizeof *names, cmp_names);
+    for (size_t i = 0; i < nn; i++) {
+        char *file = join_path(dir, names[i]);
+        if (!file) {
+            mtl_fail(err, "%s: out of memory", dir);
+            goto done;
+        }
+        struct stat st;
+        if (stat(file, &st) < 0 || !S_ISREG(st.st_mode)) {
+            free(file);
+            continue;
+        }
+        run_record *v;
+        int k;
+        int r = results_read_file(file, &v, &k, err);
+        free(file);
+        if (r < 0) goto done;
+        int fail = 0;
+        for (int j = 0; j < k; j++) {
+            int dup = 0;
+            for (int t = 0; t < list->n && !dup; t++) dup = strcmp(list->v[t].run_id, v[j].run_id) == 0;
+            if (dup || fail) {
+                run_record_free(&v[j]);
+                continue;
+            }
+            if (list->n == list->cap) {
+                int nc = list->cap ? list->cap * 2 : 64;
+                run_record *nv = list->cap > INT_MAX / 2 ? NULL : realloc(list->v, (size_t)nc * sizeof *nv);
+                if (!nv) {
+                    mtl_fail(err, "%s: out of memory", dir);
+                    fail = 1;
+                    run_record_free(&v[j]);
+                    continue;
+                }
+                list->v = nv;
+                list->cap = nc;
+            }
+            list->v[list->n++] = v[j];
+        }
+        free(v);
+        if (fail) goto done;
+    }
+    rc = 0;
+done:
+    for (size_t i = 0; i < nn; i++) free(names[i]);
+    free(names);
+    closedir(d);
+    return rc;
+}
+
+int results_read(const char *path, run_record **runs, int *n, mtl_err *err)
+{
+    *runs = NULL;
+    *n = 0;
+    if (!path || !path[0]) return mtl_fail(err, "results_read: empty path");
+    struct stat st;
+    if (stat(path, &st) < 0) return mtl_fail(err, "%s: cannot open: %s", path, strerror(errno));
+    if (!S_ISDIR(st.st_mode)) return results_read_file(path, runs, n, err);
+
+    run_list list = {NULL, 0, 0};
+    int rc = read_dir_into(path, &list, err);
+    if (rc == 0) {
+        char *sub = join_path(path, "runs");
+        if (!sub) {
+            rc = mtl_fail(err, "%s: out of memory", path);
+        } else {
+            if (stat(sub, &st) == 0 && S_ISDIR(st.st_mode)) rc = read_dir_into(sub, &list, err);
+            free(sub);
+        }
+    }
+    if (rc == 0 && !list.v) {
+        list.v = calloc(1, sizeof *list.v);
+        if (!list.v) rc = mtl_fail(err, "%s: out of memory", path);
+    }
+    if (rc < 0) {
+        for (int i = 0; i < list.n; i++) run_record_free(&list.v[i]);
+        free(list.v);
+        return -1;
+    }
+    *runs = list.v;
+    *n = list.n;
+    return 0;
+}
+
+int results_has_run(const char *path, const char *run_id)
+{
+    if (!path || !run_id || !valid_run_id(run_id)) return 0;
+    struct stat st;
+    if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) return 0;
+    char link[32];
+    snprintf(link, sizeof link, "runs/%s", run_id);
+
+    h5_quiet q;
+    quiet_on(&q);
+    int found = 0;
+    hid_t fapl = strong_fapl();
+    hid_t file = fapl >= 0 ? H5Fopen(path, H5F_ACC_RDONLY, fapl) : -1;
+    if (file >= 0 && H5Lexists(file, "runs", H5P_DEFAULT) > 0 &&
+        H5Lexists(file, link, H5P_DEFAULT) > 0 &&
+        H5Aexists_by_name(file, link, "status", H5P_DEFAULT) > 0)
+        found = 1;
+    if (file >= 0) H5Fclose(file);
+    if (fapl >= 0) H5Pclose(fapl);
+    quiet_off(&q);
+    return found;
+}

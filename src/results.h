@@ -1,0 +1,82 @@
+/* The run record and its HDF5 storage.
+ *
+ * Layout of every results file (readable with h5dump and h5py):
+ *   /runs/<run_id>              group, one per run; run_id = 16 hex digits of the config hash
+ *       attributes              the configuration, the run's metadata and its test metrics
+ *                               (names as the fields of run_record below)
+ *       history                 compound dataset, one row per epoch (run_epoch)
+ *       test                    compound dataset, one row per test unit (run_test_row)
+ * Files are never modified in place: a writer builds the new file beside the old one,
+ * flushes and fsyncs it, then renames it over the old one, so a crash at any moment
+ * leaves either the old complete file or the new complete file. */
+#ifndef MTL_RESULTS_H
+#define MTL_RESULTS_H
+
+#include <stdint.h>
+
+#include "util.h"
+
+typedef struct {
+    int epoch;
+    double loss_rul, loss_health;   /* epoch means of the global batch losses */
+    double w_rul, w_health;         /* mean weights used over the epoch */
+    double s_rul, s_health;         /* uw log-variances at epoch end (NaN for other methods) */
+    double val_rmse, val_acc;
+    double seconds;                 /* training time of the epoch (evaluation excluded) */
+    double comm_seconds;            /* of which inside MPI calls */
+    double samples_per_s;
+} run_epoch;
+
+typedef struct {
+    int unit;
+    float pred_rul, true_rul, true_rul_raw;
+    int pred_health, true_health;
+} run_test_row;
+
+typedef struct {
+    /* configuration (hashed into run_id) */
+    char subset[16];
+    char method[48];       /* canonical: fixed:0.5, uw, uw-o, uw-so:2 */
+    char model[16];        /* dcnn */
+    long seed;
+    int epochs, window, batch, patience, deterministic;
+    double lr, dropout, val_frac;
+    /* identity and metadata */
+    char run_id[17];
+    char status[16];       /* ok | diverged */
+    int ranks, threads;
+    double wall_s;
+    char git[48], version[16], host[128], start_time[32];
+    /* test metrics at the best-validation parameters */
+    double rmse, rmse_uncapped, mae, score, acc, f1;
+    double best_val_rmse;
+    int best_epoch, epochs_run;
+    double samples_per_s, comm_fraction;
+    double w_rul, w_health;   /* weights at the last step */
+    char param_digest[17];
+    /* tables */
+    int n_hist;
+    run_epoch *hist;
+    int n_test;
+    run_test_row *test;
+} run_record;
+
+/* run_id from the configuration fields (stable across versions of the program). */
+void run_config_id(const run_record *r, char out[17]);
+void run_record_free(run_record *r);
+
+/* Adds (or replaces, same run_id) run r in the file at path, creating it if missing.
+ * Crash-safe as described above. */
+int results_append(const char *path, const run_record *r, mtl_err *err);
+/* Writes n runs into a new file at path (replacing it atomically). */
+int results_write_all(const char *path, const run_record *runs, int n, mtl_err *err);
+
+/* Reads every run of a results file (path ends in .h5) or of every *.h5 file in a
+ * directory and its runs/ subdirectory. *runs is malloc'd, free each with run_record_free. */
+int results_read(const char *path, run_record **runs, int *n, mtl_err *err);
+/* Reads one file only. */
+int results_read_file(const char *path, run_record **runs, int *n, mtl_err *err);
+/* 1 if path holds a complete run with this id, 0 if not. */
+int results_has_run(const char *path, const char *run_id);
+
+#endif

@@ -1,0 +1,1 @@
+/* placeholder */ typedef int mtl_svg_unused;

@@ -1,0 +1,505 @@
+#define _POSIX_C_SOURCE 200809L
+#include "train.h"
+#include "metrics.h"
+#include "model.h"
+#include "optim.h"
+#include "rng.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct train_engine {
+    const model *m;
+    const weighting *w;
+    int deterministic;
+    dist_ctx *dist;
+    int max_tiles, n_threads;
+    tile_acts *acts;          /* one per tile of a shard */
+    tile_grads *scratch;      /* one per thread */
+    float *tile_grad;         /* [max_tiles][n_params] (default mode) */
+    int64_t *tile_fix;        /* [max_tiles][n_params] (deterministic mode) */
+    int64_t *fix;             /* [n_params] */
+    double *lr_s, *lh_s;      /* per-sample losses of the shard, [max_tiles * TB] */
+    int *bad_tile;
+};
+
+void train_config_defaults(train_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->seed = 1;
+    c->epochs = 100;
+    c->batch = 512;
+    c->lr = 1e-3;
+    c->dropout = 0.5;
+}
+
+void engine_free(train_engine *e)
+{
+    if (!e) return;
+    for (int i = 0; i < e->max_tiles && e->acts; i++) tile_acts_free(&e->acts[i]);
+    for (int i = 0; i < e->n_threads && e->scratch; i++) tile_grads_free(&e->scratch[i]);
+    free(e->acts), free(e->scratch), free(e->tile_grad), free(e->tile_fix), free(e->fix);
+    free(e->lr_s), free(e->lh_s), free(e->bad_tile);
+    free(e);
+}
+
+int engine_create(const model *m, const weighting *w, int deterministic, int max_batch, dist_ctx *dist,
+                  train_engine **out, mtl_err *err)
+{
+    train_engine *e = mtl_calloc(1, sizeof *e, err);
+    if (!e) return -1;
+    e->m = m;
+    e->w = w;
+    e->deterministic = deterministic;
+    e->dist = dist;
+    long lo, hi, most = 0;
+    for (int r = 0; r < dist->size; r++) {
+        dist_share(max_batch, r, dist->size, &lo, &hi);
+        if (hi - lo > most) most = hi - lo;
+    }
+    e->max_tiles = (int)((most + TB - 1) / TB);
+    if (e->max_tiles < 1) e->max_tiles = 1;
+    e->n_threads = omp_get_max_threads();
+    size_t np = m->n_params, nt = (size_t)e->max_tiles;
+    e->acts = mtl_calloc(nt, sizeof(tile_acts), err);
+    e->scratch = mtl_calloc((size_t)e->n_threads, sizeof(tile_grads), err);
+    e->lr_s = mtl_calloc(nt * TB, sizeof(double), err);
+    e->lh_s = mtl_calloc(nt * TB, sizeof(double), err);
+    e->bad_tile = mtl_calloc(nt, sizeof(int), err);
+    if (deterministic) {
+        e->tile_fix = mtl_calloc(nt * np, sizeof(int64_t), err);
+        e->fix = mtl_calloc(np, sizeof(int64_t), err);
+    } else {
+        e->tile_grad = mtl_calloc(nt * np, sizeof(float), err);
+    }
+    if (!e->acts || !e->scratch || !e->lr_s || !e->lh_s || !e->bad_tile ||
+        (deterministic ? (!e->tile_fix || !e->fix) : !e->tile_grad)) {
+        engine_free(e);
+        return -1;
+    }
+    for (int i = 0; i < e->max_tiles; i++)
+        if (tile_acts_alloc(m, &e->acts[i], err)) {
+            engine_free(e);
+            return -1;
+        }
+    for (int i = 0; i < e->n_threads; i++)
+        if (tile_grads_alloc(m, &e->scratch[i], err)) {
+            engine_free(e);
+            return -1;
+        }
+    *out = e;
+    return 0;
+}
+
+static const double FIX_SCALE = (double)(1ULL << TRAIN_FIX_BITS);
+static const double FIX_LIMIT = 4096.0; /* |per-sample value| bound: 2^12 * 2^40 * 2^10 samples < 2^63 */
+
+/* Loss sums in fixed point have their own, coarser scale: a per-sample loss can be ~10^4. */
+#define LOSS_FIX_BITS 24
+
+int engine_grad(train_engine *e, const float *params, const prep_split *s, const int *batch, int ng,
+                uint64_t seed, int epoch, int train, float *grad, double *Lr, double *Lh, double *wr, double *wh)
+{
+    const model *m = e->m;
+    const size_t np = m->n_params, nnet = m->n_net;
+    long lo, hi;
+    dist_share(ng, e->dist->rank, e->dist->size, &lo, &hi);
+    const int nl = (int)(hi - lo), ntiles = (nl + TB - 1) / TB;
+    const int *shard = batch + lo;
+
+    /* 1. forward over the shard's tiles, per-sample task losses */
+#pragma omp parallel for schedule(static)
+    for (int t = 0; t < ntiles; t++) {
+        int n = nl - t * TB < TB ? nl - t * TB : TB;
+        int starts[TB], ids[TB];
+        for (int l = 0; l < TB; l++) {
+            ids[l] = l < n ? shard[t * TB + l] : -1;
+            starts[l] = l < n ? s->win_start[ids[l]] : 0;
+        }
+        tile_acts *a = &e->acts[t];
+        model_gather(m, s->x, starts, n, a);
+        model_forward(m, params, a, train, seed, epoch, ids);
+        for (int l = 0; l < n; l++)
+            model_sample_losses(a, l, s->y[ids[l]], s->h[ids[l]], &e->lr_s[t * TB + l], &e->lh_s[t * TB + l]);
+    }
+
+    /* 2. global batch losses: the weights of uw-o / uw-so come from these */
+    int bad = 0;
+    if (e->deterministic) {
+        int64_t fx[2] = {0, 0};
+        for (int i = 0; i < nl; i++) {
+            if (!(fabs(e->lr_s[i]) < 1e9 && fabs(e->lh_s[i]) < 1e9)) bad = 1;
+            else {
+                fx[0] += llrint(e->lr_s[i] * (double)(1 << LOSS_FIX_BITS));
+                fx[1] += llrint(e->lh_s[i] * (double)(1 << LOSS_FIX_BITS));
+            }
+        }
+        if (dist_sum_int64(e->dist, fx, 2)) return -1;
+        *Lr = (double)fx[0] / (double)(1 << LOSS_FIX_BITS) / ng;
+        *Lh = (double)fx[1] / (double)(1 << LOSS_FIX_BITS) / ng;
+    } else {
+        double sums[2] = {0, 0};
+        for (int i = 0; i < nl; i++) {
+            sums[0] += e->lr_s[i];
+            sums[1] += e->lh_s[i];
+        }
+        if (dist_sum_double(e->dist, sums, 2)) return -1;
+        *Lr = sums[0] / ng;
+        *Lh = sums[1] / ng;
+    }
+    if (dist_any(e->dist, bad || !isfinite(*Lr) || !isfinite(*Lh))) return 1;
+    const float *extra = params + nnet;
+    e->w->m->weights(e->w, extra, *Lr, *Lh, wr, wh);
+    const double inv_b = 1.0 / ng;
+    const float gr = (float)(*wr * 2.0 * inv_b), gh = (float)(*wh * inv_b);
+
+    /* 3. backward per tile; lanes -> one gradient per tile, summed in a fixed order */
+#pragma omp parallel for schedule(static)
+    for (int t = 0; t < ntiles; t++) {
+        tile_grads *g = &e->scratch[omp_get_thread_num()];
+        tile_acts *a = &e->acts[t];
+        int n = nl - t * TB < TB ? nl - t * TB : TB;
+        const int *ids = shard + t * TB;
+        for (int l = 0; l < TB; l++) {
+            int valid = l < n;
+            g->dyhat[l] = valid ? gr * (a->yhat[l] - s->y[ids[l]]) : 0.0f;
+            float mx = a->logits[l];
+            for (int c = 1; c < MODEL_CLASSES; c++) mx = fmaxf(mx, a->logits[c * TB + l]);
+            float p[MODEL_CLASSES], z = 0;
+            for (int c = 0; c < MODEL_CLASSES; c++) z += p[c] = expf(a->logits[c * TB + l] - mx);
+            for (int c = 0; c < MODEL_CLASSES; c++)
+                g->dlogits[c * TB + l] = valid ? gh * (p[c] / z - (c == s->h[ids[l]] ? 1.0f : 0.0f)) : 0.0f;
+        }
+        model_backward(m, params, a, g);
+        for (size_t k = nnet; k < np; k++)
+            for (int l = 0; l < TB; l++) g->lanes[k * TB + l] = 0.0f;
+        if (e->w->m->param_grad) {
+            float one[8];
+            for (int l = 0; l < n; l++) {
+                memset(one, 0, sizeof one);
+                e->w->m->param_grad(e->w, extra, e->lr_s[t * TB + l], e->lh_s[t * TB + l], inv_b, one);
+                for (size_t k = nnet; k < np; k++) g->lanes[k * TB + l] = one[k - nnet];
+            }
+        }
+        int tbad = 0;
+        if (e->deterministic) {
+            int64_t *dst = e->tile_fix + (size_t)t * np;
+            for (size_t k = 0; k < np; k++) {
+                int64_t acc = 0;
+                for (int l = 0; l < TB; l++) {
+                    float v = g->lanes[k * TB + l];
+                    if (!(fabsf(v) < FIX_LIMIT)) tbad = 1;
+                    else acc += llrint((double)v * FIX_SCALE);
+                }
+                dst[k] = acc;
+            }
+        } else {
+            float *dst = e->tile_grad + (size_t)t * np;
+            for (size_t k = 0; k < np; k++) {
+                float acc = 0;
+                for (int l = 0; l < TB; l++) acc += g->lanes[k * TB + l];
+                dst[k] = acc;
+            }
+        }
+        e->bad_tile[t] = tbad;
+    }
+    for (int t = 0; t < ntiles; t++) bad |= e->bad_tile[t];
+
+    /* 4. tiles in order, then one allreduce of the whole buffer */
+    if (e->deterministic) {
+#pragma omp parallel for schedule(static)
+        for (size_t k = 0; k < np; k++) {
+            int64_t acc = 0;
+            for (int t = 0; t < ntiles; t++) acc += e->tile_fix[(size_t)t * np + k];
+            e->fix[k] = acc;
+        }
+        if (dist_sum_int64(e->dist, e->fix, np)) return -1;
+        for (size_t k = 0; k < np; k++) grad[k] = (float)((double)e->fix[k] / FIX_SCALE);
+    } else {
+#pragma omp parallel for schedule(static)
+        for (size_t k = 0; k < np; k++) {
+            float acc = 0;
+            for (int t = 0; t < ntiles; t++) acc += e->tile_grad[(size_t)t * np + k];
+            grad[k] = acc;
+        }
+        if (dist_sum_float(e->dist, grad, np)) return -1;
+    }
+    for (size_t k = 0; k < np && !bad; k++) bad = !isfinite(grad[k]);
+    return dist_any(e->dist, bad);
+}
+
+int engine_predict(train_engine *e, const float *params, const prep_split *s, float *pred_rul, int *pred_cls)
+{
+    const model *m = e->m;
+    dist_ctx *d = e->dist;
+    long lo, hi;
+    dist_share(s->n_win, d->rank, d->size, &lo, &hi);
+    int nl = (int)(hi - lo), ntiles = (nl + TB - 1) / TB;
+    float *part = malloc(sizeof(float) * 2 * (size_t)(nl > 0 ? nl : 1));
+    float *all = malloc(sizeof(float) * 2 * (size_t)(s->n_win > 0 ? s->n_win : 1));
+    int *counts = malloc(sizeof(int) * (size_t)d->size);
+    if (!part || !all || !counts) {
+        free(part), free(all), free(counts);
+        return -1;
+    }
+    /* tiles of the evaluation reuse the per-thread activation buffers in rounds */
+    int rounds = (ntiles + e->max_tiles - 1) / e->max_tiles;
+    for (int r = 0; r < rounds; r++) {
+        int t0 = r * e->max_tiles, t1 = t0 + e->max_tiles < ntiles ? t0 + e->max_tiles : ntiles;
+#pragma omp parallel for schedule(static)
+        for (int t = t0; t < t1; t++) {
+            int base = (int)lo + t * TB;
+            int n = (int)hi - base < TB ? (int)hi - base : TB;
+            int starts[TB], ids[TB];
+            for (int l = 0; l < TB; l++) {
+                ids[l] = l < n ? base + l : -1;
+                starts[l] = l < n ? s->win_start[base + l] : 0;
+            }
+            tile_acts *a = &e->acts[t - t0];
+            model_gather(m, s->x, starts, n, a);
+            model_forward(m, params, a, 0, 0, 0, ids);
+            for (int l = 0; l < n; l++) {
+                part[2 * (t * TB + l)] = a->yhat[l];
+                part[2 * (t * TB + l) + 1] = (float)model_argmax(a, l);
+            }
+        }
+    }
+    for (int r = 0; r < d->size; r++) {
+        long a, b;
+        dist_share(s->n_win, r, d->size, &a, &b);
+        counts[r] = (int)(b - a);
+    }
+    int rc = dist_allgather_float(d, part, nl, all, counts, 2);
+    if (rc == 0)
+        for (int i = 0; i < s->n_win; i++) {
+            pred_rul[i] = all[2 * i];
+            pred_cls[i] = (int)all[2 * i + 1];
+        }
+    free(part), free(all), free(counts);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- the training loop */
+
+static void shuffle(int *perm, int n, uint64_t seed, int epoch)
+{
+    for (int i = 0; i < n; i++) perm[i] = i;
+    for (int i = n - 1; i > 0; i--) {
+        int j = (int)rng_below(seed, RNG_SHUFFLE, (uint64_t)epoch, (uint64_t)i, 0, (uint32_t)(i + 1));
+        int t = perm[i];
+        perm[i] = perm[j];
+        perm[j] = t;
+    }
+}
+
+static int all_finite(const float *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(p[i])) return 0;
+    return 1;
+}
+
+static void record_config(const train_config *c, const prep_data *d, dist_ctx *dist, run_record *r)
+{
+    memset(r, 0, sizeof *r);
+    snprintf(r->subset, sizeof r->subset, "%s", d->subset);
+    snprintf(r->method, sizeof r->method, "%s", c->method.canon);
+    snprintf(r->model, sizeof r->model, "dcnn");
+    r->seed = c->seed;
+    r->epochs = c->epochs;
+    r->window = d->W;
+    r->batch = c->batch;
+    r->patience = c->patience;
+    r->deterministic = c->deterministic;
+    r->lr = c->lr;
+    r->dropout = c->dropout;
+    r->val_frac = 0.2;
+    run_config_id(r, r->run_id);
+    r->ranks = dist->size;
+    r->threads = omp_get_max_threads();
+    snprintf(r->git, sizeof r->git, "%s", MTL_GIT);
+    snprintf(r->version, sizeof r->version, "%s", MTL_VERSION);
+    if (gethostname(r->host, sizeof r->host - 1) != 0) snprintf(r->host, sizeof r->host, "unknown");
+    time_t now = time(NULL);
+    struct tm tmv;
+    gmtime_r(&now, &tmv);
+    strftime(r->start_time, sizeof r->start_time, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+    snprintf(r->status, sizeof r->status, "ok");
+}
+
+static double val_rmse_of(const prep_split *v, const float *pred)
+{
+    return metric_rmse(pred, v->y, v->n_win);
+}
+
+int train_run(const train_config *c, const prep_data *d, dist_ctx *dist, run_record *r, mtl_err *err)
+{
+    double t_start = mtl_now();
+    record_config(c, d, dist, r);
+    model m;
+    if (model_init(&m, d->W, (float)c->dropout, (size_t)c->method.m->n_params, err)) return -1;
+    const prep_split *tr = &d->train, *va = &d->val, *te = &d->test;
+    if (tr->n_win < 1) return mtl_fail(err, "%s: no training windows (window %d too long?)", d->subset, d->W);
+    if (va->n_win < 1) return mtl_fail(err, "%s: no validation windows", d->subset);
+
+    const size_t np = m.n_params;
+    const int N = tr->n_win, B = c->batch;
+    float *params = mtl_alloc_aligned(np * sizeof(float), err);
+    float *best = mtl_alloc_aligned(np * sizeof(float), err);
+    float *grad = mtl_alloc_aligned(np * sizeof(float), err);
+    int *perm = mtl_alloc((size_t)N, sizeof(int), err);
+    int nmax = va->n_win > te->n_win ? va->n_win : te->n_win;
+    float *pred = mtl_alloc((size_t)nmax, sizeof(float), err);
+    int *cls = mtl_alloc((size_t)nmax, sizeof(int), err);
+    r->hist = mtl_calloc((size_t)c->epochs, sizeof(run_epoch), err);
+    adam opt = {0};
+    train_engine *e = NULL;
+    int rc = -1;
+    if (!params || !best || !grad || !perm || !pred || !cls || !r->hist) goto out;
+    if (adam_init(&opt, np, c->lr, err)) goto out;
+    if (engine_create(&m, &c->method, c->deterministic, B, dist, &e, err)) goto out;
+
+    model_init_params(&m, params, (uint64_t)c->seed);
+    if (c->method.m->init) c->method.m->init(&c->method, params + m.n_net);
+    memcpy(best, params, np * sizeof(float));
+
+    FILE *out = c->progress ? c->progress : stderr;
+    int show = !c->quiet && dist->rank == 0;
+    double best_val = INFINITY, train_time = 0, comm_time = 0;
+    long samples = 0;
+    int since_best = 0;
+    double wr = NAN, wh = NAN;
+    for (int ep = 1; ep <= c->epochs; ep++) {
+        shuffle(perm, N, (uint64_t)c->seed, ep);
+        dist_barrier(dist);
+        double comm0 = dist->comm_seconds, t0 = mtl_now();
+        double sum_lr = 0, sum_lh = 0, sum_wr = 0, sum_wh = 0;
+        int steps = 0, diverged = 0;
+        for (int i = 0; i < N; i += B) {
+            int ng = N - i < B ? N - i : B;
+            double Lr, Lh;
+            int st = engine_grad(e, params, tr, perm + i, ng, (uint64_t)c->seed, ep, 1, grad, &Lr, &Lh, &wr, &wh);
+            if (st < 0) {
+                mtl_fail(err, "MPI error during the gradient allreduce");
+                goto out;
+            }
+            if (st > 0) {
+                diverged = 1;
+                break;
+            }
+            adam_step(&opt, params, grad);
+            sum_lr += Lr * ng;
+            sum_lh += Lh * ng;
+            sum_wr += wr;
+            sum_wh += wh;
+            steps++;
+            samples += ng;
+        }
+        if (!diverged) diverged = dist_any(dist, !all_finite(params, np));
+        double t_ep = mtl_now() - t0, c_ep = dist->comm_seconds - comm0;
+        train_time += t_ep;
+        comm_time += c_ep;
+        run_epoch *h = &r->hist[r->n_hist++];
+        h->epoch = ep;
+        h->seconds = t_ep;
+        h->comm_seconds = c_ep;
+        h->samples_per_s = steps ? (double)N / t_ep : 0;
+        h->loss_rul = steps ? sum_lr / N : NAN;
+        h->loss_health = steps ? sum_lh / N : NAN;
+        h->w_rul = steps ? sum_wr / steps : NAN;
+        h->w_health = steps ? sum_wh / steps : NAN;
+        h->s_rul = m.n_extra >= 2 ? params[m.n_net] : NAN;
+        h->s_health = m.n_extra >= 2 ? params[m.n_net + 1] : NAN;
+        h->val_rmse = h->val_acc = NAN;
+        if (diverged) {
+            snprintf(r->status, sizeof r->status, "diverged");
+            if (show) fprintf(out, "%sepoch %d: non-finite loss or parameter, run diverged\n", c->label ? c->label : "", ep);
+            break;
+        }
+        if (engine_predict(e, params, va, pred, cls)) {
+            mtl_fail(err, "MPI error during validation");
+            goto out;
+        }
+        h->val_rmse = val_rmse_of(va, pred);
+        int hit = 0;
+        for (int i = 0; i < va->n_win; i++) hit += cls[i] == va->h[i];
+        h->val_acc = (double)hit / va->n_win;
+        if (h->val_rmse < best_val) {
+            best_val = h->val_rmse;
+            r->best_epoch = ep;
+            memcpy(best, params, np * sizeof(float));
+            since_best = 0;
+        } else {
+            since_best++;
+        }
+        if (show) {
+            char eta[32];
+            mtl_fmt_duration((mtl_now() - t_start) / ep * (c->epochs - ep), eta, sizeof eta);
+            fprintf(out, "%sepoch %3d/%d  L_r %8.2f  L_h %.4f  w_r %.4g  w_h %.4g  val_rmse %6.2f  %7.0f samples/s  ETA %s\n",
+                    c->label ? c->label : "", ep, c->epochs, h->loss_rul, h->loss_health, h->w_rul, h->w_health,
+                    h->val_rmse, h->samples_per_s, eta);
+            fflush(out);
+        }
+        if (c->patience > 0 && since_best >= c->patience) break;
+    }
+    r->epochs_run = r->n_hist;
+    r->best_val_rmse = best_val;
+    r->w_rul = wr;
+    r->w_health = wh;
+    r->samples_per_s = train_time > 0 ? (double)samples / train_time : 0;
+    r->comm_fraction = train_time > 0 ? comm_time / train_time : 0;
+    uint64_t dig = mtl_fnv1a(MTL_FNV_INIT, params, np * sizeof(float));
+    snprintf(r->param_digest, sizeof r->param_digest, "%016llx", (unsigned long long)dig);
+
+    /* test at the best-validation parameters */
+    r->rmse = r->rmse_uncapped = r->mae = r->score = r->acc = r->f1 = NAN;
+    r->n_test = te->n_win;
+    r->test = mtl_calloc((size_t)te->n_win, sizeof(run_test_row), err);
+    if (!r->test) goto out;
+    if (r->best_epoch > 0) {
+        if (engine_predict(e, best, te, pred, cls)) {
+            mtl_fail(err, "MPI error during the test evaluation");
+            goto out;
+        }
+        int *truth = mtl_alloc((size_t)te->n_win, sizeof(int), err);
+        if (!truth) goto out;
+        for (int i = 0; i < te->n_win; i++) truth[i] = te->h[i];
+        r->rmse = metric_rmse(pred, te->y, te->n_win);
+        r->rmse_uncapped = metric_rmse(pred, te->y_raw, te->n_win);
+        r->mae = metric_mae(pred, te->y, te->n_win);
+        r->score = metric_nasa_score(pred, te->y, te->n_win);
+        r->acc = metric_accuracy(cls, truth, te->n_win);
+        r->f1 = metric_macro_f1(cls, truth, te->n_win, MODEL_CLASSES);
+        free(truth);
+        for (int i = 0; i < te->n_win; i++) {
+            run_test_row *row = &r->test[i];
+            row->unit = te->unit[i];
+            row->pred_rul = pred[i];
+            row->true_rul = te->y[i];
+            row->true_rul_raw = te->y_raw[i];
+            row->pred_health = cls[i];
+            row->true_health = te->h[i];
+        }
+    } else {
+        for (int i = 0; i < te->n_win; i++) {
+            r->test[i].unit = te->unit[i];
+            r->test[i].pred_rul = NAN;
+            r->test[i].true_rul = te->y[i];
+            r->test[i].true_rul_raw = te->y_raw[i];
+            r->test[i].pred_health = -1;
+            r->test[i].true_health = te->h[i];
+        }
+    }
+    r->wall_s = mtl_now() - t_start;
+    rc = 0;
+out:
+    engine_free(e);
+    adam_free(&opt);
+    mtl_free_aligned(params), mtl_free_aligned(best), mtl_free_aligned(grad);
+    free(perm), free(pred), free(cls);
+    return rc;
+}

@@ -1,0 +1,60 @@
+/* Training of one configuration (SPEC section 4), data-parallel over the ranks of a
+ * dist_ctx and OpenMP threads inside each rank.
+ *
+ * One step on a global batch of B windows: every rank takes a contiguous shard, runs the
+ * forward pass, the task-loss sums are allreduced so that the weights come from the
+ * global batch losses, the backward pass gives per-sample gradients that are summed in a
+ * fixed order (or exactly, in fixed point, with `deterministic`), one allreduce moves the
+ * whole gradient buffer (network + weighting parameters), and every rank applies the same
+ * Adam step. */
+#ifndef MTL_TRAIN_H
+#define MTL_TRAIN_H
+
+#include <stdio.h>
+
+#include "dist.h"
+#include "model.h"
+#include "prep.h"
+#include "results.h"
+#include "weighting.h"
+
+typedef struct {
+    weighting method;
+    long seed;
+    int epochs;         /* >= 1 */
+    int batch;          /* global batch, default 512 */
+    int patience;       /* early stopping; 0 = off */
+    double lr;          /* Adam learning rate, default 1e-3 */
+    double dropout;     /* default 0.5 */
+    int deterministic;  /* exact fixed-point gradient sums: identical for any ranks/threads */
+    int quiet;          /* no progress lines */
+    FILE *progress;     /* where progress lines go (rank 0 only); stderr when NULL */
+    const char *label;  /* prefix of progress lines, may be NULL */
+} train_config;
+
+void train_config_defaults(train_config *c);
+
+/* Trains on d and fills r (configuration, metrics, history, test predictions). A diverged
+ * run is a success of this function with r->status "diverged". Returns -1 only on errors
+ * (allocation, MPI). r->param_digest identifies the final parameters bit for bit. */
+int train_run(const train_config *c, const prep_data *d, dist_ctx *dist, run_record *r, mtl_err *err);
+
+/* Scale of the fixed-point sums of --deterministic: values are multiplied by 2^FIX_BITS. */
+#define TRAIN_FIX_BITS 40
+
+#endif
+
+/* The step engine under train_run, exposed for tests and benchmarks. */
+typedef struct train_engine train_engine;
+
+int engine_create(const model *m, const weighting *w, int deterministic, int max_batch, dist_ctx *dist,
+                  train_engine **out, mtl_err *err);
+void engine_free(train_engine *e);
+/* Gradient of the method's objective over the global batch batch[0..ng) (dataset window
+ * indices into s; this rank takes its contiguous shard), summed over ranks, into grad.
+ * Lr, Lh: global batch losses; wr, wh: the weights used. Returns 1 when a loss or a
+ * gradient is not finite (every rank returns the same), 0 otherwise, -1 on MPI errors. */
+int engine_grad(train_engine *e, const float *params, const prep_split *s, const int *batch, int ng,
+                uint64_t seed, int epoch, int train, float *grad, double *Lr, double *Lh, double *wr, double *wh);
+/* Predictions for every window of s (sharded over ranks, gathered on all). */
+int engine_predict(train_engine *e, const float *params, const prep_split *s, float *pred_rul, int *pred_cls);

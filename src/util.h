@@ -1,0 +1,46 @@
+/* Small shared helpers: error reporting, timing, growable buffers. */
+#ifndef MTL_UTIL_H
+#define MTL_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Every fallible library call takes an mtl_err and returns 0 on success, -1 on
+ * failure with a one-line message in err->msg (no trailing newline). */
+#define MTL_ERRLEN 1024
+typedef struct { char msg[MTL_ERRLEN]; } mtl_err;
+
+#if defined(__GNUC__)
+#define MTL_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define MTL_PRINTF(a, b)
+#endif
+
+/* Formats into err (if not NULL) and returns -1, so callers can `return mtl_fail(...)`. */
+int mtl_fail(mtl_err *err, const char *fmt, ...) MTL_PRINTF(2, 3);
+
+/* Monotonic wall clock in seconds. */
+double mtl_now(void);
+
+/* malloc/calloc that report failure through err instead of aborting. */
+void *mtl_alloc(size_t n, size_t size, mtl_err *err);
+void *mtl_calloc(size_t n, size_t size, mtl_err *err);
+/* 64-byte aligned, zeroed; free with mtl_free_aligned. */
+void *mtl_alloc_aligned(size_t bytes, mtl_err *err);
+void mtl_free_aligned(void *p);
+
+/* Reads a whole file into a NUL-terminated buffer; *len gets the byte count. */
+char *mtl_read_file(const char *path, size_t *len, mtl_err *err);
+
+/* Parses a strictly decimal number (no trailing junk); returns 0 on success. */
+int mtl_parse_double(const char *s, double *out);
+int mtl_parse_long(const char *s, long *out);
+
+/* 64-bit FNV-1a over bytes, chainable through h (start with MTL_FNV_INIT). */
+#define MTL_FNV_INIT 0xcbf29ce484222325ULL
+uint64_t mtl_fnv1a(uint64_t h, const void *data, size_t n);
+
+/* Human-readable duration, "1h02m", "3m05s", "12.3s". */
+void mtl_fmt_duration(double s, char *buf, size_t n);
+
+#endif

@@ -1,0 +1,680 @@
+/* Tests of the run record's HDF5 storage (src/results.c). */
+#define _POSIX_C_SOURCE 200809L
+#include <criterion/criterion.h>
+
+#include <hdf5.h>
+
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "results.h"
+
+/* ------------------------------------------------------------------ helpers */
+
+static char *make_tmpdir(void)
+{
+    const char *base = getenv("TMPDIR");
+    if (!base || !base[0]) base = "/tmp";
+    size_t n = strlen(base) + 32;
+    char *d = malloc(n);
+    cr_assert_not_null(d);
+    snprintf(d, n, "%s/mtl_results_XXXXXX", base);
+    cr_assert_not_null(mkdtemp(d), "mkdtemp failed");
+    return d;
+}
+
+static char *path_in(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    cr_assert_not_null(p);
+    snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+/* Removes dir and everything in it (one level of subdirectories is enough here). */
+static void rm_tree(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        char *p = path_in(dir, e->d_name);
+        struct stat st;
+        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) rm_tree(p);
+        else unlink(p);
+        free(p);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+/* Number of entries in dir whose name contains ".tmp.". */
+static int count_tmp_files(const char *dir)
+{
+    DIR *d = opendir(dir);
+    cr_assert_not_null(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) n += strstr(e->d_name, ".tmp.") != NULL;
+    closedir(d);
+    return n;
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static char *read_text(const char *path)
+{
+    mtl_err err;
+    size_t len;
+    char *s = mtl_read_file(path, &len, &err);
+    cr_assert_not_null(s, "%s", err.msg);
+    return s;
+}
+
+/* A configuration only (metadata zero), as run_config_id sees it. */
+static void base_config(run_record *r)
+{
+    memset(r, 0, sizeof *r);
+    strcpy(r->model, "dcnn");
+    strcpy(r->subset, "FD001");
+    strcpy(r->method, "uw-so:2");
+    r->seed = 1;
+    r->epochs = 100;
+    r->window = 30;
+    r->batch = 512;
+    r->lr = 0.001;
+    r->dropout = 0.5;
+    r->val_frac = 0.2;
+    r->patience = 0;
+    r->deterministic = 0;
+}
+
+/* A record with every field set to a distinct value; owns hist (3 rows) and test (4 rows). */
+static void full_record(run_record *r, long seed)
+{
+    base_config(r);
+    strcpy(r->subset, "FD004");
+    strcpy(r->method, "fixed:0.25");
+    r->seed = seed;
+    r->epochs = 150;
+    r->window = 40;
+    r->batch = 256;
+    r->patience = 17;
+    r->deterministic = 1;
+    r->lr = 3e-4;
+    r->dropout = 0.125;
+    r->val_frac = 0.15;
+    run_config_id(r, r->run_id);
+    strcpy(r->status, "diverged");
+    r->ranks = 4;
+    r->threads = 12;
+    r->wall_s = 1234.5678;
+    strcpy(r->git, "0123456789ab-dirty");
+    strcpy(r->version, "0.1.0");
+    memset(r->host, 'h', sizeof r->host - 1); /* longest host that fits: 127 chars */
+    r->host[sizeof r->host - 1] = '\0';
+    r->host[0] = 'n';
+    strcpy(r->start_time, "2024-05-01T12:34:56Z");
+    r->rmse = 13.25;
+    r->rmse_uncapped = 17.0625;
+    r->mae = 9.75;
+    r->score = 321.125;
+    r->acc = 0.875;
+    r->f1 = 0.8125;
+    r->best_val_rmse = 12.0625;
+    r->best_epoch = 42;
+    r->epochs_run = 57;
+    r->samples_per_s = 98765.4321;
+    r->comm_fraction = 0.0625;
+    r->w_rul = 0.7;
+    r->w_health = 0.3;
+    strcpy(r->param_digest, "fedcba9876543210");
+
+    r->n_hist = 3;
+    r->hist = calloc(3, sizeof *r->hist);
+    cr_assert_not_null(r->hist);
+    for (int i = 0; i < 3; i++) {
+        run_epoch *e = &r->hist[i];
+        e->epoch = i + 1;
+        e->loss_rul = 100.0 / (i + 1);
+        e->loss_health = 0.5 + 0.01 * i;
+        e->w_rul = 0.6 + 0.1 * i;
+        e->w_health = 0.4 - 0.1 * i;
+        e->s_rul = i == 0 ? NAN : -0.25 * i;
+        e->s_health = 0.125 * i;
+        e->val_rmse = 20.0 - i;
+        e->val_acc = 0.7 + 0.05 * i;
+        e->seconds = 1.5 + i;
+        e->comm_seconds = 0.1 * (i + 1);
+        e->samples_per_s = 5000.0 + 100.0 * i;
+    }
+    r->n_test = 4;
+    r->test = calloc(4, sizeof *r->test);
+    cr_assert_not_null(r->test);
+    for (int i = 0; i < 4; i++) {
+        run_test_row *t = &r->test[i];
+        t->unit = 10 + i;
+        t->pred_rul = 50.5f + (float)i;
+        t->true_rul = 48.0f + 2.0f * (float)i;
+        t->true_rul_raw = 148.0f + (float)i;
+        t->pred_health = i % 3;
+        t->true_health = (i + 1) % 3;
+    }
+}
+
+static void assert_same_run(const run_record *a, const run_record *b)
+{
+    cr_assert_str_eq(a->subset, b->subset);
+    cr_assert_str_eq(a->method, b->method);
+    cr_assert_str_eq(a->model, b->model);
+    cr_assert_eq(a->seed, b->seed);
+    cr_assert_eq(a->epochs, b->epochs);
+    cr_assert_eq(a->window, b->window);
+    cr_assert_eq(a->batch, b->batch);
+    cr_assert_eq(a->patience, b->patience);
+    cr_assert_eq(a->deterministic, b->deterministic);
+    cr_assert(a->lr == b->lr);
+    cr_assert(a->dropout == b->dropout);
+    cr_assert(a->val_frac == b->val_frac);
+    cr_assert_str_eq(a->run_id, b->run_id);
+    cr_assert_str_eq(a->status, b->status);
+    cr_assert_eq(a->ranks, b->ranks);
+    cr_assert_eq(a->threads, b->threads);
+    cr_assert(a->wall_s == b->wall_s);
+    cr_assert_str_eq(a->git, b->git);
+    cr_assert_str_eq(a->version, b->version);
+    cr_assert_str_eq(a->host, b->host);
+    cr_assert_str_eq(a->start_time, b->start_time);
+    cr_assert(a->rmse == b->rmse);
+    cr_assert(a->rmse_uncapped == b->rmse_uncapped);
+    cr_assert(a->mae == b->mae);
+    cr_assert(a->score == b->score);
+    cr_assert(a->acc == b->acc);
+    cr_assert(a->f1 == b->f1);
+    cr_assert(a->best_val_rmse == b->best_val_rmse);
+    cr_assert_eq(a->best_epoch, b->best_epoch);
+    cr_assert_eq(a->epochs_run, b->epochs_run);
+    cr_assert(a->samples_per_s == b->samples_per_s);
+    cr_assert(a->comm_fraction == b->comm_fraction);
+    cr_assert(a->w_rul == b->w_rul);
+    cr_assert(a->w_health == b->w_health);
+    cr_assert_str_eq(a->param_digest, b->param_digest);
+
+    cr_assert_eq(a->n_hist, b->n_hist);
+    for (int i = 0; i < a->n_hist; i++) {
+        const run_epoch *x = &a->hist[i], *y = &b->hist[i];
+        cr_assert_eq(x->epoch, y->epoch);
+        cr_assert(x->loss_rul == y->loss_rul);
+        cr_assert(x->loss_health == y->loss_health);
+        cr_assert(x->w_rul == y->w_rul);
+        cr_assert(x->w_health == y->w_health);
+        cr_assert((isnan(x->s_rul) && isnan(y->s_rul)) || x->s_rul == y->s_rul, "row %d s_rul", i);
+        cr_assert(x->s_health == y->s_health);
+        cr_assert(x->val_rmse == y->val_rmse);
+        cr_assert(x->val_acc == y->val_acc);
+        cr_assert(x->seconds == y->seconds);
+        cr_assert(x->comm_seconds == y->comm_seconds);
+        cr_assert(x->samples_per_s == y->samples_per_s);
+    }
+    cr_assert_eq(a->n_test, b->n_test);
+    for (int i = 0; i < a->n_test; i++) {
+        const run_test_row *x = &a->test[i], *y = &b->test[i];
+        cr_assert_eq(x->unit, y->unit);
+        cr_assert(x->pred_rul == y->pred_rul);
+        cr_assert(x->true_rul == y->true_rul);
+        cr_assert(x->true_rul_raw == y->true_rul_raw);
+        cr_assert_eq(x->pred_health, y->pred_health);
+        cr_assert_eq(x->true_health, y->true_health);
+    }
+}
+
+static void free_runs(run_record *runs, int n)
+{
+    for (int i = 0; i < n; i++) run_record_free(&runs[i]);
+    free(runs);
+}
+
+/* ------------------------------------------------------------------ tests */
+
+Test(results, round_trip_every_field)
+{
+    char *dir = make_tmpdir(), *path = path_in(dir, "one.h5");
+    run_record r;
+    full_record(&r, 7);
+    mtl_err err = {{0}};
+    cr_assert_eq(results_write_all(path, &r, 1, &err), 0, "%s", err.msg);
+
+    run_record *got = NULL;
+    int n = -1;
+    cr_assert_eq(results_read_file(path, &got, &n, &err), 0, "%s", err.msg);
+    cr_assert_eq(n, 1);
+    assert_same_run(&r, &got[0]);
+    /* spot checks against literals, independent of the writer's input struct */
+    cr_assert_str_eq(got[0].status, "diverged");
+    cr_assert_eq(strlen(got[0].host), 127);
+    cr_assert_eq(got[0].hist[2].epoch, 3);
+    cr_assert(isnan(got[0].hist[0].s_rul));
+    cr_assert(got[0].hist[1].s_rul == -0.25);
+    cr_assert(got[0].test[3].true_rul_raw == 151.0f);
+    cr_assert_eq(got[0].test[3].unit, 13);
+    cr_assert_eq(count_tmp_files(dir), 0);
+
+    /* results_read on the file itself gives the same */
+    run_record *again = NULL;
+    int n2 = 0;
+    cr_assert_eq(results_read(path, &again, &n2, &err), 0, "%s", err.msg);
+    cr_assert_eq(n2, 1);
+    assert_same_run(&r, &again[0]);
+
+    free_runs(again, n2);
+    free_runs(got, n);
+    run_record_free(&r);
+    cr_assert_null(r.hist);
+    cr_assert_null(r.test);
+    rm_tree(dir);
+    free(path);
+    free(dir);
+}
+
+Test(results, empty_history_is_an_empty_dataset)
+{
+    char *dir = make_tmpdir(), *path = path_in(dir, "e.h5");
+    run_record r;
+    full_record(&r, 3);
+    free(r.hist);
+    r.hist = NULL;
+    r.n_hist = 0;
+    mtl_err err = {{0}};
+    cr_assert_eq(results_append(path, &r, &err), 0, "%s", err.msg);
+
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    cr_assert_geq(f, 0);
+    char link[64];
+    snprintf(link, sizeof link, "runs/%s/history", r.run_id);
+    hid_t d = H5Dopen2(f, link, H5P_DEFAULT);
+    cr_assert_geq(d, 0, "history dataset missing");
+    hid_t s = H5Dget_space(d);
+    hsize_t dims[1] = {99};
+    cr_assert_eq(H5Sget_simple_extent_ndims(s), 1);
+    H5Sget_simple_extent_dims(s, dims, NULL);
+    cr_assert_eq(dims[0], 0);
+    H5Sclose(s);
+    H5Dclose(d);
+    H5Fclose(f);
+
+    run_record *got = NULL;
+    int n = 0;
+    cr_assert_eq(results_read_file(path, &got, &n, &err), 0, "%s", err.msg);
+    cr_assert_eq(n, 1);
+    cr_assert_eq(got[0].n_hist, 0);
+    cr_assert_null(got[0].hist);
+    cr_assert_eq(got[0].n_test, 4);
+    assert_same_run(&r, &got[0]);
+    free_runs(got, n);
+    run_record_free(&r);
+    rm_tree(dir);
+    free(path);
+    free(dir);
+}
+
+Test(results, append_keeps_the_first_run)
+{
+    char *dir = make_tmpdir(), *path = path_in(dir, "runs.h5");
+    run_record a, b;
+    full_record(&a, 1);
+    full_record(&b, 2);
+    cr_assert_str_neq(a.run_id, b.run_id);
+    b.rmse = 99.5;
+    mtl_err err = {{0}};
+    cr_assert_eq(results_append(path, &a, &err), 0, "%s", err.msg);
+    cr_assert_eq(results_append(path, &b, &err), 0, "%s", err.msg);
+    cr_assert_eq(count_tmp_files(dir), 0);
+
+    run_record *got = NULL;
+    int n = 0;
+    cr_assert_eq(results_read_file(path, &got, &n, &err), 0, "%s", err.msg);
+    cr_assert_eq(n, 2);
+    int ia = strcmp(got[0].run_id, a.run_id) == 0 ? 0 : 1;
+    assert_same_run(&a, &got[ia]);
+    assert_same_run(&b, &got[1 - ia]);
+    cr_assert(got[1 - ia].rmse == 99.5);
+    cr_assert(got[ia].rmse == 13.25);
+    free_runs(got, n);
+    run_record_free(&a);
+    run_record_free(&b);
+    rm_tree(dir);
+    free(path);
+    free(dir);
+}
+
+Test(results, append_same_id_replaces)
+{
+    char *dir = make_tmpdir(), *path = path_in(dir, "runs.h5");
+    run_record a;
+    full_record(&a, 5);
+    mtl_err err = {{0}};
+    cr_assert_eq(results_append(path, &a, &err), 0, "%s", err.msg);
+    a.rmse = 11.5;
+    strcpy(a.status, "ok");
+    a.hist[1].val_rmse = -3.0;
+    a.n_test = 2;
+    cr_assert_eq(results_append(path, &a, &err), 0, "%s", err.msg);
+
+    run_record *got = NULL;
+    int n = 0;
+    cr_assert_eq(results_read_file(path, &got, &n, &err), 0, "%s", err.msg);
+    cr_assert_eq(n, 1);
+    cr_assert(got[0].rmse == 11.5);
+    cr_assert_str_eq(got[0].status, "ok");
+    cr_assert(got[0].hist[1].val_rmse == -3.0);
+    cr_assert_eq(got[0].n_test, 2);
+    assert_same_run(&a, &got[0]);
+    cr_assert_eq(count_tmp_files(dir), 0);
+    free_runs(got, n);
+    a.n_test = 4;
+    run_record_free(&a);
+    rm_tree(dir);
+    free(path);
+    free(dir);
+}
+
+Test(results, run_ids_are_stable)
+{
+    run_record r;
+    base_config(&r);
+    char id[17], id2[17];
+    run_config_id(&r, id);
+    /* FNV-1a of "model=dcnn;subset=FD001;method=uw-so:2;seed=1;epochs=100;window=30;
+     * batch=512;lr=0.001;dropout=0.5;val_frac=0.20000000000000001;patience=0;deterministic=0" */
+    cr_assert_str_eq(id, "401df4664f8b6c68");
+
+    /* metadata and metrics do not change it */
+    r.ranks = 16;
+    r.threads = 3;
+    strcpy(r.host, "node042");
+    strcpy(r.start_time, "2030-01-01T00:00:00Z");
+    strcpy(r.git, "deadbeef");
+    strcpy(r.status, "ok");
+    r.rmse = 12.5;
+    r.wall_s = 99.0;
+    strcpy(r.run_id, "ffffffffffffffff");
+    run_config_id(&r, id2);
+    cr_assert_str_eq(id2, "401df4664f8b6c68");
+
+    /* every configuration field does */
+    r.seed = 2;
+    run_config_id(&r, id2);
+    cr_assert_str_neq(id2, id);
+    cr_assert_eq(strlen(id2), 16);
+    base_config(&r);
+    strcpy(r.method, "uw");
+    run_config_id(&r, id2);
+    cr_assert_str_neq(id2, id);
+    base_config(&r);
+    r.lr = 0.002;
+    run_config_id(&r, id2);
+    cr_assert_str_neq(id2, id);
+    base_config(&r);
+    strcpy(r.subset, "FD002");
+    run_config_id(&r, id2);
+    cr_assert_str_neq(id2, id);
+    base_config(&r);
+    r.deterministic = 1;
+    run_config_id(&r, id2);
+    cr_assert_str_neq(id2, id);
+}
+
+Test(results, not_hdf5_fails_naming_the_path)
+{
+    char *dir = make_tmpdir(), *path = path_in(dir, "junk.h5");
+    write_text(path, "this is not an HDF5 file\n");
+    run_record *got = (run_record *)1;
+    int n = 5;
+    mtl_err err = {{0}};
+    cr_assert_eq(results_read_file(path, &got, &n, &err), -1);
+    cr_assert_not_null(strstr(err.msg, path), "message: %s", err.msg);
+    cr_assert_not_null(strstr(err.msg, "cannot open as HDF5"), "message: %s", err.msg);
+    cr_assert_null(got);
+    cr_assert_eq(n, 0);
+
+    err.msg[0] = '\0';
+    cr_assert_eq(results_read(path, &got, &n, &err), -1);
+    cr_assert_not_null(strstr(err.msg, path), "message: %s", err.msg);
+
+    /* appending must not clobber it */
+    run_record r;
+    full_record(&r, 1);
+    err.msg[0] = '\0';
+    cr_assert_eq(results_append(path, &r, &err), -1);
+    cr_assert_not_null(strstr(err.msg, path), "message: %s", err.msg);
+    char *text = read_text(path);
+    cr_assert_str_eq(text, "this is not an HDF5 file\n");
+    free(text);
+    cr_assert_eq(count_tmp_files(dir), 0);
+    cr_assert_eq(results_has_run(path, r.run_id), 0);
+    run_record_free(&r);
+    rm_tree(dir);
+    free(path);
+    free(dir);
+}
+
+Test(results, hdf5_without_runs_group)
+{
+    char *dir = make_tmpdir(), *path = path_in(dir, "other.h5");
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    cr_assert_geq(f, 0);
+    H5Fclose(f);
+    run_record *got = NULL;
+    int n = 0;
+    mtl_err err = {{0}};
+    cr_assert_eq(results_read_file(path, &got, &n, &err), -1);
+    cr_assert_not_null(strstr(err.msg, path), "message: %s", err.msg);
+    cr_assert_not_null(strstr(err.msg, "no /runs group"), "message: %s", err.msg);
+    rm_tree(dir);
+    free(path);
+    free(dir);
+}
+
+Test(results, missing_attribute_is_named)
+{
+    char *dir = make_tmpdir(), *path = path_in(dir, "m.h5");
+    run_record r;
+    full_record(&r, 9);
+    mtl_err err = {{0}};
+    cr_assert_eq(results_write_all(path, &r, 1, &err), 0, "%s", err.msg);
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    cr_assert_geq(f, 0);
+    char link[32];
+    snprintf(link, sizeof link, "runs/%s", r.run_id);
+    cr_assert_geq(H5Adelete_by_name(f, link, "mae", H5P_DEFAULT), 0);
+    H5Fclose(f);
+
+    run_record *got = NULL;
+    int n = 0;
+    cr_assert_eq(results_read_file(path, &got, &n, &err), -1);
+    cr_assert_not_null(strstr(err.msg, path), "message: %s", err.msg);
+    cr_assert_not_null(strstr(err.msg, "'mae'"), "message: %s", err.msg);
+    /* has_run only needs the status attribute */
+    cr_assert_eq(results_has_run(path, r.run_id), 1);
+    run_record_free(&r);
+    rm_tree(dir);
+    free(path);
+    free(dir);
+}
+
+Test(results, missing_path_and_unwritable_path)
+{
+    char *dir = make_tmpdir(), *path = path_in(dir, "nope.h5");
+    run_record *got = NULL;
+    int n = 0;
+    mtl_err err = {{0}};
+    cr_assert_eq(results_read(path, &got, &n, &err), -1);
+    cr_assert_not_null(strstr(err.msg, path), "message: %s", err.msg);
+    err.msg[0] = '\0';
+    cr_assert_eq(results_read_file(path, &got, &n, &err), -1);
+    cr_assert_not_null(strstr(err.msg, path), "message: %s", err.msg);
+
+    char *bad = path_in(dir, "no/such/dir/x.h5");
+    run_record r;
+    full_record(&r, 1);
+    err.msg[0] = '\0';
+    cr_assert_eq(results_append(bad, &r, &err), -1);
+    cr_assert_not_null(strstr(err.msg, bad), "message: %s", err.msg);
+    cr_assert_eq(count_tmp_files(dir), 0);
+
+    /* duplicate ids in one write are refused, nothing is left behind */
+    run_record two[2] = {r, r};
+    err.msg[0] = '\0';
+    cr_assert_eq(results_write_all(path, two, 2, &err), -1);
+    cr_assert_not_null(strstr(err.msg, "twice"), "message: %s", err.msg);
+    struct stat st;
+    cr_assert_neq(stat(path, &st), 0);
+    cr_assert_eq(count_tmp_files(dir), 0);
+    run_record_free(&r);
+    rm_tree(dir);
+    free(bad);
+    free(path);
+    free(dir);
+}
+
+Test(results, directory_read_merges_files)
+{
+    char *dir = make_tmpdir();
+    char *a_path = path_in(dir, "a.h5"), *b_path = path_in(dir, "b.h5");
+    char *sub = path_in(dir, "runs");
+    cr_assert_eq(mkdir(sub, 0755), 0);
+    char *c_path = path_in(sub, "c.h5");
+    run_record r1, r1b, r2, r3;
+    full_record(&r1, 1);
+    full_record(&r1b, 1); /* same id as r1, different result: must be skipped */
+    r1b.rmse = 77.0;
+    full_record(&r2, 2);
+    full_record(&r3, 3);
+    mtl_err err = {{0}};
+    cr_assert_eq(results_append(b_path, &r1b, &err), 0, "%s", err.msg);
+    cr_assert_eq(results_append(b_path, &r2, &err), 0, "%s", err.msg);
+    cr_assert_eq(results_append(a_path, &r1, &err), 0, "%s", err.msg);
+    cr_assert_eq(results_append(c_path, &r3, &err), 0, "%s", err.msg);
+    char *notes = path_in(dir, "notes.txt");
+    write_text(notes, "not a results file");
+    free(notes);
+
+    run_record *got = NULL;
+    int n = 0;
+    cr_assert_eq(results_read(dir, &got, &n, &err), 0, "%s", err.msg);
+    cr_assert_eq(n, 3);
+    cr_assert_str_eq(got[0].run_id, r1.run_id);
+    cr_assert(got[0].rmse == 13.25, "the first file's copy of a duplicate must win");
+    cr_assert_str_eq(got[1].run_id, r2.run_id);
+    cr_assert_str_eq(got[2].run_id, r3.run_id);
+    assert_same_run(&r1, &got[0]);
+    assert_same_run(&r2, &got[1]);
+    assert_same_run(&r3, &got[2]);
+    free_runs(got, n);
+
+    run_record_free(&r1);
+    run_record_free(&r1b);
+    run_record_free(&r2);
+    run_record_free(&r3);
+    rm_tree(dir);
+    free(a_path);
+    free(b_path);
+    free(c_path);
+    free(sub);
+    free(dir);
+}
+
+Test(results, leftover_temp_files_are_ignored)
+{
+    char *dir = make_tmpdir();
+    char *a_path = path_in(dir, "x.h5"), *t_path = path_in(dir, "x.h5.tmp.123");
+    char *t2_path = path_in(dir, "y.tmp.9.h5");
+    run_record r1, r2;
+    full_record(&r1, 1);
+    full_record(&r2, 2);
+    mtl_err err = {{0}};
+    cr_assert_eq(results_append(a_path, &r1, &err), 0, "%s", err.msg);
+    /* a complete-looking leftover and a garbage one: neither may be read */
+    cr_assert_eq(results_write_all(t_path, &r2, 1, &err), 0, "%s", err.msg);
+    write_text(t2_path, "half-written garbage");
+
+    run_record *got = NULL;
+    int n = 0;
+    cr_assert_eq(results_read(dir, &got, &n, &err), 0, "%s", err.msg);
+    cr_assert_eq(n, 1);
+    cr_assert_str_eq(got[0].run_id, r1.run_id);
+    free_runs(got, n);
+
+    /* an append next to them leaves them alone and adds no temp file of its own */
+    cr_assert_eq(results_append(a_path, &r2, &err), 0, "%s", err.msg);
+    cr_assert_eq(count_tmp_files(dir), 2);
+    cr_assert_eq(results_read(dir, &got, &n, &err), 0, "%s", err.msg);
+    cr_assert_eq(n, 2);
+    free_runs(got, n);
+
+    run_record_free(&r1);
+    run_record_free(&r2);
+    rm_tree(dir);
+    free(a_path);
+    free(t_path);
+    free(t2_path);
+    free(dir);
+}
+
+Test(results, has_run_true_and_false)
+{
+    char *dir = make_tmpdir(), *path = path_in(dir, "h.h5");
+    char *junk = path_in(dir, "junk.h5"), *missing = path_in(dir, "missing.h5");
+    run_record r, other;
+    full_record(&r, 4);
+    full_record(&other, 5);
+    mtl_err err = {{0}};
+    cr_assert_eq(results_append(path, &r, &err), 0, "%s", err.msg);
+    write_text(junk, "nope");
+
+    cr_assert_eq(results_has_run(path, r.run_id), 1);
+    cr_assert_eq(results_has_run(path, other.run_id), 0);
+    cr_assert_eq(results_has_run(path, ""), 0);
+    cr_assert_eq(results_has_run(path, "a/b"), 0);
+    cr_assert_eq(results_has_run(missing, r.run_id), 0);
+    cr_assert_eq(results_has_run(junk, r.run_id), 0);
+    cr_assert_eq(results_has_run(dir, r.run_id), 0);
+
+    cr_assert_eq(results_append(path, &other, &err), 0, "%s", err.msg);
+    cr_assert_eq(results_has_run(path, other.run_id), 1);
+    cr_assert_eq(results_has_run(path, r.run_id), 1);
+
+    run_record_free(&r);
+    run_record_free(&other);
+    rm_tree(dir);
+    free(path);
+    free(junk);
+    free(missing);
+    free(dir);
+}
+
+Test(results, empty_directory_reads_zero_runs)
+{
+    char *dir = make_tmpdir();
+    run_record *got = NULL;
+    int n = -1;
+    mtl_err err = {{0}};
+    cr_assert_eq(results_read(dir, &got, &n, &err), 0, "%s", err.msg);
+    cr_assert_eq(n, 0);
+    free(got);
+    rm_tree(dir);
+    free(dir);
+}
