@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# MPI integration tests, each a CTest test: mpi_tests.sh TEST MTLBENCH MPIEXEC DATA [MPI_RANKS_BIN]
+set -uo pipefail
+test=$1 bin=$2 mpiexec=$3 data=$4 ranks_bin=${5:-}
+export OMP_WAIT_POLICY=passive
+run() { # run P THREADS ARGS...: one JSON line on stdout
+  local p=$1 t=$2
+  shift 2
+  OMP_NUM_THREADS=$t "$mpiexec" --oversubscribe --bind-to none -np "$p" "$bin" train --data "$data" --quiet --json "$@"
+}
+field() { # field JSON NAME
+  python3 -c 'import json,sys; v=json.loads(sys.argv[1])[sys.argv[2]]; print(v)' "$1" "$2"
+}
+fail() { echo "FAIL: $*"; exit 1; }
+
+case $test in
+default_agree)
+  # P = 1, 2, 3 in the default mode: the same model up to rounding (test metrics within 1e-3 relative)
+  ref=$(run 1 1 --method uw-so:2 --epochs 2) || fail "P=1 run failed"
+  echo "P=1: $ref"
+  for p in 2 3; do
+    out=$(run "$p" 1 --method uw-so:2 --epochs 2) || fail "P=$p run failed"
+    echo "P=$p: $out"
+    [ "$(field "$out" ranks)" = "$p" ] || fail "ranks is not $p"
+    for k in rmse mae score acc f1 best_val_rmse; do
+      python3 - "$(field "$ref" $k)" "$(field "$out" $k)" "$k" "$p" <<'PY' || exit 1
+import sys
+a, b, k, p = float(sys.argv[1]), float(sys.argv[2]), sys.argv[3], sys.argv[4]
+if abs(a - b) > 1e-3 * max(abs(a), abs(b), 1e-12):
+    print(f"FAIL: P={p} {k} {b} differs from P=1 {a} by more than 1e-3 relative"); sys.exit(1)
+PY
+    done
+  done
+  echo "P=1,2,3 agree within 1e-3";;
+deterministic)
+  # --deterministic: one param_digest and identical metrics for P = 1..4 and 1 or 2 threads
+  want="" wantm=""
+  for p in 1 2 3 4; do
+    for t in 1 2; do
+      out=$(run "$p" "$t" --method uw --epochs 1 --deterministic --batch 200) || fail "P=$p T=$t failed"
+      d=$(field "$out" param_digest)
+      m="$(field "$out" rmse) $(field "$out" score) $(field "$out" acc) $(field "$out" f1) $(field "$out" best_val_rmse)"
+      echo "P=$p T=$t digest $d metrics $m"
+      [ -z "$want" ] && want=$d && wantm=$m
+      [ "$d" = "$want" ] || fail "P=$p T=$t digest $d, expected $want"
+      [ "$m" = "$wantm" ] || fail "P=$p T=$t metrics $m, expected $wantm"
+    done
+  done
+  echo "one digest for every P and T: $want";;
+ranks_identical)
+  OMP_NUM_THREADS=1 "$mpiexec" --oversubscribe -np 3 "$ranks_bin" "$data" uw || fail "ranks differ";;
+bad_path)
+  start=$(date +%s)
+  out=$(OMP_NUM_THREADS=1 timeout 20 "$mpiexec" --oversubscribe -np 3 "$bin" train --data /nonexistent/cmapss --epochs 1 2>&1)
+  rc=$?
+  secs=$(( $(date +%s) - start ))
+  echo "$out"
+  echo "exit $rc after ${secs}s"
+  [ $rc -ne 0 ] || fail "exit status 0 on a bad data path"
+  [ $rc -ne 124 ] || fail "hang (killed by timeout)"
+  [ $secs -lt 10 ] || fail "took ${secs}s, expected under 10 s"
+  n=$(grep -c "train_FD001.txt: cannot open" <<<"$out")
+  [ "$n" = 1 ] || fail "expected exactly one error message (from rank 0), got $n";;
+bad_args)
+  out=$(OMP_NUM_THREADS=1 timeout 20 "$mpiexec" --oversubscribe -np 2 "$bin" train --method uw-so:0 2>&1)
+  rc=$?
+  echo "$out"
+  if [ $rc -eq 0 ] || [ $rc -eq 124 ]; then fail "exit $rc"; fi
+  [ "$(grep -c 'temperature must be > 0' <<<"$out")" = 1 ] || fail "expected one message";;
+*) echo "unknown test $test"; exit 2;;
+esac

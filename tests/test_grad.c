@@ -1,0 +1,261 @@
+/* Finite-difference checks of every kernel and of the whole loss under every method. */
+#include "helpers.h"
+
+#include <criterion/criterion.h>
+#include <math.h>
+
+#include "kernels.h"
+#include "model.h"
+#include "rng.h"
+#include "train.h"
+#include "weighting.h"
+
+static float rnd(uint64_t i, uint64_t j) { return 2.0f * rng_uniform(42, 99, i, j, 0) - 1.0f; }
+
+/* |a - b| <= atol + rtol * max(|a|, |b|) */
+static void near(double a, double b, double rtol, double atol, const char *what, int i)
+{
+    double tol = atol + rtol * fmax(fabs(a), fabs(b));
+    cr_assert(fabs(a - b) <= tol, "%s[%d]: analytic %.7g vs numeric %.7g", what, i, a, b);
+}
+
+/* L = sum over outputs of R * out, for a fixed random R: dL/dout = R. */
+static double conv_loss(const float *in, int cin, int W, const float *w, const float *b, int cout, int k,
+                        float *out, const float *R)
+{
+    conv1d_forward(in, cin, W, w, b, cout, k, out);
+    double s = 0;
+    for (int c = 0; c < cout; c++)
+        for (int t = 0; t < W; t++)
+            for (int l = 0; l < TB; l++) {
+                size_t i = ((size_t)c * SEQ_STRIDE(W) + PAD + t) * TB + l;
+                s += (double)R[i] * out[i];
+            }
+    return s;
+}
+
+static void check_conv(int cin, int cout, int k, int W)
+{
+    size_t nin = (size_t)cin * SEQ_STRIDE(W) * TB, nout = (size_t)cout * SEQ_STRIDE(W) * TB;
+    size_t nw = (size_t)cout * cin * k;
+    float *in = calloc(nin, 4), *out = calloc(nout, 4), *R = calloc(nout, 4), *dout = calloc(nout, 4);
+    float *din = calloc(nin, 4), *w = calloc(nw, 4), *b = calloc(cout, 4);
+    float *gw = calloc(nw * TB, 4), *gb = calloc((size_t)cout * TB, 4);
+    for (int c = 0; c < cin; c++)
+        for (int t = 0; t < W; t++)
+            for (int l = 0; l < TB; l++) in[((size_t)c * SEQ_STRIDE(W) + PAD + t) * TB + l] = rnd(1, c * 1000 + t * TB + l);
+    for (int c = 0; c < cout; c++)
+        for (int t = 0; t < W; t++)
+            for (int l = 0; l < TB; l++) R[((size_t)c * SEQ_STRIDE(W) + PAD + t) * TB + l] = rnd(2, c * 1000 + t * TB + l);
+    for (size_t i = 0; i < nw; i++) w[i] = 0.4f * rnd(3, i);
+    for (int i = 0; i < cout; i++) b[i] = 0.1f * rnd(4, (uint64_t)i);
+    conv_loss(in, cin, W, w, b, cout, k, out, R);
+    memcpy(dout, R, nout * 4);
+    conv1d_backward(in, cin, W, w, cout, k, out, dout, gw, gb, din);
+    const float h = 1e-2f;
+    for (size_t i = 0; i < nw; i += 7) {
+        double an = 0;
+        for (int l = 0; l < TB; l++) an += gw[i * TB + l];
+        float keep = w[i];
+        w[i] = keep + h;
+        double lp = conv_loss(in, cin, W, w, b, cout, k, out, R);
+        w[i] = keep - h;
+        double lm = conv_loss(in, cin, W, w, b, cout, k, out, R);
+        w[i] = keep;
+        near(an, (lp - lm) / (2 * h), 2e-2, 2e-3, "conv weight", (int)i);
+    }
+    for (int i = 0; i < cout; i++) {
+        double an = 0;
+        for (int l = 0; l < TB; l++) an += gb[(size_t)i * TB + l];
+        float keep = b[i];
+        b[i] = keep + h;
+        double lp = conv_loss(in, cin, W, w, b, cout, k, out, R);
+        b[i] = keep - h;
+        double lm = conv_loss(in, cin, W, w, b, cout, k, out, R);
+        b[i] = keep;
+        near(an, (lp - lm) / (2 * h), 2e-2, 2e-3, "conv bias", i);
+    }
+    for (int c = 0; c < cin; c++)
+        for (int t = 0; t < W; t += 3) {
+            int l = (c + t) % TB;
+            size_t i = ((size_t)c * SEQ_STRIDE(W) + PAD + t) * TB + l;
+            float keep = in[i];
+            in[i] = keep + h;
+            double lp = conv_loss(in, cin, W, w, b, cout, k, out, R);
+            in[i] = keep - h;
+            double lm = conv_loss(in, cin, W, w, b, cout, k, out, R);
+            in[i] = keep;
+            near(din[i], (lp - lm) / (2 * h), 2e-2, 2e-3, "conv input", (int)i);
+        }
+    /* padding of the input gradient stays zero */
+    for (int c = 0; c < cin; c++)
+        for (int l = 0; l < TB; l++) cr_assert_eq(din[((size_t)c * SEQ_STRIDE(W)) * TB + l], 0.0f);
+    free(in), free(out), free(R), free(dout), free(din), free(w), free(b), free(gw), free(gb);
+}
+
+Test(grad, conv1d_kernel10_14_to_10) { check_conv(14, 10, 10, 30); }
+Test(grad, conv1d_kernel10_odd_window) { check_conv(10, 10, 10, 15); }
+Test(grad, conv1d_kernel3_to_one_channel) { check_conv(10, 1, 3, 20); }
+Test(grad, conv1d_generic_kernel) { check_conv(3, 2, 5, 7); }
+
+static double dense_loss(const float *in, int nin, const float *w, const float *b, int nout, int act, float *out,
+                         const float *R)
+{
+    dense_forward(in, nin, w, b, nout, act, out);
+    double s = 0;
+    for (int i = 0; i < nout * TB; i++) s += (double)R[i] * out[i];
+    return s;
+}
+
+static void check_dense(int nin, int nout, int act)
+{
+    float *in = calloc((size_t)nin * TB, 4), *out = calloc((size_t)nout * TB, 4), *R = calloc((size_t)nout * TB, 4);
+    float *dout = calloc((size_t)nout * TB, 4), *din = calloc((size_t)nin * TB, 4);
+    float *w = calloc((size_t)nin * nout, 4), *b = calloc((size_t)nout, 4);
+    float *gw = calloc((size_t)nin * nout * TB, 4), *gb = calloc((size_t)nout * TB, 4);
+    for (int i = 0; i < nin * TB; i++) in[i] = rnd(5, (uint64_t)i);
+    for (int i = 0; i < nout * TB; i++) R[i] = rnd(6, (uint64_t)i);
+    for (int i = 0; i < nin * nout; i++) w[i] = 0.3f * rnd(7, (uint64_t)i);
+    for (int i = 0; i < nout; i++) b[i] = 0.1f * rnd(8, (uint64_t)i);
+    dense_loss(in, nin, w, b, nout, act, out, R);
+    memcpy(dout, R, sizeof(float) * nout * TB);
+    dense_backward(in, nin, w, nout, act, out, dout, gw, gb, din);
+    const float h = 1e-2f;
+    for (int i = 0; i < nin * nout; i += 5) {
+        double an = 0;
+        for (int l = 0; l < TB; l++) an += gw[(size_t)i * TB + l];
+        float keep = w[i];
+        w[i] = keep + h;
+        double lp = dense_loss(in, nin, w, b, nout, act, out, R);
+        w[i] = keep - h;
+        double lm = dense_loss(in, nin, w, b, nout, act, out, R);
+        w[i] = keep;
+        near(an, (lp - lm) / (2 * h), 2e-2, 2e-3, "dense weight", i);
+    }
+    for (int i = 0; i < nout; i++) {
+        double an = 0;
+        for (int l = 0; l < TB; l++) an += gb[(size_t)i * TB + l];
+        float keep = b[i];
+        b[i] = keep + h;
+        double lp = dense_loss(in, nin, w, b, nout, act, out, R);
+        b[i] = keep - h;
+        double lm = dense_loss(in, nin, w, b, nout, act, out, R);
+        b[i] = keep;
+        near(an, (lp - lm) / (2 * h), 2e-2, 2e-3, "dense bias", i);
+    }
+    for (int i = 0; i < nin * TB; i += 3) {
+        float keep = in[i];
+        in[i] = keep + h;
+        double lp = dense_loss(in, nin, w, b, nout, act, out, R);
+        in[i] = keep - h;
+        double lm = dense_loss(in, nin, w, b, nout, act, out, R);
+        in[i] = keep;
+        near(din[i], (lp - lm) / (2 * h), 2e-2, 2e-3, "dense input", i);
+    }
+    free(in), free(out), free(R), free(dout), free(din), free(w), free(b), free(gw), free(gb);
+}
+
+Test(grad, dense_tanh) { check_dense(30, 100, 1); }
+Test(grad, dense_linear_head) { check_dense(100, 3, 0); }
+
+Test(kernels, tanh_accuracy)
+{
+    double worst = 0;
+    for (int i = -200000; i <= 200000; i++) {
+        float x = (float)i * 1e-4f;
+        double e = fabs((double)mtl_tanhf(x) - tanh((double)x));
+        if (e > worst) worst = e;
+    }
+    cr_assert_lt(worst, 3e-7, "max |error| %g", worst);
+    cr_assert_eq(mtl_tanhf(0.0f), 0.0f);
+    cr_assert_eq(mtl_tanhf(50.0f), 1.0f);
+    cr_assert_eq(mtl_tanhf(-50.0f), -1.0f);
+}
+
+/* ---------------------------------------------------------------- whole loss, every method */
+
+/* A tiny data set of nwin windows over random rows. */
+static void tiny_split(prep_split *s, int W, int nwin)
+{
+    int rows = nwin + W;
+    s->n_rows = rows;
+    s->n_win = nwin;
+    s->x = malloc(sizeof(float) * rows * PREP_FEATURES);
+    s->win_start = malloc(sizeof(int) * nwin);
+    s->y = malloc(sizeof(float) * nwin);
+    s->y_raw = malloc(sizeof(float) * nwin);
+    s->h = malloc(nwin);
+    s->unit = malloc(sizeof(int) * nwin);
+    for (int i = 0; i < rows * PREP_FEATURES; i++) s->x[i] = rnd(9, (uint64_t)i);
+    for (int i = 0; i < nwin; i++) {
+        s->win_start[i] = i;
+        s->y[i] = s->y_raw[i] = 5.0f + 3.0f * (float)((i * 37) % 41);
+        s->h[i] = (uint8_t)prep_health(s->y[i]);
+        s->unit[i] = 1 + i / 10;
+    }
+}
+
+static void free_split(prep_split *s)
+{
+    free(s->x), free(s->win_start), free(s->y), free(s->y_raw), free(s->h), free(s->unit);
+}
+
+static void check_method(const char *spec)
+{
+    weighting w;
+    mtl_err err;
+    cr_assert_eq(weighting_parse(spec, &w, &err), 0, "%s", err.msg);
+    model m;
+    const int W = 12, nb = 37; /* more than two tiles, last one partial */
+    cr_assert_eq(model_init(&m, W, 0.5f, (size_t)w.m->n_params, &err), 0);
+    prep_split s;
+    tiny_split(&s, W, nb);
+    int batch[37];
+    for (int i = 0; i < nb; i++) batch[i] = (i * 11) % nb;
+    dist_ctx dist;
+    dist_single(&dist);
+    train_engine *e;
+    cr_assert_eq(engine_create(&m, &w, 0, nb, &dist, &e, &err), 0, "%s", err.msg);
+    float *p = calloc(m.n_params, 4), *g = calloc(m.n_params, 4), *g2 = calloc(m.n_params, 4);
+    model_init_params(&m, p, 3);
+    if (w.m->init) w.m->init(&w, p + m.n_net);
+    if (w.m->n_params) p[m.n_net] = 0.7f, p[m.n_net + 1] = -0.4f; /* away from the symmetric start */
+    double Lr0, Lh0, wr0, wh0, Lr, Lh, wr, wh;
+    cr_assert_eq(engine_grad(e, p, &s, batch, nb, 5, 1, 1, g, &Lr0, &Lh0, &wr0, &wh0), 0);
+    /* objective with the method's weights held at their detached values (uw: its own total) */
+#define OBJ(Lr_, Lh_) (w.m->n_params ? w.m->total(&w, p + m.n_net, Lr_, Lh_) : wr0 * (Lr_) + wh0 * (Lh_))
+    const float h = 2e-3f;
+    int checked = 0;
+    size_t idx[128];
+    int n_idx = 0;
+    for (size_t i = 0; i < m.n_net; i += 53) idx[n_idx++] = i;
+    for (size_t i = m.n_net; i < m.n_params; i++) idx[n_idx++] = i; /* every method parameter */
+    for (int q = 0; q < n_idx; q++) {
+        size_t i = idx[q];
+        float keep = p[i];
+        p[i] = keep + h;
+        cr_assert_eq(engine_grad(e, p, &s, batch, nb, 5, 1, 1, g2, &Lr, &Lh, &wr, &wh), 0);
+        double jp = OBJ(Lr, Lh);
+        p[i] = keep - h;
+        cr_assert_eq(engine_grad(e, p, &s, batch, nb, 5, 1, 1, g2, &Lr, &Lh, &wr, &wh), 0);
+        double jm = OBJ(Lr, Lh);
+        p[i] = keep;
+        near(g[i], (jp - jm) / (2 * h), 3e-2, 1e-3 * (fabs(wr0) + fabs(wh0) + 0.1), spec, (int)i);
+        checked++;
+    }
+    cr_assert_eq(checked, n_idx);
+    cr_assert_gt(checked, 60);
+    /* every parameter gets a gradient: no layer is left out */
+    size_t zero = 0;
+    for (size_t i = 0; i < m.n_params; i++) zero += g[i] == 0.0f;
+    cr_assert_lt(zero, m.n_params / 20, "%zu of %zu gradients are exactly zero", zero, m.n_params);
+#undef OBJ
+    engine_free(e);
+    free(p), free(g), free(g2);
+    free_split(&s);
+}
+
+Test(grad, whole_loss_fixed) { check_method("fixed:0.3"); }
+Test(grad, whole_loss_uw_including_log_variances) { check_method("uw"); }
+Test(grad, whole_loss_uw_o) { check_method("uw-o"); }
+Test(grad, whole_loss_uw_so) { check_method("uw-so:2"); }
