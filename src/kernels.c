@@ -109,7 +109,7 @@ static inline void conv_bwd_k(const float *restrict in, int cin, int W, const fl
     /* weight gradients, per lane: gw[co][ci][j] = sum_t dz[co][t] in[ci][t + j - pl] */
     for (int co = 0; co < cout; co++) {
         for (int ci = 0; ci < cin; ci++) {
-            float acc[k][TB];
+            float acc[2 * PAD + 1][TB]; /* fixed size: a VLA would live in memory */
             for (int j = 0; j < k; j++)
                 for (int l = 0; l < TB; l++) acc[j][l] = 0;
             for (int t = 0; t < W; t++) {

@@ -18,7 +18,7 @@
 #define PAD_R (PAD + 3)
 #define SEQ_STRIDE(W) ((W) + PAD + PAD_R)
 
-/* tanh and its input are both needed nowhere else: out = tanh(conv(in) + b). */
+/* out = tanh(conv(in) + b), 'same' padding, kernel size k <= 2*PAD+1. */
 void conv1d_forward(const float *in, int cin, int W, const float *w, const float *b, int cout, int k, float *out);
 /* dout: dL/d(out) on entry, overwritten with dL/d(pre-activation). Adds nothing: sets
  * gw_lanes [cout*cin*k][TB] and gb_lanes [cout][TB]; din (sequence layout, may be NULL) is set. */

@@ -1,3 +1,542 @@
+#define _POSIX_C_SOURCE 200809L
+#include "sweep.h"
 #include "cli.h"
+#include "results.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <mpi.h>
+#include <omp.h>
 #include <stdio.h>
-int cmd_sweep(int argc, char **argv) { (void)argc, (void)argv; fputs("mtlbench sweep: not yet available\n", stderr); return 2; }
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { TAG_REQ = 101, TAG_IDX = 102 };
+
+void sweep_options_defaults(sweep_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->data = cli_default_data();
+    o->out = "results";
+    snprintf(o->methods, sizeof o->methods, "fixed,uw,uw-o,uw-so");
+    snprintf(o->lambdas, sizeof o->lambdas, "0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9");
+    snprintf(o->temperatures, sizeof o->temperatures, "0.5,1,2,5,10,20");
+    snprintf(o->seeds, sizeof o->seeds, "1,2,3,4,5");
+    train_config_defaults(&o->base);
+    o->base.quiet = 1;
+}
+
+/* Splits a comma list in place into at most max tokens. */
+static int split_list(char *s, char **tok, int max)
+{
+    int n = 0;
+    for (char *p = strtok(s, ","); p && n < max; p = strtok(NULL, ",")) tok[n++] = p;
+    return n;
+}
+
+static long file_size(const char *dir, const char *subset)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/train_%s.txt", dir, subset);
+    struct stat st;
+    return stat(path, &st) == 0 ? (long)st.st_size : 0;
+}
+
+int sweep_plan(const sweep_options *o, sweep_item **items, int *n, mtl_err *err)
+{
+    *items = NULL;
+    *n = 0;
+    char buf[512], *tok[64];
+    /* subsets, largest first */
+    const char *subs[4];
+    int ns = 0;
+    if (o->subsets[0]) {
+        snprintf(buf, sizeof buf, "%s", o->subsets);
+        int k = split_list(buf, tok, 64);
+        for (int i = 0; i < k; i++) {
+            if (!cmapss_subset_valid(tok[i]))
+                return mtl_fail(err, "--subsets: unknown subset '%s', expected FD001..FD004", tok[i]);
+            static const char *names[4] = {"FD001", "FD002", "FD003", "FD004"};
+            const char *nm = names[tok[i][4] - '1'];
+            int dup = 0;
+            for (int j = 0; j < ns; j++) dup |= subs[j] == nm;
+            if (!dup) subs[ns++] = nm;
+        }
+    } else {
+        static const char *names[4] = {"FD001", "FD002", "FD003", "FD004"};
+        for (int i = 0; i < 4; i++)
+            if (cmapss_subset_present(o->data, names[i])) subs[ns++] = names[i];
+        if (ns == 0)
+            return mtl_fail(err, "%s: no complete C-MAPSS subset (train_X, test_X, RUL_X) found; see datasets/fetch",
+                            o->data);
+    }
+    long size[4];
+    for (int i = 0; i < ns; i++) size[i] = file_size(o->data, subs[i]);
+    for (int i = 1; i < ns; i++) /* insertion sort, stable, by size descending */
+        for (int j = i; j > 0 && size[j] > size[j - 1]; j--) {
+            long t = size[j];
+            size[j] = size[j - 1], size[j - 1] = t;
+            const char *u = subs[j];
+            subs[j] = subs[j - 1], subs[j - 1] = u;
+        }
+    /* methods, expanded over lambdas and temperatures */
+    char methods[128][48];
+    int nm = 0;
+    snprintf(buf, sizeof buf, "%s", o->methods);
+    char *mt[64];
+    int k = split_list(buf, mt, 64);
+    if (k == 0) return mtl_fail(err, "--methods: empty list");
+    for (int i = 0; i < k; i++) {
+        const char *list = strcmp(mt[i], "fixed") == 0 ? o->lambdas : strcmp(mt[i], "uw-so") == 0 ? o->temperatures : NULL;
+        char vbuf[512], *vt[64];
+        int nv = 1;
+        if (list) {
+            snprintf(vbuf, sizeof vbuf, "%s", list);
+            nv = split_list(vbuf, vt, 64);
+            if (nv == 0) return mtl_fail(err, "--methods %s: its value list is empty", mt[i]);
+        }
+        for (int v = 0; v < nv; v++) {
+            char spec[96];
+            if (list) snprintf(spec, sizeof spec, "%s:%s", mt[i], vt[v]);
+            else snprintf(spec, sizeof spec, "%s", mt[i]);
+            weighting w;
+            if (weighting_parse(spec, &w, err)) return -1;
+            int dup = 0;
+            for (int j = 0; j < nm; j++) dup |= strcmp(methods[j], w.canon) == 0;
+            if (dup) continue;
+            if (nm == 128) return mtl_fail(err, "--methods: more than 128 methods");
+            snprintf(methods[nm++], sizeof methods[0], "%s", w.canon);
+        }
+    }
+    /* seeds */
+    long seeds[256];
+    int nseed = 0;
+    snprintf(buf, sizeof buf, "%s", o->seeds);
+    k = split_list(buf, tok, 64);
+    for (int i = 0; i < k; i++) {
+        long s;
+        if (mtl_parse_long(tok[i], &s)) return mtl_fail(err, "--seeds: '%s' is not an integer", tok[i]);
+        int dup = 0;
+        for (int j = 0; j < nseed; j++) dup |= seeds[j] == s;
+        if (!dup) seeds[nseed++] = s;
+    }
+    if (nseed == 0) return mtl_fail(err, "--seeds: empty list");
+    sweep_item *it = mtl_calloc((size_t)ns * nm * nseed, sizeof *it, err);
+    if (!it) return -1;
+    int c = 0;
+    for (int a = 0; a < ns; a++)
+        for (int b = 0; b < nm; b++)
+            for (int s = 0; s < nseed; s++) {
+                sweep_item *x = &it[c++];
+                snprintf(x->subset, sizeof x->subset, "%s", subs[a]);
+                memcpy(x->method, methods[b], sizeof x->method);
+                x->seed = seeds[s];
+                x->window = o->window > 0 ? o->window : prep_default_window(subs[a]);
+                train_config tc = o->base;
+                weighting_parse(x->method, &tc.method, NULL);
+                tc.seed = x->seed;
+                run_record r;
+                train_config_record(&tc, x->subset, x->window, &r);
+                memcpy(x->run_id, r.run_id, sizeof x->run_id);
+            }
+    *items = it;
+    *n = c;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- execution */
+
+typedef struct {
+    int next, n, leaders_done, n_leaders;
+} dispatcher;
+
+static int dispatch_next(dispatcher *d) { return d->next < d->n ? d->next++ : -1; }
+
+/* World rank 0 answers other group leaders between its own training steps. */
+static void dispatch_poll(void *ctx)
+{
+    dispatcher *d = ctx;
+    for (;;) {
+        int flag = 0;
+        MPI_Status st;
+        MPI_Iprobe(MPI_ANY_SOURCE, TAG_REQ, MPI_COMM_WORLD, &flag, &st);
+        if (!flag) return;
+        int dummy, idx;
+        MPI_Recv(&dummy, 1, MPI_INT, st.MPI_SOURCE, TAG_REQ, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        idx = dispatch_next(d);
+        if (idx < 0) d->leaders_done++;
+        MPI_Send(&idx, 1, MPI_INT, st.MPI_SOURCE, TAG_IDX, MPI_COMM_WORLD);
+    }
+}
+
+static void run_path(char *buf, size_t n, const char *out, const char *id)
+{
+    snprintf(buf, n, "%s/runs/%s.h5", out, id);
+}
+
+static int mkdir_p(const char *path, mtl_err *err)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(tmp, 0777) && errno != EEXIST) return mtl_fail(err, "%s: cannot create: %s", tmp, strerror(errno));
+            *p = '/';
+        }
+    if (mkdir(tmp, 0777) && errno != EEXIST) return mtl_fail(err, "%s: cannot create: %s", tmp, strerror(errno));
+    return 0;
+}
+
+/* Temporary files of writers killed mid-write (older than a minute) are removed. */
+static void remove_stale_temps(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    time_t now = time(NULL);
+    while ((e = readdir(d))) {
+        if (!strstr(e->d_name, ".tmp.")) continue;
+        char p[4096 + 512];
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (stat(p, &st) == 0 && now - st.st_mtime > 60) unlink(p);
+    }
+    closedir(d);
+}
+
+static const char USAGE[] =
+    "usage: [mpirun -np P] mtlbench sweep [OPTIONS]\n"
+    "\n"
+    "Trains every configuration of the grid subsets x methods x seeds. Groups of\n"
+    "--ranks-per-run ranks each train one run at a time, data-parallel; runs are handed out\n"
+    "dynamically, largest subset first. Each finished run is written at once to\n"
+    "OUT/runs/<run_id>.h5 (atomically); a sweep started again with the same OUT skips every\n"
+    "complete run. At the end all runs are merged into OUT/sweep.h5 and the report printed.\n"
+    "\n"
+    "  --data DIR            C-MAPSS folder (default: $MTLBENCH_DATA, else bundled)\n"
+    "  --subsets LIST        e.g. FD001,FD002 (default: every subset present in --data)\n"
+    "  --methods LIST        fixed, uw, uw-o, uw-so, or single fixed:L / uw-so:T\n"
+    "                        (default fixed,uw,uw-o,uw-so)\n"
+    "  --lambdas LIST        values of L for 'fixed' (default 0.1,0.2,...,0.9)\n"
+    "  --temperatures LIST   values of T for 'uw-so' (default 0.5,1,2,5,10,20)\n"
+    "  --seeds LIST          (default 1,2,3,4,5)\n"
+    "  --epochs N            (default 100); also --batch, --lr, --dropout, --window,\n"
+    "                        --patience, --deterministic as for 'mtlbench train'\n"
+    "  --ranks-per-run R     ranks per data-parallel group (default 1); must divide P\n"
+    "  --threads N           OpenMP threads per rank (default: OMP_NUM_THREADS or all cores)\n"
+    "  --out DIR             results folder (default results)\n"
+    "  --dry-run             print the plan and the estimated time, train nothing\n"
+    "  --quiet               no progress lines\n";
+
+typedef struct {
+    prep_data d;
+    char subset[16];
+    long seed;
+    int window, valid;
+} prep_cache;
+
+int cmd_sweep(int argc, char **argv)
+{
+    MPI_Init(&argc, &argv);
+    int rank, size;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    int root = rank == 0;
+    sweep_options o;
+    sweep_options_defaults(&o);
+    int R = 1, dry = 0, quiet = 0, bad = 0, help = 0;
+    static const struct option opts[] = {
+        {"data", 1, 0, 'd'},      {"subsets", 1, 0, 's'}, {"methods", 1, 0, 'm'},     {"lambdas", 1, 0, 'L'},
+        {"temperatures", 1, 0, 'T'}, {"seeds", 1, 0, 'S'}, {"epochs", 1, 0, 'e'},     {"batch", 1, 0, 'b'},
+        {"lr", 1, 0, 'l'},        {"dropout", 1, 0, 'D'}, {"window", 1, 0, 'w'},      {"patience", 1, 0, 'p'},
+        {"deterministic", 0, 0, 'x'}, {"ranks-per-run", 1, 0, 'R'}, {"threads", 1, 0, 't'}, {"out", 1, 0, 'o'},
+        {"dry-run", 0, 0, 'n'},   {"quiet", 0, 0, 'q'},   {"help", 0, 0, 'h'},        {0, 0, 0, 0}};
+    int c;
+    long lv;
+    double dv;
+    optind = 1;
+    opterr = root;
+    while (!bad && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': o.data = optarg; break;
+        case 's': snprintf(o.subsets, sizeof o.subsets, "%s", optarg); break;
+        case 'm': snprintf(o.methods, sizeof o.methods, "%s", optarg); break;
+        case 'L': snprintf(o.lambdas, sizeof o.lambdas, "%s", optarg); break;
+        case 'T': snprintf(o.temperatures, sizeof o.temperatures, "%s", optarg); break;
+        case 'S': snprintf(o.seeds, sizeof o.seeds, "%s", optarg); break;
+        case 'o': o.out = optarg; break;
+        case 'x': o.base.deterministic = 1; break;
+        case 'n': dry = 1; break;
+        case 'q': quiet = 1; break;
+        case 'h': help = 1; break;
+        case 'e': bad = mtl_parse_long(optarg, &lv) || lv < 1 || lv > 1000000; o.base.epochs = (int)lv; break;
+        case 'b': bad = mtl_parse_long(optarg, &lv) || lv < 1 || lv > 1 << 20; o.base.batch = (int)lv; break;
+        case 'w': bad = mtl_parse_long(optarg, &lv) || lv < 1 || lv > 1000; o.window = (int)lv; break;
+        case 'p': bad = mtl_parse_long(optarg, &lv) || lv < 0 || lv > 1000000; o.base.patience = (int)lv; break;
+        case 'R': bad = mtl_parse_long(optarg, &lv) || lv < 1 || lv > 1 << 20; R = (int)lv; break;
+        case 't':
+            bad = mtl_parse_long(optarg, &lv) || lv < 1 || lv > 4096;
+            if (!bad) omp_set_num_threads((int)lv);
+            break;
+        case 'l': bad = mtl_parse_double(optarg, &dv) || !(dv > 0 && dv < 10); o.base.lr = dv; break;
+        case 'D': bad = mtl_parse_double(optarg, &dv) || !(dv >= 0 && dv < 1); o.base.dropout = dv; break;
+        default: bad = 2; break;
+        }
+        if (bad == 1 && root) fprintf(stderr, "mtlbench sweep: %s '%s' is out of range or not a number (see --help)\n", argv[optind - 1], optarg);
+    }
+    if (help) {
+        if (root) fputs(USAGE, stdout);
+        MPI_Finalize();
+        return 0;
+    }
+    if (!bad && optind < argc) {
+        if (root) fprintf(stderr, "mtlbench sweep: unexpected argument '%s'\n", argv[optind]);
+        bad = 1;
+    }
+    if (!bad && size % R != 0) {
+        if (root) fprintf(stderr, "mtlbench sweep: --ranks-per-run %d does not divide the %d ranks\n", R, size);
+        bad = 1;
+    }
+    mtl_err err;
+    sweep_item *plan = NULL;
+    int n = 0;
+    if (!bad && sweep_plan(&o, &plan, &n, &err)) {
+        if (root) fprintf(stderr, "mtlbench sweep: %s\n", err.msg);
+        bad = 1;
+    }
+    if (bad) {
+        if (root && bad == 2) fputs("try 'mtlbench sweep --help'\n", stderr);
+        free(plan);
+        MPI_Finalize();
+        return 2;
+    }
+
+    /* every subset is parsed once, up front: bad data fails here, before any training */
+    cmapss_set sets[4];
+    int nsets = 0, failed = 0;
+    for (int i = 0; i < n && !failed; i++) {
+        int have = 0;
+        for (int j = 0; j < nsets; j++) have |= strcmp(sets[j].subset, plan[i].subset) == 0;
+        if (have) continue;
+        if (cmapss_load(o.data, plan[i].subset, &sets[nsets], &err)) failed = 1;
+        else nsets++;
+    }
+    int any_failed = 0;
+    MPI_Allreduce(&failed, &any_failed, 1, MPI_INT, MPI_LOR, MPI_COMM_WORLD);
+    if (any_failed) {
+        if (root) fprintf(stderr, "mtlbench sweep: %s\n", failed ? err.msg : "a rank could not load the data");
+        for (int j = 0; j < nsets; j++) cmapss_set_free(&sets[j]);
+        free(plan);
+        MPI_Finalize();
+        return 2;
+    }
+
+    /* pending runs: decided by rank 0 and broadcast, so every rank agrees */
+    char runs_dir[4096];
+    snprintf(runs_dir, sizeof runs_dir, "%s/runs", o.out);
+    int *pending = malloc(sizeof(int) * (size_t)(n + 1));
+    int np = 0, mkfail = 0;
+    if (root) {
+        if (!dry && mkdir_p(runs_dir, &err)) {
+            fprintf(stderr, "mtlbench sweep: %s\n", err.msg);
+            mkfail = 1;
+        }
+        remove_stale_temps(runs_dir);
+        for (int i = 0; i < n; i++) {
+            char p[4200];
+            run_path(p, sizeof p, o.out, plan[i].run_id);
+            if (!results_has_run(p, plan[i].run_id)) pending[np++] = i;
+        }
+    }
+    MPI_Bcast(&mkfail, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    MPI_Bcast(&np, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    MPI_Bcast(pending, np, MPI_INT, 0, MPI_COMM_WORLD);
+    int groups = size / R;
+    if (root) {
+        printf("sweep: %d runs (%d complete, %d to do) in %s; %d group%s of %d rank%s x %d thread%s\n", n, n - np, np,
+               o.out, groups, groups > 1 ? "s" : "", R, R > 1 ? "s" : "", omp_get_max_threads(),
+               omp_get_max_threads() > 1 ? "s" : "");
+        fflush(stdout);
+    }
+    if (dry || mkfail) {
+        if (root && dry) {
+            /* a short timing of this machine gives the estimate */
+            double work = 0;
+            for (int i = 0; i < np; i++) {
+                const sweep_item *it = &plan[pending[i]];
+                for (int j = 0; j < nsets && j < 4; j++)
+                    if (strcmp(sets[j].subset, it->subset) == 0) work += (double)sets[j].train.n_rows;
+            }
+            prep_data d;
+            double sps = 0;
+            train_config tc = o.base;
+            weighting_parse("fixed:0.5", &tc.method, NULL);
+            if (prep_build(&sets[0], &(prep_options){o.window, 0.2, 1}, &d, &err) == 0) {
+                tc.epochs = 1;
+                model m;
+                dist_ctx one;
+                dist_single(&one);
+                train_engine *e = NULL;
+                if (model_init(&m, d.W, (float)tc.dropout, 0, &err) == 0 &&
+                    engine_create(&m, &tc.method, tc.deterministic, tc.batch, &one, &e, &err) == 0) {
+                    float *p = calloc(m.n_params, sizeof(float)), *g = calloc(m.n_params, sizeof(float));
+                    int *b = malloc(sizeof(int) * (size_t)tc.batch);
+                    model_init_params(&m, p, 1);
+                    for (int i = 0; i < tc.batch; i++) b[i] = i % d.train.n_win;
+                    double Lr, Lh, wr, wh, t0 = 0;
+                    int steps = 6;
+                    for (int s = 0; s < steps; s++) {
+                        if (s == 1) t0 = mtl_now();
+                        engine_grad(e, p, &d.train, b, tc.batch, 1, 1, 1, g, &Lr, &Lh, &wr, &wh);
+                    }
+                    sps = (steps - 1) * (double)tc.batch / (mtl_now() - t0);
+                    free(p), free(g), free(b);
+                }
+                engine_free(e);
+                prep_free(&d);
+            }
+            /* windows ~ rows; evaluation adds ~15%; groups of R ranks scale at ~90% */
+            double secs = sps > 0 ? work * 0.8 * o.base.epochs * 1.15 / (sps * R * 0.9) / groups : NAN;
+            char eta[32];
+            mtl_fmt_duration(secs, eta, sizeof eta);
+            for (int i = 0; i < n; i++) {
+                int todo = 0;
+                for (int j = 0; j < np; j++) todo |= pending[j] == i;
+                printf("  %-5s %-12s seed %-4ld %s  %s\n", plan[i].subset, plan[i].method, plan[i].seed,
+                       plan[i].run_id, todo ? "to do" : "complete");
+            }
+            printf("estimated time: %s (measured %.0f samples/s per rank here, %d epochs)\n", eta, sps, o.base.epochs);
+        }
+        for (int j = 0; j < nsets; j++) cmapss_set_free(&sets[j]);
+        free(plan), free(pending);
+        MPI_Finalize();
+        return mkfail ? 2 : 0;
+    }
+
+    MPI_Comm gcomm;
+    MPI_Comm_split(MPI_COMM_WORLD, rank / R, rank, &gcomm);
+    dist_ctx dist;
+    dist_from_comm(&dist, gcomm);
+    int leader = dist.rank == 0, group = rank / R;
+    dispatcher disp = {0, np, 0, groups - 1};
+    int status = 0, done = 0;
+    double t_start = mtl_now();
+    prep_cache cache = {0};
+    for (;;) {
+        int idx = -1;
+        if (leader) {
+            if (root) {
+                idx = dispatch_next(&disp);
+            } else {
+                int req = 0;
+                MPI_Send(&req, 1, MPI_INT, 0, TAG_REQ, MPI_COMM_WORLD);
+                MPI_Recv(&idx, 1, MPI_INT, 0, TAG_IDX, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            }
+        }
+        MPI_Bcast(&idx, 1, MPI_INT, 0, gcomm);
+        if (idx < 0) break;
+        const sweep_item *it = &plan[pending[idx]];
+        const cmapss_set *set = NULL;
+        for (int j = 0; j < nsets && j < 4; j++)
+            if (strcmp(sets[j].subset, it->subset) == 0) set = &sets[j];
+        if (!cache.valid || strcmp(cache.subset, it->subset) || cache.seed != it->seed || cache.window != it->window) {
+            if (cache.valid) prep_free(&cache.d);
+            cache.valid = 0;
+            prep_options po = {it->window, 0.2, (uint64_t)it->seed};
+            if (prep_build(set, &po, &cache.d, &err)) {
+                if (leader) fprintf(stderr, "mtlbench sweep: %s: %s\n", it->subset, err.msg);
+                status = 2;
+                continue;
+            }
+            snprintf(cache.subset, sizeof cache.subset, "%s", it->subset);
+            cache.seed = it->seed;
+            cache.window = it->window;
+            cache.valid = 1;
+        }
+        train_config tc = o.base;
+        weighting_parse(it->method, &tc.method, NULL);
+        tc.seed = it->seed;
+        tc.quiet = 1;
+        if (root) {
+            tc.poll = dispatch_poll;
+            tc.poll_ctx = &disp;
+        }
+        run_record r;
+        double t0 = mtl_now();
+        if (train_run(&tc, &cache.d, &dist, &r, &err)) {
+            if (leader) fprintf(stderr, "mtlbench sweep: %s %s seed %ld: %s\n", it->subset, it->method, it->seed, err.msg);
+            run_record_free(&r);
+            status = 1;
+            continue;
+        }
+        if (strcmp(r.run_id, it->run_id) != 0) {
+            if (leader) fprintf(stderr, "mtlbench sweep: internal error: run id %s, planned %s\n", r.run_id, it->run_id);
+            status = 1;
+        } else if (leader) {
+            char p[4200];
+            run_path(p, sizeof p, o.out, r.run_id);
+            if (results_write_all(p, &r, 1, &err)) {
+                fprintf(stderr, "mtlbench sweep: %s\n", err.msg);
+                status = 2;
+            }
+        }
+        done++;
+        if (leader && !quiet) {
+            char eta[32];
+            double el = mtl_now() - t_start;
+            mtl_fmt_duration(el / (idx + 1) * (np - idx - 1), eta, sizeof eta);
+            printf("[%*d/%d] %-5s %-10s seed %-3ld %-8s RMSE %6.2f  score %8.1f  acc %.3f  F1 %.3f  %6.1fs  group %d  ETA %s\n",
+                   np >= 100 ? 3 : 2, idx + 1, np, it->subset, it->method, it->seed, r.status, r.rmse, r.score, r.acc,
+                   r.f1, mtl_now() - t0, group, eta);
+            fflush(stdout);
+        }
+        run_record_free(&r);
+    }
+    if (cache.valid) prep_free(&cache.d);
+    /* world rank 0 goes on answering the other leaders until each was told to stop */
+    if (root)
+        while (disp.leaders_done < disp.n_leaders) {
+            int dummy, idx = -1;
+            MPI_Status st;
+            MPI_Recv(&dummy, 1, MPI_INT, MPI_ANY_SOURCE, TAG_REQ, MPI_COMM_WORLD, &st);
+            disp.leaders_done++;
+            MPI_Send(&idx, 1, MPI_INT, st.MPI_SOURCE, TAG_IDX, MPI_COMM_WORLD);
+        }
+    MPI_Comm_free(&gcomm);
+    int all = 0;
+    MPI_Allreduce(&status, &all, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    for (int j = 0; j < nsets; j++) cmapss_set_free(&sets[j]);
+    free(plan), free(pending);
+    int rc = all;
+    if (root) {
+        run_record *runs = NULL;
+        int nr = 0;
+        char merged[4200];
+        snprintf(merged, sizeof merged, "%s/sweep.h5", o.out);
+        if (results_read(runs_dir, &runs, &nr, &err) || results_write_all(merged, runs, nr, &err)) {
+            fprintf(stderr, "mtlbench sweep: %s\n", err.msg);
+            rc = 2;
+        } else {
+            char t[32];
+            mtl_fmt_duration(mtl_now() - t_start, t, sizeof t);
+            printf("sweep: %d runs trained in %s; %d runs in %s\n\n", np, t, nr, merged);
+            fflush(stdout);
+        }
+        for (int i = 0; i < nr; i++) run_record_free(&runs[i]);
+        free(runs);
+        if (rc == 0 && nr > 0 && !quiet) {
+            char *rargv[] = {"report", (char *)o.out, NULL};
+            int rr = cmd_report(2, rargv);
+            if (rr == 2) rc = 2;
+        }
+    }
+    MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    MPI_Finalize();
+    return rc;
+}

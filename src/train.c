@@ -303,15 +303,15 @@ static int all_finite(const float *p, size_t n)
     return 1;
 }
 
-static void record_config(const train_config *c, const prep_data *d, dist_ctx *dist, run_record *r)
+void train_config_record(const train_config *c, const char *subset, int W, run_record *r)
 {
     memset(r, 0, sizeof *r);
-    snprintf(r->subset, sizeof r->subset, "%s", d->subset);
+    snprintf(r->subset, sizeof r->subset, "%s", subset);
     snprintf(r->method, sizeof r->method, "%s", c->method.canon);
     snprintf(r->model, sizeof r->model, "dcnn");
     r->seed = c->seed;
     r->epochs = c->epochs;
-    r->window = d->W;
+    r->window = W;
     r->batch = c->batch;
     r->patience = c->patience;
     r->deterministic = c->deterministic;
@@ -319,6 +319,11 @@ static void record_config(const train_config *c, const prep_data *d, dist_ctx *d
     r->dropout = c->dropout;
     r->val_frac = 0.2;
     run_config_id(r, r->run_id);
+}
+
+static void record_config(const train_config *c, const prep_data *d, dist_ctx *dist, run_record *r)
+{
+    train_config_record(c, d->subset, d->W, r);
     r->ranks = dist->size;
     r->threads = omp_get_max_threads();
     snprintf(r->git, sizeof r->git, "%s", MTL_GIT);
@@ -392,6 +397,7 @@ int train_run(const train_config *c, const prep_data *d, dist_ctx *dist, run_rec
                 break;
             }
             adam_step(&opt, params, grad);
+            if (c->poll) c->poll(c->poll_ctx);
             sum_lr += Lr * ng;
             sum_lh += Lh * ng;
             sum_wr += wr;

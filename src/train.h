@@ -30,9 +30,14 @@ typedef struct {
     int quiet;          /* no progress lines */
     FILE *progress;     /* where progress lines go (rank 0 only); stderr when NULL */
     const char *label;  /* prefix of progress lines, may be NULL */
+    void (*poll)(void *ctx);  /* called after every step when set (the sweep's dispatcher) */
+    void *poll_ctx;
 } train_config;
 
 void train_config_defaults(train_config *c);
+/* Fills the configuration fields and run_id of r (everything else zeroed); a sweep uses it
+ * to know a run's id before training it. */
+void train_config_record(const train_config *c, const char *subset, int W, run_record *r);
 
 /* Trains on d and fills r (configuration, metrics, history, test predictions). A diverged
  * run is a success of this function with r->status "diverged". Returns -1 only on errors
