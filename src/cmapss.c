@@ -44,9 +44,10 @@ static int parse_number(const char *s, const char *e, double *out)
     int neg = 0;
     if (p < e && (*p == '-' || *p == '+')) neg = (*p++ == '-');
     uint64_t m = 0;
-    int digits = 0, frac = 0, seen_dot = 0;
+    int digits = 0, frac = 0, seen_dot = 0, has_digit = 0;
     for (; p < e; p++) {
         if (*p >= '0' && *p <= '9') {
+            has_digit = 1;
             if (digits < 19) {
                 m = m * 10 + (uint64_t)(*p - '0');
                 if (m) digits++;
@@ -60,8 +61,6 @@ static int parse_number(const char *s, const char *e, double *out)
             break;
         }
     }
-    int has_digit = 0;
-    for (const char *q = s; q < p; q++) has_digit |= (*q >= '0' && *q <= '9');
     if (p == e && has_digit && m < (1ULL << 53) && frac <= 22) {
         double v = (double)m / POW10[frac];
         *out = neg ? -v : v;
