@@ -96,10 +96,13 @@ int engine_create(const model *m, const weighting *w, int deterministic, int max
 }
 
 static const double FIX_SCALE = (double)(1ULL << TRAIN_FIX_BITS);
-static const double FIX_LIMIT = 4096.0; /* |per-sample value| bound: 2^12 * 2^40 * 2^10 samples < 2^63 */
 
 /* Loss sums in fixed point have their own, coarser scale: a per-sample loss can be ~10^4. */
 #define LOSS_FIX_BITS 24
+
+/* Largest per-sample magnitude whose fixed-point sum over a global batch of ng samples stays
+ * below 2^62 (so no partial sum can overflow int64): 2^(62 - bits) / ng. */
+static double fix_limit(int bits, int ng) { return ldexp(1.0, 62 - bits) / ng; }
 
 int engine_grad(train_engine *e, const float *params, const prep_split *s, const int *batch, int ng,
                 uint64_t seed, int epoch, int train, float *grad, double *Lr, double *Lh, double *wr, double *wh)
@@ -131,11 +134,13 @@ int engine_grad(train_engine *e, const float *params, const prep_split *s, const
     int bad = 0;
     if (e->deterministic) {
         int64_t fx[2] = {0, 0};
+        const double lim = fix_limit(LOSS_FIX_BITS, ng);
         for (int i = 0; i < nl; i++) {
-            if (!(fabs(e->lr_s[i]) < 1e9 && fabs(e->lh_s[i]) < 1e9)) bad = 1;
-            else {
-                fx[0] += llrint(e->lr_s[i] * (double)(1 << LOSS_FIX_BITS));
-                fx[1] += llrint(e->lh_s[i] * (double)(1 << LOSS_FIX_BITS));
+            if (!(fabs(e->lr_s[i]) < lim && fabs(e->lh_s[i]) < lim)) {
+                bad = 1;
+            } else {
+                fx[0] += (int64_t)(e->lr_s[i] * (double)(1 << LOSS_FIX_BITS));
+                fx[1] += (int64_t)(e->lh_s[i] * (double)(1 << LOSS_FIX_BITS));
             }
         }
         if (dist_sum_int64(e->dist, fx, 2)) return -1;
@@ -156,6 +161,7 @@ int engine_grad(train_engine *e, const float *params, const prep_split *s, const
     e->w->m->weights(e->w, extra, *Lr, *Lh, wr, wh);
     const double inv_b = 1.0 / ng;
     const float gr = (float)(*wr * 2.0 * inv_b), gh = (float)(*wh * inv_b);
+    const float glim = (float)fix_limit(TRAIN_FIX_BITS, ng);
 
     /* 3. backward per tile; lanes -> one gradient per tile, summed in a fixed order */
 #pragma omp parallel for schedule(static)
@@ -187,14 +193,20 @@ int engine_grad(train_engine *e, const float *params, const prep_split *s, const
         }
         int tbad = 0;
         if (e->deterministic) {
+            /* exact per-sample sums: truncation to fixed point is exact-and-order-free
+             * afterwards, and it vectorises (llrint would be a library call per value) */
             int64_t *dst = e->tile_fix + (size_t)t * np;
             for (size_t k = 0; k < np; k++) {
+                const float *v = g->lanes + k * TB;
                 int64_t acc = 0;
+                int over = 0;
+#pragma omp simd reduction(+ : acc) reduction(| : over)
                 for (int l = 0; l < TB; l++) {
-                    float v = g->lanes[k * TB + l];
-                    if (!(fabsf(v) < FIX_LIMIT)) tbad = 1;
-                    else acc += llrint((double)v * FIX_SCALE);
+                    int ok = fabsf(v[l]) < glim; /* false for NaN too */
+                    over |= !ok;
+                    acc += (int64_t)((double)(ok ? v[l] : 0.0f) * FIX_SCALE);
                 }
+                tbad |= over;
                 dst[k] = acc;
             }
         } else {

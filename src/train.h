@@ -44,7 +44,9 @@ void train_config_record(const train_config *c, const char *subset, int W, run_r
  * (allocation, MPI). r->param_digest identifies the final parameters bit for bit. */
 int train_run(const train_config *c, const prep_data *d, dist_ctx *dist, run_record *r, mtl_err *err);
 
-/* Scale of the fixed-point sums of --deterministic: values are multiplied by 2^FIX_BITS. */
+/* Scale of the fixed-point gradient sums of --deterministic: per-sample values are multiplied
+ * by 2^TRAIN_FIX_BITS and rounded to int64; a value of magnitude 2^(62-40)/B or more (B the
+ * global batch) cannot be represented and stops the run as diverged. */
 #define TRAIN_FIX_BITS 40
 
 #endif
