@@ -1,0 +1,100 @@
+/* A small writer of plain, self-contained SVG charts (no scripts, no external fonts):
+ * a document with a viewBox, a plot area mapping data to pixels on linear or log axes,
+ * nice tick values, axes with grid and labels, polylines, markers, error bars, reference
+ * lines and a legend. Everything is written to a FILE*; the caller checks ferror/fclose.
+ *
+ * Typical use:
+ *     svg_begin(f, 800, 480);
+ *     svg_title(f, 800, "FD001: test RMSE");
+ *     svg_plot p;
+ *     svg_plot_init(&p, f, 80, 50, 480, 360, xlo, xhi, 1, ylo, yhi, 0);   (log x, linear y)
+ *     svg_axes(&p, "temperature T", "RMSE");
+ *     svg_polyline(&p, x, y, n, "#1f77b4", 2, NULL);
+ *     svg_legend(f, 580, 60, items, n_items);
+ *     svg_end(f);
+ */
+#ifndef MTL_SVG_H
+#define MTL_SVG_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* The most ticks svg_ticks_* return. */
+#define SVG_MAX_TICKS 64
+
+typedef struct {
+    FILE *f;
+    double left, top, width, height;   /* plot area, pixels */
+    double xmin, xmax, ymin, ymax;     /* data range shown (positive for a log axis) */
+    int xlog, ylog;                    /* 1: log10 axis */
+    int xint, yint;                    /* 1: whole-number ticks only on a linear axis (epochs);
+                                          0 after svg_plot_init, set by the caller */
+} svg_plot;
+
+typedef struct {
+    const char *label;
+    const char *color;
+    const char *dash;   /* stroke-dasharray, NULL for a solid line */
+    int marker;         /* 1: a dot on the line sample */
+} svg_legend_item;
+
+/* Writes s with &, <, >, " and ' escaped for XML text and attribute values. */
+void svg_write_escaped(FILE *f, const char *s);
+
+/* Document: XML declaration, <svg> with width/height/viewBox and a white background. */
+void svg_begin(FILE *f, int width, int height);
+void svg_end(FILE *f);
+
+/* Text at (x, y) (baseline), anchor "start", "middle" or "end"; rotate in degrees about
+ * the anchor point (0: none); bold 0/1. */
+void svg_text(FILE *f, double x, double y, const char *anchor, double size, int bold, double rotate,
+              const char *s);
+/* A bold title centred at the top of a document of this width. */
+void svg_title(FILE *f, int width, const char *s);
+
+/* Nice tick values (1, 2, 5 x 10^k steps) inside [lo, hi], about target of them. Returns the
+ * count (at most max); *step gets the step. */
+int svg_ticks_linear(double lo, double hi, int target, double *ticks, int max, double *step);
+/* Tick values of a log axis inside [lo, hi] (lo > 0): powers of ten, plus 2 and 5 times them
+ * when the range spans less than about two decades, or every other power when it spans many. */
+int svg_ticks_log(double lo, double hi, double *ticks, int max);
+/* Widens [*lo, *hi] to nice linear tick bounds (a degenerate range gets a width). */
+void svg_range_linear(double *lo, double *hi);
+/* Widens [*lo, *hi] (positive) by pad_decades on each side of a log axis (a degenerate
+ * range by a factor of 2 either way). */
+void svg_range_log(double *lo, double *hi, double pad_decades);
+/* Widens [*lo, *hi] (positive) to whole powers of ten. */
+void svg_range_log_decades(double *lo, double *hi);
+/* A tick label: decimals enough for step on a linear axis (step > 0), %g on a log axis
+ * (step <= 0). */
+void svg_format_tick(double v, double step, char *buf, size_t n);
+
+/* A plot area at (left, top) of width x height pixels showing [xmin, xmax] x [ymin, ymax]. */
+void svg_plot_init(svg_plot *p, FILE *f, double left, double top, double width, double height, double xmin,
+                   double xmax, int xlog, double ymin, double ymax, int ylog);
+/* Data -> pixel coordinates (values outside the range map outside the area; a non-positive
+ * value on a log axis maps to NaN). */
+double svg_px(const svg_plot *p, double x);
+double svg_py(const svg_plot *p, double y);
+
+/* Grid lines, frame, tick marks and labels on both axes, and the axis labels. */
+void svg_axes(const svg_plot *p, const char *xlabel, const char *ylabel);
+/* A line through the points, broken where a coordinate is not finite (or not positive on
+ * a log axis); dash is a stroke-dasharray or NULL; opacity in (0, 1]. */
+void svg_polyline(const svg_plot *p, const double *x, const double *y, int n, const char *color, double width,
+                  const char *dash, double opacity);
+/* Filled circles of radius r at the (finite) points. */
+void svg_markers(const svg_plot *p, const double *x, const double *y, int n, const char *color, double r);
+/* Vertical bars y +- e with small caps, where e is finite and positive. */
+void svg_error_bars(const svg_plot *p, const double *x, const double *y, const double *e, int n,
+                    const char *color);
+/* A horizontal line across the plot area at y. */
+void svg_hline(const svg_plot *p, double y, const char *color, double width, const char *dash);
+/* A legend box with its top-left corner at (x, y): one row per item. Returns its height. */
+double svg_legend(FILE *f, double x, double y, const svg_legend_item *items, int n);
+/* The width in pixels svg_legend gives those items (for layout). */
+double svg_legend_width(const svg_legend_item *items, int n);
+/* The approximate width in pixels of s at this font size (for layout). */
+double svg_text_width(const char *s, double size);
+
+#endif

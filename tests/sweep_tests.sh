@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Sweep integration tests, each a CTest test: sweep_tests.sh TEST MTLBENCH MPIEXEC DATA SOURCE_DIR
+set -uo pipefail
+test=$1 bin=$2 mpiexec=$3 data=$4 src=$5
+export OMP_WAIT_POLICY=passive OMP_NUM_THREADS=1
+tmp=$(mktemp -d /tmp/mtlsweep.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+mpi() { "$mpiexec" --oversubscribe --bind-to none "$@"; }
+digests() { # digests DIR: "run_id digest" per line, sorted
+  local f id
+  for f in "$1"/runs/*.h5; do
+    id=$(basename "$f" .h5)
+    printf '%s %s\n' "$id" "$(h5dump -a "/runs/$id/param_digest" "$f" | sed -n 's/.*(0): "\(.*\)".*/\1/p')"
+  done | sort
+}
+
+case $test in
+kill_resume)
+  # a sweep killed with SIGKILL partway, then started again: every run exactly once, readable
+  args=(sweep --data "$data" --subsets FD001 --methods "fixed,uw,uw-so" --lambdas "0.3,0.7" --temperatures "1,5"
+        --seeds "1,2" --epochs 4 --out "$tmp/out")
+  setsid "$mpiexec" --oversubscribe --bind-to none -np 2 "$bin" "${args[@]}" >"$tmp/first.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 3000); do
+    n=$(find "$tmp/out/runs" -name '*.h5' ! -name '*.tmp.*' 2>/dev/null | wc -l)
+    [ "$n" -ge 3 ] && break
+    sleep 0.1
+  done
+  # SIGKILL to mpirun's session and to every rank (Open MPI may put ranks in their own groups)
+  kill -KILL -- -"$pid" 2>/dev/null
+  pkill -KILL -f -- "--out $tmp/out" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  for _ in $(seq 1 100); do
+    pgrep -f -- "--out $tmp/out" >/dev/null || break
+    sleep 0.1
+  done
+  pgrep -f -- "--out $tmp/out" >/dev/null && fail "ranks survived SIGKILL"
+  n=$(find "$tmp/out/runs" -name '*.h5' ! -name '*.tmp.*' | wc -l)
+  echo "killed after $n complete runs"
+  if [ "$n" -lt 3 ] || [ "$n" -ge 10 ]; then fail "expected the kill partway through the 10 runs, found $n"; fi
+  mpi -np 2 "$bin" "${args[@]}" >"$tmp/second.log" 2>&1 || { cat "$tmp/second.log"; fail "restart failed"; }
+  cat "$tmp/second.log"
+  grep -q "10 runs ($n complete, $((10 - n)) to do)" "$tmp/second.log" || fail "restart did not skip the $n complete runs"
+  [ "$(find "$tmp/out/runs" -name '*.h5' | wc -l)" = 10 ] || fail "expected 10 run files"
+  "$bin" report "$tmp/out" --csv "$tmp/runs.csv" >/dev/null || fail "report cannot read the results"
+  [ "$(tail -n +2 "$tmp/runs.csv" | wc -l)" = 10 ] || fail "expected 10 runs in the merged results"
+  [ "$(tail -n +2 "$tmp/runs.csv" | cut -d, -f18 | sort -u | wc -l)" = 10 ] || fail "a run is stored twice"
+  h5dump -H "$tmp/out/sweep.h5" >/dev/null || fail "sweep.h5 unreadable"
+  echo "every run exactly once";;
+groups_deterministic)
+  # groups of 1 and of 2 ranks train bitwise the same runs with --deterministic
+  args=(sweep --data "$data" --subsets FD001 --methods "uw,uw-so:2" --seeds 1 --epochs 2 --deterministic --quiet)
+  mpi -np 2 "$bin" "${args[@]}" --ranks-per-run 1 --out "$tmp/g1" || fail "groups of 1 failed"
+  mpi -np 2 "$bin" "${args[@]}" --ranks-per-run 2 --out "$tmp/g2" || fail "groups of 2 failed"
+  digests "$tmp/g1" >"$tmp/d1"
+  digests "$tmp/g2" >"$tmp/d2"
+  cat "$tmp/d1"
+  [ "$(wc -l <"$tmp/d1")" = 2 ] || fail "expected 2 runs"
+  diff "$tmp/d1" "$tmp/d2" || fail "parameter digests differ between groups of 1 and 2 ranks"
+  "$bin" compare "$tmp/g1" "$tmp/g2" --rtol 0 --atol 0 || fail "metrics differ";;
+regression)
+  # a tiny sweep checked against the committed baseline
+  mpi -np 2 "$bin" sweep --data "$data" --subsets FD001 --methods fixed:0.5,uw,uw-o,uw-so:1 --seeds 1 --epochs 3 \
+    --deterministic --quiet --out "$tmp/new" || fail "sweep failed"
+  "$bin" compare "$src/results/baseline" "$tmp/new";;
+bad_args)
+  out=$(mpi -np 2 "$bin" sweep --data "$data" --methods nonsense --out "$tmp/x" 2>&1)
+  rc=$?
+  echo "$out"
+  [ $rc = 2 ] || fail "exit $rc, expected 2"
+  [ "$(grep -c "unknown method 'nonsense'" <<<"$out")" = 1 ] || fail "expected one message"
+  out=$(mpi -np 3 "$bin" sweep --data "$data" --ranks-per-run 2 --out "$tmp/x" 2>&1)
+  [ $? = 2 ] || fail "ranks-per-run that does not divide P accepted"
+  grep -q "does not divide" <<<"$out" || fail "no message";;
+*) echo "unknown test $test"; exit 2;;
+esac
