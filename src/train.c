@@ -193,20 +193,17 @@ int engine_grad(train_engine *e, const float *params, const prep_split *s, const
         }
         int tbad = 0;
         if (e->deterministic) {
-            /* exact per-sample sums: truncation to fixed point is exact-and-order-free
-             * afterwards, and it vectorises (llrint would be a library call per value) */
+            /* exact per-sample sums: one range check over all lanes (false for NaN too),
+             * then truncation to fixed point, which vectorises (llrint would not) */
             int64_t *dst = e->tile_fix + (size_t)t * np;
-            for (size_t k = 0; k < np; k++) {
-                const float *v = g->lanes + k * TB;
+            const float *v = g->lanes;
+            int over = 0;
+            for (size_t i = 0; i < np * TB; i++) over |= !(fabsf(v[i]) < glim);
+            tbad = over;
+            for (size_t k = 0; k < np && !over; k++) {
                 int64_t acc = 0;
-                int over = 0;
-#pragma omp simd reduction(+ : acc) reduction(| : over)
-                for (int l = 0; l < TB; l++) {
-                    int ok = fabsf(v[l]) < glim; /* false for NaN too */
-                    over |= !ok;
-                    acc += (int64_t)((double)(ok ? v[l] : 0.0f) * FIX_SCALE);
-                }
-                tbad |= over;
+#pragma omp simd reduction(+ : acc)
+                for (int l = 0; l < TB; l++) acc += (int64_t)((double)v[k * TB + l] * FIX_SCALE);
                 dst[k] = acc;
             }
         } else {
