@@ -624,6 +624,41 @@ static char *svg_path(const char *dir, const char *prefix, const char *a, const 
     return p;
 }
 
+/* Opens the plot file dir/prefix_<a>[_<b>].svg (through a temporary file) and writes the
+ * SVG header and title. NULL on failure, with *path freed. */
+static FILE *plot_open(const char *dir, const char *prefix, const char *a, const char *b, int width, int height,
+                       const char *title, char **path, char **tmp, mtl_err *err)
+{
+    *tmp = NULL;
+    *path = svg_path(dir, prefix, a, b);
+    if (!*path) {
+        mtl_fail(err, "out of memory");
+        return NULL;
+    }
+    FILE *f = open_tmp(*path, tmp, err);
+    if (!f) {
+        free(*path);
+        *path = NULL;
+        return NULL;
+    }
+    svg_begin(f, width, height);
+    svg_title(f, width, title);
+    return f;
+}
+
+/* Ends the SVG, renames it into place and says so; frees path. */
+static int plot_close(FILE *f, char *tmp, char *path, int *written, mtl_err *err)
+{
+    svg_end(f);
+    int rc = commit_tmp(f, tmp, path, err);
+    if (rc == 0) {
+        fprintf(stderr, "report: wrote %s\n", path);
+        *written = 1;
+    }
+    free(path);
+    return rc;
+}
+
 #define C_SERIES "#1f77b4"
 #define C_RUL "#1f77b4"
 #define C_HEALTH "#ff7f0e"
@@ -713,19 +748,12 @@ static int plot_rmse_vs_t(const char *dir, const method_row *rows, int a, int b,
     char title[128];
     snprintf(title, sizeof title, "%s: test RMSE of uw-so against temperature T", rows[a].runs[0]->subset);
 
-    char *path = svg_path(dir, "rmse_vs_temperature", rows[a].runs[0]->subset, NULL), *tmp = NULL;
-    if (!path) {
-        free(x);
-        return mtl_fail(err, "out of memory");
-    }
-    FILE *f = open_tmp(path, &tmp, err);
+    char *path, *tmp;
+    FILE *f = plot_open(dir, "rmse_vs_temperature", rows[a].runs[0]->subset, NULL, width, height, title, &path, &tmp, err);
     if (!f) {
-        free(path);
         free(x);
         return -1;
     }
-    svg_begin(f, width, height);
-    svg_title(f, width, title);
     svg_plot p;
     svg_plot_init(&p, f, left, top, pw, ph, xlo, xhi, xlog, ylo, yhi, 0);
     svg_axes(&p, xlog ? "temperature T (log scale)" : "temperature T", "test RMSE (cycles)");
@@ -734,13 +762,7 @@ static int plot_rmse_vs_t(const char *dir, const method_row *rows, int a, int b,
     svg_polyline(&p, x, y, k, C_SERIES, 2, NULL, 1);
     svg_markers(&p, x, y, k, C_SERIES, 4.5);
     svg_legend(f, left + pw + 24, top, items, nitems);
-    svg_end(f);
-    int rc = commit_tmp(f, tmp, path, err);
-    if (rc == 0) {
-        fprintf(stderr, "report: wrote %s\n", path);
-        *written = 1;
-    }
-    free(path);
+    int rc = plot_close(f, tmp, path, written, err);
     free(x);
     return rc;
 }
@@ -816,19 +838,12 @@ static int plot_weights(const char *dir, const method_row *row, int *written, mt
     char title[160];
     snprintf(title, sizeof title, "%s %s: task weights per epoch", row->runs[0]->subset, row->runs[0]->method);
 
-    char *path = svg_path(dir, "weights", row->runs[0]->subset, row->runs[0]->method), *tmp = NULL;
-    if (!path) {
-        free(buf);
-        return mtl_fail(err, "out of memory");
-    }
-    FILE *f = open_tmp(path, &tmp, err);
+    char *path, *tmp;
+    FILE *f = plot_open(dir, "weights", row->runs[0]->subset, row->runs[0]->method, width, height, title, &path, &tmp, err);
     if (!f) {
-        free(path);
         free(buf);
         return -1;
     }
-    svg_begin(f, width, height);
-    svg_title(f, width, title);
     svg_plot p;
     svg_plot_init(&p, f, left, top, pw, ph, xlo, xhi, 0, ylo, yhi, 1);
     p.xint = 1;
@@ -865,13 +880,7 @@ static int plot_weights(const char *dir, const method_row *row, int *written, mt
         svg_markers(&p, ex, mh, 1, C_HEALTH, 4);
     }
     svg_legend(f, left + pw + 24, top, items, nitems);
-    svg_end(f);
-    int rc = commit_tmp(f, tmp, path, err);
-    if (rc == 0) {
-        fprintf(stderr, "report: wrote %s\n", path);
-        *written = 1;
-    }
-    free(path);
+    int rc = plot_close(f, tmp, path, written, err);
     free(buf);
     return rc;
 }
