@@ -69,7 +69,7 @@ static const member_desc EPOCH_MEMBERS[] = {
     EM(epoch, M_INT), EM(loss_rul, M_DOUBLE), EM(loss_health, M_DOUBLE),
     EM(w_rul, M_DOUBLE), EM(w_health, M_DOUBLE), EM(s_rul, M_DOUBLE), EM(s_health, M_DOUBLE),
     EM(val_rmse, M_DOUBLE), EM(val_acc, M_DOUBLE), EM(seconds, M_DOUBLE),
-    EM(comm_seconds, M_DOUBLE), EM(samples_per_s, M_DOUBLE),
+    EM(comm_seconds, M_DOUBLE), EM(compute_seconds, M_DOUBLE), EM(samples_per_s, M_DOUBLE),
 };
 #define TM(f, k) {#f, offsetof(run_test_row, f), k}
 static const member_desc TEST_MEMBERS[] = {
@@ -80,7 +80,7 @@ static const member_desc TEST_MEMBERS[] = {
 #define N_TEST_MEMBERS (sizeof TEST_MEMBERS / sizeof TEST_MEMBERS[0])
 
 /* A field added to run_epoch / run_test_row must be added to the tables above too. */
-_Static_assert(sizeof(run_epoch) == 8 + 11 * sizeof(double), "run_epoch changed: update EPOCH_MEMBERS");
+_Static_assert(sizeof(run_epoch) == 8 + 12 * sizeof(double), "run_epoch changed: update EPOCH_MEMBERS");
 _Static_assert(sizeof(run_test_row) == 3 * sizeof(int) + 3 * sizeof(float),
                "run_test_row changed: update TEST_MEMBERS");
 

@@ -24,6 +24,7 @@ typedef struct {
     double val_rmse, val_acc;
     double seconds;                 /* training time of the epoch (evaluation excluded) */
     double comm_seconds;            /* of which inside MPI calls */
+    double compute_seconds;         /* the rest: seconds - comm_seconds */
     double samples_per_s;
 } run_epoch;
 

@@ -422,6 +422,7 @@ int train_run(const train_config *c, const prep_data *d, dist_ctx *dist, run_rec
         h->epoch = ep;
         h->seconds = t_ep;
         h->comm_seconds = c_ep;
+        h->compute_seconds = t_ep - c_ep;
         h->samples_per_s = steps ? (double)N / t_ep : 0;
         h->loss_rul = steps ? sum_lr / N : NAN;
         h->loss_health = steps ? sum_lh / N : NAN;

@@ -159,6 +159,7 @@ static void full_record(run_record *r, long seed)
         e->val_acc = 0.7 + 0.05 * i;
         e->seconds = 1.5 + i;
         e->comm_seconds = 0.1 * (i + 1);
+        e->compute_seconds = 0.9 * (i + 1);
         e->samples_per_s = 5000.0 + 100.0 * i;
     }
     r->n_test = 4;
@@ -227,6 +228,7 @@ static void assert_same_run(const run_record *a, const run_record *b)
         cr_assert(x->val_acc == y->val_acc);
         cr_assert(x->seconds == y->seconds);
         cr_assert(x->comm_seconds == y->comm_seconds);
+        cr_assert(x->compute_seconds == y->compute_seconds);
         cr_assert(x->samples_per_s == y->samples_per_s);
     }
     cr_assert_eq(a->n_test, b->n_test);

@@ -1,0 +1,203 @@
+/* Weighting, Adam and metrics against hand values; thread-count invariance; sweep plans. */
+#include "helpers.h"
+
+#include <criterion/criterion.h>
+#include <math.h>
+#include <omp.h>
+
+#include "cli.h"
+#include "metrics.h"
+#include "optim.h"
+#include "sweep.h"
+#include "train.h"
+#include "weighting.h"
+
+static void weights_of(const char *spec, double Lr, double Lh, double *wr, double *wh)
+{
+    weighting w;
+    mtl_err err;
+    cr_assert_eq(weighting_parse(spec, &w, &err), 0, "%s", err.msg);
+    float s[2] = {0, 0};
+    w.m->weights(&w, s, Lr, Lh, wr, wh);
+}
+
+Test(weighting, uw_so_against_hand_values)
+{
+    /* losses (400, 0.36): inverses 0.0025 and 2.7778; softmax at T = 1 and T = 100 */
+    double wr, wh;
+    weights_of("uw-so:1", 400, 0.36, &wr, &wh);
+    cr_assert_float_eq(wr, 0.05867483512, 1e-10);
+    cr_assert_float_eq(wh, 0.94132516488, 1e-10);
+    weights_of("uw-so:100", 400, 0.36, &wr, &wh);
+    cr_assert_float_eq(wr, 0.49306225104, 1e-10);
+    cr_assert_float_eq(wh, 0.50693774896, 1e-10);
+    /* no overflow at a tiny temperature */
+    weights_of("uw-so:0.001", 400, 0.36, &wr, &wh);
+    cr_assert(isfinite(wr) && isfinite(wh));
+    cr_assert_float_eq(wh, 1.0, 1e-12);
+}
+
+Test(weighting, other_methods_and_names)
+{
+    double wr, wh;
+    weights_of("fixed:0.3", 400, 0.36, &wr, &wh);
+    cr_assert_float_eq(wr, 0.3, 1e-15);
+    cr_assert_float_eq(wh, 0.7, 1e-15);
+    weights_of("uw-o", 400, 0.36, &wr, &wh);
+    cr_assert_float_eq(wr, 1.0 / 400, 1e-12);
+    cr_assert_float_eq(wh, 1.0 / 0.36, 1e-7);
+    weights_of("uw", 400, 0.36, &wr, &wh); /* s = 0: 1/2 e^0 */
+    cr_assert_float_eq(wr, 0.5, 1e-15);
+    weighting w;
+    mtl_err err;
+    cr_assert_eq(weighting_parse("uw-so:2.50", &w, &err), 0);
+    cr_assert_str_eq(w.canon, "uw-so:2.5");
+    cr_assert_eq(weighting_parse("fixed:1.5", &w, &err), -1);
+    cr_assert(strstr(err.msg, "lambda must be in [0, 1]") != NULL, "%s", err.msg);
+    cr_assert_eq(weighting_parse("uw-so:0", &w, &err), -1);
+    cr_assert(strstr(err.msg, "temperature must be > 0") != NULL, "%s", err.msg);
+    cr_assert_eq(weighting_parse("uw-so", &w, &err), -1);
+    cr_assert_eq(weighting_parse("uw:3", &w, &err), -1);
+    cr_assert_eq(weighting_parse("dwa", &w, &err), -1);
+    cr_assert(strstr(err.msg, "unknown method 'dwa'") != NULL, "%s", err.msg);
+}
+
+Test(optim, adam_two_steps_by_hand)
+{
+    /* step 1, g = 0.5: m = 0.05, v = 0.00025, p -= 1e-3/(1-0.9) * m / (sqrt(v)/sqrt(1-0.999) + 1e-8)
+     *   = 1 - 0.01 * 0.05 / (0.5 + 1e-8) = 0.99900000002
+     * step 2, g = -1: m = -0.055, v = 0.00124975; p = 0.9993661035424 */
+    adam a;
+    mtl_err err;
+    cr_assert_eq(adam_init(&a, 1, 1e-3, &err), 0);
+    float p = 1.0f, g = 0.5f;
+    adam_step(&a, &p, &g);
+    cr_assert_float_eq(p, 0.99900000002, 1e-7);
+    g = -1.0f;
+    adam_step(&a, &p, &g);
+    cr_assert_float_eq(p, 0.9993661035424, 1e-7);
+    adam_free(&a);
+}
+
+Test(metrics, hand_cases)
+{
+    float pred[3] = {90, 20, 50}, truth[3] = {103, 10, 50};
+    /* d = -13, 10, 0: score (e - 1) + (e - 1) + 0 */
+    cr_assert_float_eq(metric_nasa_score(pred, truth, 3), 2 * (exp(1.0) - 1), 1e-12);
+    cr_assert_float_eq(metric_rmse(pred, truth, 3), sqrt((169.0 + 100.0) / 3), 1e-12);
+    cr_assert_float_eq(metric_mae(pred, truth, 3), 23.0 / 3, 1e-12);
+    /* classes: truth 0 0 1 2 2, pred 0 1 1 2 0
+     * class 0: tp 1 fp 1 fn 1 -> F1 0.5; class 1: tp 1 fp 1 fn 0 -> 2/3; class 2: tp 1 fp 0 fn 1 -> 2/3 */
+    int t[5] = {0, 0, 1, 2, 2}, p[5] = {0, 1, 1, 2, 0};
+    cr_assert_float_eq(metric_accuracy(p, t, 5), 0.6, 1e-15);
+    cr_assert_float_eq(metric_macro_f1(p, t, 5, 3), (0.5 + 2.0 / 3 + 2.0 / 3) / 3, 1e-12);
+    /* a class never predicted nor present scores 0 */
+    int t2[2] = {0, 0}, p2[2] = {0, 0};
+    cr_assert_float_eq(metric_macro_f1(p2, t2, 2, 3), 1.0 / 3, 1e-15);
+}
+
+static void train_digest(int threads, char out[17])
+{
+    omp_set_num_threads(threads);
+    train_config c;
+    train_config_defaults(&c);
+    c.epochs = 1;
+    c.quiet = 1;
+    mtl_err err;
+    cr_assert_eq(weighting_parse("uw", &c.method, &err), 0);
+    prep_data d;
+    cr_assert_eq(cli_load(MTL_TEST_DATA, "FD001", 0, c.seed, &d, &err), 0, "%s", err.msg);
+    dist_ctx one;
+    dist_single(&one);
+    run_record r;
+    cr_assert_eq(train_run(&c, &d, &one, &r, &err), 0, "%s", err.msg);
+    cr_assert_str_eq(r.status, "ok");
+    cr_assert_eq(r.threads, threads);
+    cr_assert_eq(r.n_hist, 1);
+    cr_assert_eq(r.n_test, 100);
+    memcpy(out, r.param_digest, 17);
+    run_record_free(&r);
+    prep_free(&d);
+}
+
+Test(train, one_and_two_threads_give_the_same_parameters)
+{
+    char a[17], b[17];
+    train_digest(1, a);
+    train_digest(2, b);
+    cr_assert_str_eq(a, b);
+    cr_assert_eq(strlen(a), 16);
+}
+
+Test(sweep, plan_expansion_order_and_stable_ids)
+{
+    char dir[64], cmd[512];
+    th_tmpdir(dir, sizeof dir);
+    /* FD001 (bundled, larger) and a small generated FD002 */
+    snprintf(cmd, sizeof cmd, "cp %s/train_FD001.txt %s/test_FD001.txt %s/RUL_FD001.txt %s && %s --out %s --subset FD002 >/dev/null",
+             MTL_TEST_DATA, MTL_TEST_DATA, MTL_TEST_DATA, dir, MTL_GENCMAPSS, dir);
+    cr_assert_eq(th_system(cmd), 0);
+    sweep_options o;
+    sweep_options_defaults(&o);
+    o.data = dir;
+    snprintf(o.subsets, sizeof o.subsets, "FD002,FD001,FD002");
+    snprintf(o.methods, sizeof o.methods, "fixed,uw-so,uw,fixed:0.5");
+    snprintf(o.lambdas, sizeof o.lambdas, "0.3,0.5");
+    snprintf(o.temperatures, sizeof o.temperatures, "1,5.0");
+    snprintf(o.seeds, sizeof o.seeds, "1,2,1");
+    sweep_item *it;
+    int n;
+    mtl_err err;
+    cr_assert_eq(sweep_plan(&o, &it, &n, &err), 0, "%s", err.msg);
+    /* 2 subsets x (fixed:0.3, fixed:0.5, uw-so:1, uw-so:5, uw) x 2 seeds; duplicates dropped */
+    cr_assert_eq(n, 20);
+    cr_assert_str_eq(it[0].subset, "FD001"); /* largest first */
+    cr_assert_str_eq(it[10].subset, "FD002");
+    const char *order[5] = {"fixed:0.3", "fixed:0.5", "uw-so:1", "uw-so:5", "uw"};
+    for (int m = 0; m < 5; m++) {
+        cr_assert_str_eq(it[2 * m].method, order[m]);
+        cr_assert_eq(it[2 * m].seed, 1);
+        cr_assert_eq(it[2 * m + 1].seed, 2);
+    }
+    cr_assert_eq(it[0].window, 30);
+    cr_assert_eq(it[10].window, 20);
+    /* configuration hashes are stable: the same configuration has this id in every version */
+    cr_assert_str_eq(it[0].run_id, "85db02429b2ffcb6");
+    /* and `train` with the same configuration reports the same id */
+    cr_assert_str_eq(it[2].method, "fixed:0.5");
+    cr_assert_str_eq(it[2].run_id, "a75571319c9efe9c");
+    train_config c;
+    train_config_defaults(&c);
+    cr_assert_eq(weighting_parse("fixed:0.5", &c.method, &err), 0);
+    run_record r;
+    train_config_record(&c, "FD001", 30, &r);
+    cr_assert_str_eq(r.run_id, "a75571319c9efe9c");
+    free(it);
+}
+
+Test(sweep, plan_errors)
+{
+    sweep_options o;
+    sweep_options_defaults(&o);
+    o.data = MTL_TEST_DATA;
+    sweep_item *it;
+    int n;
+    mtl_err err;
+    snprintf(o.subsets, sizeof o.subsets, "FD007");
+    cr_assert_eq(sweep_plan(&o, &it, &n, &err), -1);
+    cr_assert(strstr(err.msg, "unknown subset 'FD007'") != NULL, "%s", err.msg);
+    o.subsets[0] = '\0';
+    snprintf(o.seeds, sizeof o.seeds, "1,x");
+    cr_assert_eq(sweep_plan(&o, &it, &n, &err), -1);
+    cr_assert(strstr(err.msg, "'x' is not an integer") != NULL, "%s", err.msg);
+    snprintf(o.seeds, sizeof o.seeds, "1");
+    snprintf(o.temperatures, sizeof o.temperatures, "-1");
+    cr_assert_eq(sweep_plan(&o, &it, &n, &err), -1);
+    cr_assert(strstr(err.msg, "temperature must be > 0") != NULL, "%s", err.msg);
+    /* default subsets: only those complete in --data (FD001 here) */
+    snprintf(o.temperatures, sizeof o.temperatures, "1");
+    cr_assert_eq(sweep_plan(&o, &it, &n, &err), 0, "%s", err.msg);
+    cr_assert_eq(n, (9 + 1 + 1 + 1) * 1);
+    for (int i = 0; i < n; i++) cr_assert_str_eq(it[i].subset, "FD001");
+    free(it);
+}
