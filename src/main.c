@@ -228,10 +228,10 @@ static int cmd_train(int argc, char **argv)
     train_config_defaults(&c);
     long window = 0, lv;
     double dv;
-    int json = 0, o, bad = 0;
+    int json = 0, o, bad = 0, li = 0;
     optind = 1;
     opterr = root;
-    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1 && !bad) {
+    while ((o = getopt_long(argc, argv, "", opts, &li)) != -1 && !bad) {
         switch (o) {
         case 'd': dir = optarg; break;
         case 's': subset = optarg; break;
@@ -278,8 +278,8 @@ static int cmd_train(int argc, char **argv)
             return finish_mpi(2);
         }
         if (bad && root)
-            fprintf(stderr, "mtlbench train: --%s '%s' is out of range or not a number (see --help)\n",
-                    opts[0].name ? argv[optind - 1] + 2 : "", optarg);
+            fprintf(stderr, "mtlbench train: --%s '%s' is out of range or not a number (see --help)\n", opts[li].name,
+                    optarg);
     }
     if (bad) return finish_mpi(2);
     if (optind < argc) {

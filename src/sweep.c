@@ -257,12 +257,12 @@ int cmd_sweep(int argc, char **argv)
         {"lr", 1, 0, 'l'},        {"dropout", 1, 0, 'D'}, {"window", 1, 0, 'w'},      {"patience", 1, 0, 'p'},
         {"deterministic", 0, 0, 'x'}, {"ranks-per-run", 1, 0, 'R'}, {"threads", 1, 0, 't'}, {"out", 1, 0, 'o'},
         {"dry-run", 0, 0, 'n'},   {"quiet", 0, 0, 'q'},   {"help", 0, 0, 'h'},        {0, 0, 0, 0}};
-    int c;
+    int c, li = 0;
     long lv;
     double dv;
     optind = 1;
     opterr = root;
-    while (!bad && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while (!bad && (c = getopt_long(argc, argv, "", opts, &li)) != -1) {
         switch (c) {
         case 'd': o.data = optarg; break;
         case 's': snprintf(o.subsets, sizeof o.subsets, "%s", optarg); break;
@@ -288,7 +288,9 @@ int cmd_sweep(int argc, char **argv)
         case 'D': bad = mtl_parse_double(optarg, &dv) || !(dv >= 0 && dv < 1); o.base.dropout = dv; break;
         default: bad = 2; break;
         }
-        if (bad == 1 && root) fprintf(stderr, "mtlbench sweep: %s '%s' is out of range or not a number (see --help)\n", argv[optind - 1], optarg);
+        if (bad == 1 && root)
+            fprintf(stderr, "mtlbench sweep: --%s '%s' is out of range or not a number (see --help)\n", opts[li].name,
+                    optarg);
     }
     if (help) {
         if (root) fputs(USAGE, stdout);

@@ -66,6 +66,11 @@ bad_args)
   rc=$?
   echo "$out"
   if [ $rc -eq 0 ] || [ $rc -eq 124 ]; then fail "exit $rc"; fi
-  [ "$(grep -c 'temperature must be > 0' <<<"$out")" = 1 ] || fail "expected one message";;
+  [ "$(grep -c 'temperature must be > 0' <<<"$out")" = 1 ] || fail "expected one message"
+  out=$(OMP_NUM_THREADS=1 timeout 20 "$mpiexec" --oversubscribe -np 2 "$bin" train --epochs 0 2>&1)
+  rc=$?
+  echo "$out"
+  [ $rc = 2 ] || fail "--epochs 0: exit $rc, expected 2"
+  [ "$(grep -c -- "--epochs '0' is out of range" <<<"$out")" = 1 ] || fail "expected one message naming --epochs";;
 *) echo "unknown test $test"; exit 2;;
 esac
