@@ -201,3 +201,34 @@ Test(sweep, plan_errors)
     for (int i = 0; i < n; i++) cr_assert_str_eq(it[i].subset, "FD001");
     free(it);
 }
+
+Test(train, non_finite_values_are_reported_as_divergence)
+{
+    mtl_err err;
+    weighting w;
+    cr_assert_eq(weighting_parse("uw-so:1", &w, &err), 0);
+    prep_data d;
+    cr_assert_eq(cli_load(MTL_TEST_DATA, "FD001", 0, 1, &d, &err), 0, "%s", err.msg);
+    model m;
+    cr_assert_eq(model_init(&m, d.W, 0.5f, 0, &err), 0);
+    dist_ctx one;
+    dist_single(&one);
+    int batch[64];
+    for (int i = 0; i < 64; i++) batch[i] = i * 7;
+    for (int det = 0; det < 2; det++) {
+        train_engine *e;
+        cr_assert_eq(engine_create(&m, &w, det, 64, &one, &e, &err), 0, "%s", err.msg);
+        float *p = calloc(m.n_params, sizeof(float)), *g = calloc(m.n_params, sizeof(float));
+        model_init_params(&m, p, 1);
+        double Lr, Lh, wr, wh;
+        cr_assert_eq(engine_grad(e, p, &d.train, batch, 64, 1, 1, 1, g, &Lr, &Lh, &wr, &wh), 0);
+        p[m.off_fw + 5] = NAN;
+        cr_assert_eq(engine_grad(e, p, &d.train, batch, 64, 1, 1, 1, g, &Lr, &Lh, &wr, &wh), 1, "mode %d", det);
+        p[m.off_fw + 5] = 0.0f;
+        p[m.off_rw + 5] = 1e30f; /* finite, but the gradients overflow */
+        cr_assert_eq(engine_grad(e, p, &d.train, batch, 64, 1, 1, 1, g, &Lr, &Lh, &wr, &wh), 1, "mode %d", det);
+        free(p), free(g);
+        engine_free(e);
+    }
+    prep_free(&d);
+}
