@@ -291,11 +291,14 @@ static int cmd_train(int argc, char **argv)
         if (root) fprintf(stderr, "mtlbench train: %s\n", err.msg);
         return finish_mpi(2);
     }
+    /* every check that can fail on bad input happens before training, on every rank */
     prep_data d;
-    int failed = cli_load(dir, subset, (int)window, c.seed, &d, &err) != 0;
+    int loaded = cli_load(dir, subset, (int)window, c.seed, &d, &err) == 0;
+    int failed = !loaded || prep_check_trainable(&d, &err) != 0;
+    if (!failed && root && out && results_check_target(out, &err)) failed = 1;
     if (dist_any(&dist, failed)) {
         if (root) fprintf(stderr, "mtlbench train: %s\n", failed ? err.msg : "a rank could not load the data");
-        if (!failed) prep_free(&d);
+        if (loaded) prep_free(&d);
         return finish_mpi(2);
     }
     run_record r;

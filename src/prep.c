@@ -188,7 +188,7 @@ int prep_build(const cmapss_set *set, const prep_options *opt, prep_data *out, m
     int nu = tr->n_units;
     int n_val = (int)floor(opt->val_frac * nu + 0.5);
     if (n_val >= nu) n_val = nu - 1;
-    if (n_val < 0) n_val = 0;
+    if (n_val < 1 && opt->val_frac > 0) n_val = 1;
     int *perm = malloc(sizeof(int) * (size_t)nu);
     uint8_t *is_val = calloc((size_t)nu, 1);
     out->val_units = malloc(sizeof(int) * (size_t)(n_val + 1));
@@ -296,5 +296,16 @@ int prep_build(const cmapss_set *set, const prep_options *opt, prep_data *out, m
         s->h[u] = (uint8_t)prep_health(s->y[u]);
         s->unit[u] = te->unit_id[u];
     }
+    return 0;
+}
+
+int prep_check_trainable(const prep_data *d, mtl_err *err)
+{
+    if (d->train.n_win < 1)
+        return mtl_fail(err, "%s: no training windows: every training unit is shorter than the window of %d cycles",
+                        d->subset, d->W);
+    if (d->val.n_win < 1)
+        return mtl_fail(err, "%s: no validation windows: the %d validation units are shorter than the window of %d cycles",
+                        d->subset, d->n_val_units, d->W);
     return 0;
 }

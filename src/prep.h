@@ -59,6 +59,8 @@ int prep_regimes(const char *subset);
 
 int prep_build(const cmapss_set *set, const prep_options *opt, prep_data *out, mtl_err *err);
 void prep_free(prep_data *d);
+/* 0 when d has training and validation windows; otherwise an error saying why. */
+int prep_check_trainable(const prep_data *d, mtl_err *err);
 
 /* Deterministic k-means: farthest-point initialisation from the first point (ties to the lowest
  * index), Lloyd iterations to convergence, centres sorted lexicographically. x is n x dim. */

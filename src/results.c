@@ -935,17 +935,17 @@ int results_read(const char *path, run_record **runs, int *n, mtl_err *err)
     if (stat(path, &st) < 0) return mtl_fail(err, "%s: cannot open: %s", path, strerror(errno));
     if (!S_ISDIR(st.st_mode)) return results_read_file(path, runs, n, err);
 
+    /* runs/ first: a run file is never older than its copy in a merged file */
     run_list list = {NULL, 0, 0};
-    int rc = read_dir_into(path, &list, err);
-    if (rc == 0) {
-        char *sub = join_path(path, "runs");
-        if (!sub) {
-            rc = mtl_fail(err, "%s: out of memory", path);
-        } else {
-            if (stat(sub, &st) == 0 && S_ISDIR(st.st_mode)) rc = read_dir_into(sub, &list, err);
-            free(sub);
-        }
+    int rc = 0;
+    char *sub = join_path(path, "runs");
+    if (!sub) {
+        rc = mtl_fail(err, "%s: out of memory", path);
+    } else {
+        if (stat(sub, &st) == 0 && S_ISDIR(st.st_mode)) rc = read_dir_into(sub, &list, err);
+        free(sub);
     }
+    if (rc == 0) rc = read_dir_into(path, &list, err);
     if (rc == 0 && !list.v) {
         list.v = calloc(1, sizeof *list.v);
         if (!list.v) rc = mtl_fail(err, "%s: out of memory", path);
@@ -981,4 +981,25 @@ int results_has_run(const char *path, const char *run_id)
     if (fapl >= 0) H5Pclose(fapl);
     quiet_off(&q);
     return found;
+}
+
+int results_check_target(const char *path, mtl_err *err)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash) snprintf(dir, sizeof dir, ".");
+    else if (slash == dir) dir[1] = '\0';
+    else *slash = '\0';
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) return mtl_fail(err, "%s: folder %s does not exist", path, dir);
+    if (access(dir, W_OK) != 0) return mtl_fail(err, "%s: folder %s is not writable", path, dir);
+    if (stat(path, &st) == 0) {
+        run_record *runs = NULL;
+        int n = 0;
+        if (results_read_file(path, &runs, &n, err)) return -1;
+        for (int i = 0; i < n; i++) run_record_free(&runs[i]);
+        free(runs);
+    }
+    return 0;
 }

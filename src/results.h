@@ -73,10 +73,14 @@ int results_append(const char *path, const run_record *r, mtl_err *err);
 int results_write_all(const char *path, const run_record *runs, int n, mtl_err *err);
 
 /* Reads every run of a results file (path ends in .h5) or of every *.h5 file in a
- * directory and its runs/ subdirectory. *runs is malloc'd, free each with run_record_free. */
+ * directory's runs/ subdirectory and then the directory itself (the first copy of a run
+ * id wins, so per-run files take precedence over a merged file). *runs is malloc'd, free each with run_record_free. */
 int results_read(const char *path, run_record **runs, int *n, mtl_err *err);
 /* Reads one file only. */
 int results_read_file(const char *path, run_record **runs, int *n, mtl_err *err);
+/* 0 when a run can be added to path: its folder exists and is writable, and the file, if
+ * it exists, is a readable results file. Checked before training, so no run is lost. */
+int results_check_target(const char *path, mtl_err *err);
 /* 1 if path holds a complete run with this id, 0 if not. */
 int results_has_run(const char *path, const char *run_id);
 

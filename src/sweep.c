@@ -31,11 +31,14 @@ void sweep_options_defaults(sweep_options *o)
     o->base.quiet = 1;
 }
 
-/* Splits a comma list in place into at most max tokens. */
+/* Splits a comma list in place into at most max tokens; -1 when there are more. */
 static int split_list(char *s, char **tok, int max)
 {
     int n = 0;
-    for (char *p = strtok(s, ","); p && n < max; p = strtok(NULL, ",")) tok[n++] = p;
+    for (char *p = strtok(s, ","); p; p = strtok(NULL, ",")) {
+        if (n == max) return -1;
+        tok[n++] = p;
+    }
     return n;
 }
 
@@ -58,6 +61,7 @@ int sweep_plan(const sweep_options *o, sweep_item **items, int *n, mtl_err *err)
     if (o->subsets[0]) {
         snprintf(buf, sizeof buf, "%s", o->subsets);
         int k = split_list(buf, tok, 64);
+        if (k < 0) return mtl_fail(err, "--subsets: more than 64 entries");
         for (int i = 0; i < k; i++) {
             if (!cmapss_subset_valid(tok[i]))
                 return mtl_fail(err, "--subsets: unknown subset '%s', expected FD001..FD004", tok[i]);
@@ -67,6 +71,7 @@ int sweep_plan(const sweep_options *o, sweep_item **items, int *n, mtl_err *err)
             for (int j = 0; j < ns; j++) dup |= subs[j] == nm;
             if (!dup) subs[ns++] = nm;
         }
+        if (ns == 0) return mtl_fail(err, "--subsets: empty list");
     } else {
         static const char *names[4] = {"FD001", "FD002", "FD003", "FD004"};
         for (int i = 0; i < 4; i++)
@@ -90,6 +95,7 @@ int sweep_plan(const sweep_options *o, sweep_item **items, int *n, mtl_err *err)
     snprintf(buf, sizeof buf, "%s", o->methods);
     char *mt[64];
     int k = split_list(buf, mt, 64);
+    if (k < 0) return mtl_fail(err, "--methods: more than 64 entries");
     if (k == 0) return mtl_fail(err, "--methods: empty list");
     for (int i = 0; i < k; i++) {
         const char *list = strcmp(mt[i], "fixed") == 0 ? o->lambdas : strcmp(mt[i], "uw-so") == 0 ? o->temperatures : NULL;
@@ -98,6 +104,7 @@ int sweep_plan(const sweep_options *o, sweep_item **items, int *n, mtl_err *err)
         if (list) {
             snprintf(vbuf, sizeof vbuf, "%s", list);
             nv = split_list(vbuf, vt, 64);
+            if (nv < 0) return mtl_fail(err, "--%s: more than 64 values", list == o->lambdas ? "lambdas" : "temperatures");
             if (nv == 0) return mtl_fail(err, "--methods %s: its value list is empty", mt[i]);
         }
         for (int v = 0; v < nv; v++) {
@@ -114,10 +121,11 @@ int sweep_plan(const sweep_options *o, sweep_item **items, int *n, mtl_err *err)
         }
     }
     /* seeds */
-    long seeds[256];
+    long seeds[64];
     int nseed = 0;
     snprintf(buf, sizeof buf, "%s", o->seeds);
     k = split_list(buf, tok, 64);
+    if (k < 0) return mtl_fail(err, "--seeds: more than 64 seeds");
     for (int i = 0; i < k; i++) {
         long s;
         if (mtl_parse_long(tok[i], &s)) return mtl_fail(err, "--seeds: '%s' is not an integer", tok[i]);
@@ -232,7 +240,13 @@ static const char USAGE[] =
     "  --threads N           OpenMP threads per rank (default: OMP_NUM_THREADS or all cores)\n"
     "  --out DIR             results folder (default results)\n"
     "  --dry-run             print the plan and the estimated time, train nothing\n"
-    "  --quiet               no progress lines\n";
+    "  --quiet               no progress lines and no report at the end\n";
+
+/* Copies a list option; 1 (bad) when it does not fit. */
+static int copy_list(char *dst, size_t n, const char *src)
+{
+    return (size_t)snprintf(dst, n, "%s", src) >= n;
+}
 
 typedef struct {
     prep_data d;
@@ -265,11 +279,11 @@ int cmd_sweep(int argc, char **argv)
     while (!bad && (c = getopt_long(argc, argv, "", opts, &li)) != -1) {
         switch (c) {
         case 'd': o.data = optarg; break;
-        case 's': snprintf(o.subsets, sizeof o.subsets, "%s", optarg); break;
-        case 'm': snprintf(o.methods, sizeof o.methods, "%s", optarg); break;
-        case 'L': snprintf(o.lambdas, sizeof o.lambdas, "%s", optarg); break;
-        case 'T': snprintf(o.temperatures, sizeof o.temperatures, "%s", optarg); break;
-        case 'S': snprintf(o.seeds, sizeof o.seeds, "%s", optarg); break;
+        case 's': bad = copy_list(o.subsets, sizeof o.subsets, optarg); break;
+        case 'm': bad = copy_list(o.methods, sizeof o.methods, optarg); break;
+        case 'L': bad = copy_list(o.lambdas, sizeof o.lambdas, optarg); break;
+        case 'T': bad = copy_list(o.temperatures, sizeof o.temperatures, optarg); break;
+        case 'S': bad = copy_list(o.seeds, sizeof o.seeds, optarg); break;
         case 'o': o.out = optarg; break;
         case 'x': o.base.deterministic = 1; break;
         case 'n': dry = 1; break;
@@ -289,8 +303,8 @@ int cmd_sweep(int argc, char **argv)
         default: bad = 2; break;
         }
         if (bad == 1 && root)
-            fprintf(stderr, "mtlbench sweep: --%s '%s' is out of range or not a number (see --help)\n", opts[li].name,
-                    optarg);
+            fprintf(stderr, "mtlbench sweep: --%s '%.60s' is out of range, too long or not a number (see --help)\n",
+                    opts[li].name, optarg);
     }
     if (help) {
         if (root) fputs(USAGE, stdout);
@@ -312,27 +326,58 @@ int cmd_sweep(int argc, char **argv)
         if (root) fprintf(stderr, "mtlbench sweep: %s\n", err.msg);
         bad = 1;
     }
-    if (bad) {
+    /* the plan depends on each rank's view of --data: every rank must agree, or none trains */
+    int any_bad = 0;
+    MPI_Allreduce(&bad, &any_bad, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    if (any_bad) {
+        if (root && !bad) fprintf(stderr, "mtlbench sweep: another rank could not plan the sweep (does it see the same --data?)\n");
         if (root && bad == 2) fputs("try 'mtlbench sweep --help'\n", stderr);
         free(plan);
         MPI_Finalize();
         return 2;
     }
 
-    /* every subset is parsed once, up front: bad data fails here, before any training */
+    /* every subset is parsed once, up front, and checked with the first seed's split: bad
+     * data fails here, before any training, with one message */
     cmapss_set sets[4];
     int nsets = 0, failed = 0;
     for (int i = 0; i < n && !failed; i++) {
         int have = 0;
         for (int j = 0; j < nsets; j++) have |= strcmp(sets[j].subset, plan[i].subset) == 0;
         if (have) continue;
-        if (cmapss_load(o.data, plan[i].subset, &sets[nsets], &err)) failed = 1;
-        else nsets++;
+        if (cmapss_load(o.data, plan[i].subset, &sets[nsets], &err)) {
+            failed = 1;
+            break;
+        }
+        nsets++;
+        prep_data d;
+        prep_options po = {plan[i].window, 0.2, (uint64_t)plan[i].seed};
+        if (prep_build(&sets[nsets - 1], &po, &d, &err)) {
+            failed = 1;
+        } else {
+            failed = prep_check_trainable(&d, &err) != 0;
+            prep_free(&d);
+        }
     }
+    /* and every rank must see the same plan and the same data */
+    uint64_t h = mtl_fnv1a(MTL_FNV_INIT, &n, sizeof n);
+    for (int i = 0; i < n; i++) h = mtl_fnv1a(h, plan[i].run_id, sizeof plan[i].run_id);
+    for (int j = 0; j < nsets; j++) {
+        h = mtl_fnv1a(h, sets[j].train.x, sizeof(double) * CMAPSS_COLS * (size_t)sets[j].train.n_rows);
+        h = mtl_fnv1a(h, sets[j].test.x, sizeof(double) * CMAPSS_COLS * (size_t)sets[j].test.n_rows);
+        h = mtl_fnv1a(h, sets[j].rul, sizeof(int) * (size_t)sets[j].test.n_units);
+    }
+    unsigned long long hl = h, hmin = 0, hmax = 0;
+    MPI_Allreduce(&hl, &hmin, 1, MPI_UNSIGNED_LONG_LONG, MPI_MIN, MPI_COMM_WORLD);
+    MPI_Allreduce(&hl, &hmax, 1, MPI_UNSIGNED_LONG_LONG, MPI_MAX, MPI_COMM_WORLD);
     int any_failed = 0;
     MPI_Allreduce(&failed, &any_failed, 1, MPI_INT, MPI_LOR, MPI_COMM_WORLD);
-    if (any_failed) {
-        if (root) fprintf(stderr, "mtlbench sweep: %s\n", failed ? err.msg : "a rank could not load the data");
+    if (any_failed || hmin != hmax) {
+        if (root) {
+            if (failed) fprintf(stderr, "mtlbench sweep: %s\n", err.msg);
+            else if (any_failed) fprintf(stderr, "mtlbench sweep: another rank could not load the data\n");
+            else fprintf(stderr, "mtlbench sweep: the ranks see different data in %s; every rank needs the same files\n", o.data);
+        }
         for (int j = 0; j < nsets; j++) cmapss_set_free(&sets[j]);
         free(plan);
         MPI_Finalize();
@@ -349,7 +394,10 @@ int cmd_sweep(int argc, char **argv)
             fprintf(stderr, "mtlbench sweep: %s\n", err.msg);
             mkfail = 1;
         }
-        remove_stale_temps(runs_dir);
+        if (!dry) {
+            remove_stale_temps(runs_dir);
+            remove_stale_temps(o.out);
+        }
         for (int i = 0; i < n; i++) {
             char p[4200];
             run_path(p, sizeof p, o.out, plan[i].run_id);
@@ -379,7 +427,8 @@ int cmd_sweep(int argc, char **argv)
             double sps = 0;
             train_config tc = o.base;
             weighting_parse("fixed:0.5", &tc.method, NULL);
-            if (prep_build(&sets[0], &(prep_options){o.window, 0.2, 1}, &d, &err) == 0) {
+            int have_d = nsets > 0 && prep_build(&sets[0], &(prep_options){o.window, 0.2, 1}, &d, &err) == 0;
+            if (have_d && d.train.n_win > 0) {
                 tc.epochs = 1;
                 model m;
                 dist_ctx one;
@@ -401,8 +450,8 @@ int cmd_sweep(int argc, char **argv)
                     free(p), free(g), free(b);
                 }
                 engine_free(e);
-                prep_free(&d);
             }
+            if (have_d) prep_free(&d);
             /* windows ~ rows; evaluation adds ~15%; groups of R ranks scale at ~90% */
             double secs = sps > 0 ? work * 0.8 * o.base.epochs * 1.15 / (sps * R * 0.9) / groups : NAN;
             char eta[32];
@@ -485,6 +534,7 @@ int cmd_sweep(int argc, char **argv)
             run_path(p, sizeof p, o.out, r.run_id);
             if (results_write_all(p, &r, 1, &err)) {
                 fprintf(stderr, "mtlbench sweep: %s\n", err.msg);
+                snprintf(r.status, sizeof r.status, "NOT SAVED");
                 status = 2;
             }
         }

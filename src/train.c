@@ -50,6 +50,7 @@ void engine_free(train_engine *e)
 int engine_create(const model *m, const weighting *w, int deterministic, int max_batch, dist_ctx *dist,
                   train_engine **out, mtl_err *err)
 {
+    if (m->n_extra > 8) return mtl_fail(err, "a weighting method may have at most 8 parameters");
     train_engine *e = mtl_calloc(1, sizeof *e, err);
     if (!e) return -1;
     e->m = m;
@@ -357,8 +358,7 @@ int train_run(const train_config *c, const prep_data *d, dist_ctx *dist, run_rec
     model m;
     if (model_init(&m, d->W, (float)c->dropout, (size_t)c->method.m->n_params, err)) return -1;
     const prep_split *tr = &d->train, *va = &d->val, *te = &d->test;
-    if (tr->n_win < 1) return mtl_fail(err, "%s: no training windows (window %d too long?)", d->subset, d->W);
-    if (va->n_win < 1) return mtl_fail(err, "%s: no validation windows", d->subset);
+    if (prep_check_trainable(d, err)) return -1;
 
     const size_t np = m.n_params;
     const int N = tr->n_win, B = c->batch;
@@ -375,7 +375,8 @@ int train_run(const train_config *c, const prep_data *d, dist_ctx *dist, run_rec
     int rc = -1;
     if (!params || !best || !grad || !perm || !pred || !cls || !r->hist) goto out;
     if (adam_init(&opt, np, c->lr, err)) goto out;
-    if (engine_create(&m, &c->method, c->deterministic, B, dist, &e, err)) goto out;
+    /* buffers for the largest batch that can occur: a batch above N is the whole set */
+    if (engine_create(&m, &c->method, c->deterministic, B < N ? B : N, dist, &e, err)) goto out;
 
     model_init_params(&m, params, (uint64_t)c->seed);
     if (c->method.m->init) c->method.m->init(&c->method, params + m.n_net);

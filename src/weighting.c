@@ -2,6 +2,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static double plain_total(const weighting *w, const float *params, double Lr, double Lh)
@@ -111,7 +112,14 @@ int weighting_parse(const char *spec, weighting *out, mtl_err *err)
             if (mtl_parse_double(colon + 1, &x))
                 return mtl_fail(err, "method '%s': '%s' is not a number", spec, colon + 1);
             if ((*m)->parse(out, x, err)) return -1;
-            snprintf(out->canon, sizeof out->canon, "%s:%g", (*m)->name, out->x);
+            /* the shortest spelling that reads back as the same double, so that two
+             * different arguments never share a name (and a run id) */
+            char num[32];
+            for (int prec = 1; prec <= 17; prec++) {
+                snprintf(num, sizeof num, "%.*g", prec, out->x);
+                if (strtod(num, NULL) == out->x) break;
+            }
+            snprintf(out->canon, sizeof out->canon, "%s:%s", (*m)->name, num);
         } else {
             if (colon) return mtl_fail(err, "method '%s' takes no argument", (*m)->name);
             snprintf(out->canon, sizeof out->canon, "%s", (*m)->name);

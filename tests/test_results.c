@@ -578,13 +578,14 @@ Test(results, directory_read_merges_files)
     int n = 0;
     cr_assert_eq(results_read(dir, &got, &n, &err), 0, "%s", err.msg);
     cr_assert_eq(n, 3);
-    cr_assert_str_eq(got[0].run_id, r1.run_id);
-    cr_assert(got[0].rmse == 13.25, "the first file's copy of a duplicate must win");
-    cr_assert_str_eq(got[1].run_id, r2.run_id);
-    cr_assert_str_eq(got[2].run_id, r3.run_id);
-    assert_same_run(&r1, &got[0]);
-    assert_same_run(&r2, &got[1]);
-    assert_same_run(&r3, &got[2]);
+    /* runs/ first (per-run files win over merged ones), then the folder's files by name */
+    cr_assert_str_eq(got[0].run_id, r3.run_id);
+    cr_assert_str_eq(got[1].run_id, r1.run_id);
+    cr_assert(got[1].rmse == 13.25, "the first file's copy of a duplicate must win");
+    cr_assert_str_eq(got[2].run_id, r2.run_id);
+    assert_same_run(&r3, &got[0]);
+    assert_same_run(&r1, &got[1]);
+    assert_same_run(&r2, &got[2]);
     free_runs(got, n);
 
     run_record_free(&r1);
