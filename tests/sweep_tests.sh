@@ -72,6 +72,15 @@ bad_args)
   [ "$(grep -c "unknown method 'nonsense'" <<<"$out")" = 1 ] || fail "expected one message"
   out=$(mpi -np 3 "$bin" sweep --data "$data" --ranks-per-run 2 --out "$tmp/x" 2>&1)
   [ $? = 2 ] || fail "ranks-per-run that does not divide P accepted"
-  grep -q "does not divide" <<<"$out" || fail "no message";;
+  grep -q "does not divide" <<<"$out" || fail "no message"
+  # ranks that see different data (one folder lacks a RUL file) stop together, no hang
+  mkdir -p "$tmp/partial"
+  cp "$data/train_FD001.txt" "$data/test_FD001.txt" "$tmp/partial/"
+  out=$(timeout 60 "$mpiexec" --oversubscribe -np 1 "$bin" sweep --data "$data" --subsets FD001 --methods uw \
+        --seeds 1 --epochs 1 --out "$tmp/y" : -np 1 "$bin" sweep --data "$tmp/partial" --subsets FD001 \
+        --methods uw --seeds 1 --epochs 1 --out "$tmp/y" 2>&1)
+  rc=$?
+  echo "$out"
+  [ $rc = 2 ] || fail "ranks with different data: exit $rc, expected 2 (124 is a hang)";;
 *) echo "unknown test $test"; exit 2;;
 esac
