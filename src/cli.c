@@ -1,6 +1,7 @@
 #include "cli.h"
 #include "json.h"
 
+#include <omp.h>
 #include <stdlib.h>
 
 const char *cli_default_data(void)
@@ -47,4 +48,42 @@ void cli_print_run_json(const run_record *r, FILE *f)
     json_int(&j, "deterministic", r->deterministic);
     json_num(&j, "wall_s", r->wall_s);
     json_close(&j);
+}
+
+int cli_train_option(int code, const char *arg, train_config *c, int *window)
+{
+    long lv;
+    double dv;
+    switch (code) {
+    case 'x': c->deterministic = 1; return 0;
+    case 'e':
+        if (mtl_parse_long(arg, &lv) || lv < 1 || lv > 1000000) return 1;
+        c->epochs = (int)lv;
+        return 0;
+    case 'b':
+        if (mtl_parse_long(arg, &lv) || lv < 1 || lv > 1 << 20) return 1;
+        c->batch = (int)lv;
+        return 0;
+    case 'w':
+        if (mtl_parse_long(arg, &lv) || lv < 1 || lv > 1000) return 1;
+        *window = (int)lv;
+        return 0;
+    case 'p':
+        if (mtl_parse_long(arg, &lv) || lv < 0 || lv > 1000000) return 1;
+        c->patience = (int)lv;
+        return 0;
+    case 't':
+        if (mtl_parse_long(arg, &lv) || lv < 1 || lv > 4096) return 1;
+        omp_set_num_threads((int)lv);
+        return 0;
+    case 'l':
+        if (mtl_parse_double(arg, &dv) || !(dv > 0 && dv < 10)) return 1;
+        c->lr = dv;
+        return 0;
+    case 'D':
+        if (mtl_parse_double(arg, &dv) || !(dv >= 0 && dv < 1)) return 1;
+        c->dropout = dv;
+        return 0;
+    default: return -1;
+    }
 }

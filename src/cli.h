@@ -14,6 +14,10 @@ int cmd_compare(int argc, char **argv);
 int cli_load(const char *dir, const char *subset, int window, long seed, prep_data *d, mtl_err *err);
 /* Prints the one-object JSON of a finished run. */
 void cli_print_run_json(const run_record *r, FILE *f);
+/* The training options shared by train and sweep, by getopt code: x --deterministic,
+ * e --epochs, b --batch, w --window, p --patience, t --threads, l --lr, D --dropout.
+ * Returns 0 when applied, 1 for an invalid value, -1 when code is not one of them. */
+int cli_train_option(int code, const char *arg, train_config *c, int *window);
 /* Default data folder: $MTLBENCH_DATA, else the bundled datasets/cmapss. */
 const char *cli_default_data(void);
 

@@ -226,9 +226,7 @@ static int cmd_train(int argc, char **argv)
     const char *dir = cli_default_data(), *subset = "FD001", *method = "uw", *out = NULL;
     train_config c;
     train_config_defaults(&c);
-    long window = 0, lv;
-    double dv;
-    int json = 0, o, bad = 0, li = 0;
+    int window = 0, json = 0, o, bad = 0, li = 0;
     optind = 1;
     opterr = root;
     while ((o = getopt_long(argc, argv, "", opts, &li)) != -1 && !bad) {
@@ -239,43 +237,18 @@ static int cmd_train(int argc, char **argv)
         case 'o': out = optarg; break;
         case 'j': json = 1; break;
         case 'q': c.quiet = 1; break;
-        case 'x': c.deterministic = 1; break;
         case 'S':
             if (mtl_parse_long(optarg, &c.seed)) bad = 1;
-            break;
-        case 'e':
-            if (mtl_parse_long(optarg, &lv) || lv < 1 || lv > 1000000) bad = 1;
-            c.epochs = (int)lv;
-            break;
-        case 'b':
-            if (mtl_parse_long(optarg, &lv) || lv < 1 || lv > 1 << 20) bad = 1;
-            c.batch = (int)lv;
-            break;
-        case 'w':
-            if (mtl_parse_long(optarg, &window) || window < 1 || window > 1000) bad = 1;
-            break;
-        case 'p':
-            if (mtl_parse_long(optarg, &lv) || lv < 0 || lv > 1000000) bad = 1;
-            c.patience = (int)lv;
-            break;
-        case 't':
-            if (mtl_parse_long(optarg, &lv) || lv < 1 || lv > 4096) bad = 1;
-            else omp_set_num_threads((int)lv);
-            break;
-        case 'l':
-            if (mtl_parse_double(optarg, &dv) || !(dv > 0 && dv < 10)) bad = 1;
-            c.lr = dv;
-            break;
-        case 'D':
-            if (mtl_parse_double(optarg, &dv) || !(dv >= 0 && dv < 1)) bad = 1;
-            c.dropout = dv;
             break;
         case 'h':
             if (root) fputs(TRAIN_USAGE, stdout);
             return finish_mpi(0);
         default:
-            if (root) fputs("try 'mtlbench train --help'\n", stderr);
-            return finish_mpi(2);
+            bad = cli_train_option(o, optarg, &c, &window);
+            if (bad < 0) {
+                if (root) fputs("try 'mtlbench train --help'\n", stderr);
+                return finish_mpi(2);
+            }
         }
         if (bad && root)
             fprintf(stderr, "mtlbench train: --%s '%s' is out of range or not a number (see --help)\n", opts[li].name,

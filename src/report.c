@@ -584,29 +584,6 @@ static int write_csv(const char *path, const run_record **v, int n, mtl_err *err
 }
 
 /* mkdir -p */
-static int make_dirs(const char *dir, mtl_err *err)
-{
-    size_t len = strlen(dir);
-    char *p = malloc(len + 1);
-    if (!p) return mtl_fail(err, "%s: out of memory", dir);
-    memcpy(p, dir, len + 1);
-    for (size_t i = 1; i <= len; i++) {
-        if (p[i] != '/' && p[i] != '\0') continue;
-        char c = p[i];
-        p[i] = '\0';
-        if (mkdir(p, 0777) != 0 && errno != EEXIST) {
-            int e = errno;
-            mtl_fail(err, "%s: cannot create directory: %s", p, strerror(e));
-            free(p);
-            return -1;
-        }
-        p[i] = c;
-    }
-    free(p);
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) return mtl_fail(err, "%s: not a directory", dir);
-    return 0;
-}
 
 /* dir/prefix_<a>[_<b>].svg with characters other than [A-Za-z0-9._-] in a and b made '_'. */
 static char *svg_path(const char *dir, const char *prefix, const char *a, const char *b)
@@ -887,7 +864,7 @@ static int plot_weights(const char *dir, const method_row *row, int *written, mt
 
 static int write_svgs(const char *dir, const method_row *rows, int nrows, mtl_err *err)
 {
-    if (make_dirs(dir, err) < 0) return -1;
+    if (mtl_mkdir_p(dir, err) < 0) return -1;
     for (int a = 0; a < nrows;) {
         int b = a + 1;
         while (b < nrows && strcmp(rows[b].runs[0]->subset, rows[a].runs[0]->subset) == 0) b++;

@@ -187,19 +187,6 @@ static void run_path(char *buf, size_t n, const char *out, const char *id)
     snprintf(buf, n, "%s/runs/%s.h5", out, id);
 }
 
-static int mkdir_p(const char *path, mtl_err *err)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(tmp, 0777) && errno != EEXIST) return mtl_fail(err, "%s: cannot create: %s", tmp, strerror(errno));
-            *p = '/';
-        }
-    if (mkdir(tmp, 0777) && errno != EEXIST) return mtl_fail(err, "%s: cannot create: %s", tmp, strerror(errno));
-    return 0;
-}
 
 /* Temporary files of writers killed mid-write (older than a minute) are removed. */
 static void remove_stale_temps(const char *dir)
@@ -273,7 +260,6 @@ int cmd_sweep(int argc, char **argv)
         {"dry-run", 0, 0, 'n'},   {"quiet", 0, 0, 'q'},   {"help", 0, 0, 'h'},        {0, 0, 0, 0}};
     int c, li = 0;
     long lv;
-    double dv;
     optind = 1;
     opterr = root;
     while (!bad && (c = getopt_long(argc, argv, "", opts, &li)) != -1) {
@@ -285,22 +271,14 @@ int cmd_sweep(int argc, char **argv)
         case 'T': bad = copy_list(o.temperatures, sizeof o.temperatures, optarg); break;
         case 'S': bad = copy_list(o.seeds, sizeof o.seeds, optarg); break;
         case 'o': o.out = optarg; break;
-        case 'x': o.base.deterministic = 1; break;
         case 'n': dry = 1; break;
         case 'q': quiet = 1; break;
         case 'h': help = 1; break;
-        case 'e': bad = mtl_parse_long(optarg, &lv) || lv < 1 || lv > 1000000; o.base.epochs = (int)lv; break;
-        case 'b': bad = mtl_parse_long(optarg, &lv) || lv < 1 || lv > 1 << 20; o.base.batch = (int)lv; break;
-        case 'w': bad = mtl_parse_long(optarg, &lv) || lv < 1 || lv > 1000; o.window = (int)lv; break;
-        case 'p': bad = mtl_parse_long(optarg, &lv) || lv < 0 || lv > 1000000; o.base.patience = (int)lv; break;
         case 'R': bad = mtl_parse_long(optarg, &lv) || lv < 1 || lv > 1 << 20; R = (int)lv; break;
-        case 't':
-            bad = mtl_parse_long(optarg, &lv) || lv < 1 || lv > 4096;
-            if (!bad) omp_set_num_threads((int)lv);
+        default:
+            bad = cli_train_option(c, optarg, &o.base, &o.window);
+            if (bad < 0) bad = 2;
             break;
-        case 'l': bad = mtl_parse_double(optarg, &dv) || !(dv > 0 && dv < 10); o.base.lr = dv; break;
-        case 'D': bad = mtl_parse_double(optarg, &dv) || !(dv >= 0 && dv < 1); o.base.dropout = dv; break;
-        default: bad = 2; break;
         }
         if (bad == 1 && root)
             fprintf(stderr, "mtlbench sweep: --%s '%.60s' is out of range, too long or not a number (see --help)\n",
@@ -390,7 +368,7 @@ int cmd_sweep(int argc, char **argv)
     int *pending = malloc(sizeof(int) * (size_t)(n + 1));
     int np = 0, mkfail = 0;
     if (root) {
-        if (!dry && mkdir_p(runs_dir, &err)) {
+        if (!dry && mtl_mkdir_p(runs_dir, &err)) {
             fprintf(stderr, "mtlbench sweep: %s\n", err.msg);
             mkfail = 1;
         }

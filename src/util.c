@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 int mtl_fail(mtl_err *err, const char *fmt, ...)
@@ -147,4 +148,28 @@ void mtl_fmt_duration(double s, char *buf, size_t n)
     } else {
         snprintf(buf, n, "%.1fs", s);
     }
+}
+
+int mtl_mkdir_p(const char *dir, mtl_err *err)
+{
+    size_t len = strlen(dir);
+    char *p = malloc(len + 1);
+    if (!p) return mtl_fail(err, "%s: out of memory", dir);
+    memcpy(p, dir, len + 1);
+    for (size_t i = 1; i <= len; i++) {
+        if (p[i] != '/' && p[i] != '\0') continue;
+        char c = p[i];
+        p[i] = '\0';
+        if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+            int e = errno;
+            mtl_fail(err, "%s: cannot create directory: %s", p, strerror(e));
+            free(p);
+            return -1;
+        }
+        p[i] = c;
+    }
+    free(p);
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) return mtl_fail(err, "%s: not a directory", dir);
+    return 0;
 }

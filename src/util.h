@@ -32,6 +32,9 @@ void mtl_free_aligned(void *p);
 /* Reads a whole file into a NUL-terminated buffer; *len gets the byte count. */
 char *mtl_read_file(const char *path, size_t *len, mtl_err *err);
 
+/* mkdir -p: creates dir and its missing parents; error when dir is not a folder after. */
+int mtl_mkdir_p(const char *dir, mtl_err *err);
+
 /* Parses a strictly decimal number (no trailing junk); returns 0 on success. */
 int mtl_parse_double(const char *s, double *out);
 int mtl_parse_long(const char *s, long *out);
