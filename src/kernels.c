@@ -25,13 +25,14 @@ static inline float exp_neg(float x)
 static inline float tanh_v(float x)
 {
     float ax = x < 0 ? -x : x;
-    ax = ax > 9.0f ? 9.0f : ax;
+    ax = ax < 9.0f ? ax : 9.0f; /* NaN becomes 9 here, so no NaN reaches exp_neg's int conversion */
     float e = exp_neg(-2.0f * ax);
     float big = (1.0f - e) / (1.0f + e);
     float x2 = ax * ax;
     float small = ax * (1.0f + x2 * (-1.0f / 3.0f + x2 * (2.0f / 15.0f + x2 * (-17.0f / 315.0f))));
     float r = ax < 0.125f ? small : big;
-    return x < 0 ? -r : r;
+    r = x < 0 ? -r : r;
+    return x == x ? r : x; /* NaN in, NaN out */
 }
 
 float mtl_tanhf(float x) { return tanh_v(x); }

@@ -170,6 +170,8 @@ Test(kernels, tanh_accuracy)
     cr_assert_eq(mtl_tanhf(0.0f), 0.0f);
     cr_assert_eq(mtl_tanhf(50.0f), 1.0f);
     cr_assert_eq(mtl_tanhf(-50.0f), -1.0f);
+    cr_assert(isnan(mtl_tanhf(NAN)));
+    cr_assert_eq(mtl_tanhf(INFINITY), 1.0f);
 }
 
 /* ---------------------------------------------------------------- whole loss, every method */
