@@ -165,6 +165,16 @@ typedef struct {
 
 static int dispatch_next(dispatcher *d) { return d->next < d->n ? d->next++ : -1; }
 
+/* Answers one request of a group leader: the next run's index, or -1 when none is left. */
+static void dispatch_answer(dispatcher *d, int source)
+{
+    int dummy, idx;
+    MPI_Recv(&dummy, 1, MPI_INT, source, TAG_REQ, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    idx = dispatch_next(d);
+    if (idx < 0) d->leaders_done++;
+    MPI_Send(&idx, 1, MPI_INT, source, TAG_IDX, MPI_COMM_WORLD);
+}
+
 /* World rank 0 answers other group leaders between its own training steps. */
 static void dispatch_poll(void *ctx)
 {
@@ -174,11 +184,7 @@ static void dispatch_poll(void *ctx)
         MPI_Status st;
         MPI_Iprobe(MPI_ANY_SOURCE, TAG_REQ, MPI_COMM_WORLD, &flag, &st);
         if (!flag) return;
-        int dummy, idx;
-        MPI_Recv(&dummy, 1, MPI_INT, st.MPI_SOURCE, TAG_REQ, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-        idx = dispatch_next(d);
-        if (idx < 0) d->leaders_done++;
-        MPI_Send(&idx, 1, MPI_INT, st.MPI_SOURCE, TAG_IDX, MPI_COMM_WORLD);
+        dispatch_answer(d, st.MPI_SOURCE);
     }
 }
 
@@ -532,11 +538,9 @@ int cmd_sweep(int argc, char **argv)
     /* world rank 0 goes on answering the other leaders until each was told to stop */
     if (root)
         while (disp.leaders_done < disp.n_leaders) {
-            int dummy, idx = -1;
             MPI_Status st;
-            MPI_Recv(&dummy, 1, MPI_INT, MPI_ANY_SOURCE, TAG_REQ, MPI_COMM_WORLD, &st);
-            disp.leaders_done++;
-            MPI_Send(&idx, 1, MPI_INT, st.MPI_SOURCE, TAG_IDX, MPI_COMM_WORLD);
+            MPI_Probe(MPI_ANY_SOURCE, TAG_REQ, MPI_COMM_WORLD, &st);
+            dispatch_answer(&disp, st.MPI_SOURCE);
         }
     MPI_Comm_free(&gcomm);
     int all = 0;
