@@ -19,7 +19,7 @@ case $test in
 kill_resume)
   # a sweep killed with SIGKILL partway, then started again: every run exactly once, readable
   args=(sweep --data "$data" --subsets FD001 --methods "fixed,uw,uw-so" --lambdas "0.3,0.7" --temperatures "1,5"
-        --seeds "1,2" --epochs 2 --out "$tmp/out")
+        --seeds "1,2" --epochs 1 --out "$tmp/out")
   setsid "$mpiexec" --oversubscribe --bind-to none -np 2 "$bin" "${args[@]}" >"$tmp/first.log" 2>&1 &
   pid=$!
   for _ in $(seq 1 3000); do
