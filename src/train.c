@@ -346,11 +346,6 @@ static void record_config(const train_config *c, const prep_data *d, dist_ctx *d
     snprintf(r->status, sizeof r->status, "ok");
 }
 
-static double val_rmse_of(const prep_split *v, const float *pred)
-{
-    return metric_rmse(pred, v->y, v->n_win);
-}
-
 int train_run(const train_config *c, const prep_data *d, dist_ctx *dist, run_record *r, mtl_err *err)
 {
     double t_start = mtl_now();
@@ -441,7 +436,7 @@ int train_run(const train_config *c, const prep_data *d, dist_ctx *dist, run_rec
             mtl_fail(err, "MPI error during validation");
             goto out;
         }
-        h->val_rmse = val_rmse_of(va, pred);
+        h->val_rmse = metric_rmse(pred, va->y, va->n_win);
         int hit = 0;
         for (int i = 0; i < va->n_win; i++) hit += cls[i] == va->h[i];
         h->val_acc = (double)hit / va->n_win;
@@ -492,24 +487,17 @@ int train_run(const train_config *c, const prep_data *d, dist_ctx *dist, run_rec
         r->acc = metric_accuracy(cls, truth, te->n_win);
         r->f1 = metric_macro_f1(cls, truth, te->n_win, MODEL_CLASSES);
         free(truth);
-        for (int i = 0; i < te->n_win; i++) {
-            run_test_row *row = &r->test[i];
-            row->unit = te->unit[i];
-            row->pred_rul = pred[i];
-            row->true_rul = te->y[i];
-            row->true_rul_raw = te->y_raw[i];
-            row->pred_health = cls[i];
-            row->true_health = te->h[i];
-        }
-    } else {
-        for (int i = 0; i < te->n_win; i++) {
-            r->test[i].unit = te->unit[i];
-            r->test[i].pred_rul = NAN;
-            r->test[i].true_rul = te->y[i];
-            r->test[i].true_rul_raw = te->y_raw[i];
-            r->test[i].pred_health = -1;
-            r->test[i].true_health = te->h[i];
-        }
+    } else { /* diverged in the first epoch: no parameters to test */
+        for (int i = 0; i < te->n_win; i++) pred[i] = NAN, cls[i] = -1;
+    }
+    for (int i = 0; i < te->n_win; i++) {
+        run_test_row *row = &r->test[i];
+        row->unit = te->unit[i];
+        row->pred_rul = pred[i];
+        row->true_rul = te->y[i];
+        row->true_rul_raw = te->y_raw[i];
+        row->pred_health = cls[i];
+        row->true_health = te->h[i];
     }
     r->wall_s = mtl_now() - t_start;
     rc = 0;
