@@ -18,12 +18,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define RESULTS_FORMAT "mtlbench-results-1"
 /* Longest fixed-length string attribute the reader accepts before even looking at it. */
 #define MAX_FIXED_STR (1u << 20)
+/* Largest results file read (a sweep of thousands of runs is a few hundred MiB). */
+#define RESULTS_MAX_BYTES ((size_t)4 << 30)
 
 /* ------------------------------------------------------------------ field tables */
 
@@ -211,13 +214,17 @@ static int write_attr_scalar(hid_t obj, const char *name, hid_t type, const void
     return rc;
 }
 
-/* Variable-length UTF-8 string attribute (h5py reads it as str). s must be
+/* Fixed-length, NUL-terminated UTF-8 string attribute: no global heap, so damaged bytes in a
+ * file cannot send libhdf5 into its heap code (h5py reads it as bytes). s must be
  * NUL-terminated within cap bytes; the caller checks that. */
 static int write_attr_str(hid_t obj, const char *name, const char *s)
 {
-    hid_t t = vstr_type(H5T_CSET_UTF8);
+    hid_t t = H5Tcopy(H5T_C_S1);
     if (t < 0) return -1;
-    int rc = write_attr_scalar(obj, name, t, &s);
+    int rc = -1;
+    if (H5Tset_size(t, strlen(s) + 1) >= 0 && H5Tset_strpad(t, H5T_STR_NULLTERM) >= 0 &&
+        H5Tset_cset(t, H5T_CSET_UTF8) >= 0)
+        rc = write_attr_scalar(obj, name, t, s);
     H5Tclose(t);
     return rc;
 }
@@ -310,77 +317,50 @@ static int check_run(const run_record *r, int i, const char *path, mtl_err *err)
     return 0;
 }
 
-static int fsync_file(const char *file)
+/* Every file written starts with a 512-byte user block (libhdf5 finds the superblock after
+ * it) holding this header: the
+ * magic line, the file's length and a checksum of every byte after the block. A reader checks
+ * both before libhdf5 sees a single byte, so a damaged or truncated file is an error that
+ * names it, never a hang or a crash inside libhdf5. */
+#define UB_SIZE 512
+/* The name libhdf5 gives an in-memory file. Its core driver checks that an image's name is
+ * not a file on disk (and would open a FIFO of that name), so it names none that can exist. */
+#define IMAGE_NAME "/dev/null/mtlbench-results-image"
+#define UB_MAGIC "mtlbench results file\n"
+
+static uint64_t image_checksum(const unsigned char *img, size_t len)
 {
-    int fd = open(file, O_RDONLY);
-    if (fd < 0) return -1;
-    int rc = fsync(fd);
-    int e = errno;
-    if (close(fd) < 0 && rc == 0) return -1;
-    errno = e;
-    return rc;
+    return mtl_fnv1a(MTL_FNV_INIT, img + UB_SIZE, len - UB_SIZE);
 }
 
-/* fsyncs the directory holding path; filesystems that cannot sync a directory
- * (EINVAL, ENOTSUP) are not an error. */
-static int fsync_parent(const char *path)
+static void write_header(unsigned char *img, size_t len)
 {
-    size_t n = strlen(path);
-    char *dir = malloc(n + 2);
-    if (!dir) {
-        errno = ENOMEM;
-        return -1;
-    }
-    memcpy(dir, path, n + 1);
-    char *slash = strrchr(dir, '/');
-    if (!slash) strcpy(dir, ".");
-    else if (slash == dir) dir[1] = '\0';
-    else *slash = '\0';
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    free(dir);
-    if (fd < 0) return -1;
-    int rc = fsync(fd);
-    int e = errno;
-    close(fd);
-    if (rc < 0 && (e == EINVAL || e == ENOTSUP)) rc = 0;
-    errno = e;
-    return rc;
+    char h[UB_SIZE];
+    memset(h, 0, sizeof h);
+    snprintf(h, sizeof h, UB_MAGIC "bytes %zu\nfnv1a64 %016" PRIx64 "\n", len, image_checksum(img, len));
+    memcpy(img, h, UB_SIZE);
 }
 
-int results_write_all(const char *path, const run_record *runs, int n, mtl_err *err)
+/* Builds the whole file in memory (HDF5's core driver, no backing store): libhdf5 never
+ * touches the file system, so a full disk is an ordinary write error. *img is malloc'd. */
+static int build_image(const char *path, const run_record *runs, int n, unsigned char **img, size_t *len,
+                       mtl_err *err)
 {
-    if (!path || !path[0]) return mtl_fail(err, "results_write_all: empty path");
-    if (n < 0 || (n > 0 && !runs)) return mtl_fail(err, "%s: invalid run list (n = %d)", path, n);
-    for (int i = 0; i < n; i++) {
-        if (check_run(&runs[i], i, path, err) < 0) return -1;
-        for (int j = 0; j < i; j++)
-            if (strcmp(runs[i].run_id, runs[j].run_id) == 0)
-                return mtl_fail(err, "%s: run_id %s appears twice", path, runs[i].run_id);
-    }
-
-    size_t tlen = strlen(path) + 32;
-    char *tmp = malloc(tlen);
-    if (!tmp) return mtl_fail(err, "%s: out of memory", path);
-    snprintf(tmp, tlen, "%s.tmp.%ld", path, (long)getpid());
-
-    h5_quiet q;
-    quiet_on(&q);
+    *img = NULL;
+    *len = 0;
     hid_t fapl = -1, file = -1, runs_g = -1;
-    int rc = -1, created = 0, renamed = 0;
+    int rc = -1;
     char why[256];
-
     fapl = strong_fapl();
-    if (fapl < 0) {
+    if (fapl < 0 || H5Pset_fapl_core(fapl, 1 << 16, 0) < 0) {
         mtl_fail(err, "%s: cannot set up HDF5 file access", path);
         goto done;
     }
-    file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    file = H5Fcreate(IMAGE_NAME, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
     if (file < 0) {
-        mtl_fail(err, "%s: cannot create temporary file %s (%s)", path, tmp,
-                 h5_reason(why, sizeof why));
+        mtl_fail(err, "%s: cannot create the file in memory (%s)", path, h5_reason(why, sizeof why));
         goto done;
     }
-    created = 1;
     if (write_attr_str(file, "format", RESULTS_FORMAT) < 0) {
         mtl_fail(err, "%s: cannot write the format attribute", path);
         goto done;
@@ -399,37 +379,97 @@ int results_write_all(const char *path, const run_record *runs, int n, mtl_err *
     }
     runs_g = -1;
     if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0) {
-        mtl_fail(err, "%s: cannot flush %s (%s)", path, tmp, h5_reason(why, sizeof why));
+        mtl_fail(err, "%s: cannot flush (%s)", path, h5_reason(why, sizeof why));
         goto done;
     }
-    herr_t closed = H5Fclose(file);
-    file = -1;
-    if (closed < 0) {
-        mtl_fail(err, "%s: cannot close %s (%s)", path, tmp, h5_reason(why, sizeof why));
+    ssize_t size = H5Fget_file_image(file, NULL, 0);
+    if (size <= 0) {
+        mtl_fail(err, "%s: cannot get the file image (%s)", path, h5_reason(why, sizeof why));
         goto done;
     }
-    if (fsync_file(tmp) < 0) {
-        mtl_fail(err, "%s: cannot fsync %s: %s", path, tmp, strerror(errno));
+    *img = malloc(UB_SIZE + (size_t)size);
+    if (!*img) {
+        mtl_fail(err, "%s: out of memory (%zd bytes)", path, size);
         goto done;
     }
-    if (rename(tmp, path) < 0) {
-        mtl_fail(err, "%s: cannot rename %s over it: %s", path, tmp, strerror(errno));
+    if (H5Fget_file_image(file, *img + UB_SIZE, (size_t)size) != size) {
+        mtl_fail(err, "%s: cannot get the file image (%s)", path, h5_reason(why, sizeof why));
         goto done;
     }
-    renamed = 1;
-    if (fsync_parent(path) < 0) {
-        mtl_fail(err, "%s: written, but cannot fsync its directory: %s", path, strerror(errno));
-        goto done;
-    }
+    *len = UB_SIZE + (size_t)size;
+    write_header(*img, *len);
     rc = 0;
 done:
     close_group(&runs_g);
-    if (file >= 0) H5Fclose(file);
+    if (file >= 0 && H5Fclose(file) < 0 && rc == 0) rc = mtl_fail(err, "%s: cannot close the file in memory", path);
     if (fapl >= 0) H5Pclose(fapl);
-    quiet_off(&q);
-    if (rc < 0 && created && !renamed) remove(tmp);
-    free(tmp);
+    if (rc < 0) {
+        free(*img);
+        *img = NULL;
+        *len = 0;
+    }
     return rc;
+}
+
+int results_write_all(const char *path, const run_record *runs, int n, mtl_err *err)
+{
+    if (!path || !path[0]) return mtl_fail(err, "results_write_all: empty path");
+    if (n < 0 || (n > 0 && !runs)) return mtl_fail(err, "%s: invalid run list (n = %d)", path, n);
+    for (int i = 0; i < n; i++) {
+        if (check_run(&runs[i], i, path, err) < 0) return -1;
+        for (int j = 0; j < i; j++)
+            if (strcmp(runs[i].run_id, runs[j].run_id) == 0)
+                return mtl_fail(err, "%s: run_id %s appears twice", path, runs[i].run_id);
+    }
+    unsigned char *img;
+    size_t len;
+    h5_quiet q;
+    quiet_on(&q);
+    int rc = build_image(path, runs, n, &img, &len, err);
+    quiet_off(&q);
+    if (rc < 0) return -1;
+    char *tmp;
+    int fd = mtl_tmp_create(path, &tmp, err);
+    if (fd < 0) {
+        free(img);
+        return -1;
+    }
+    if (mtl_write_all(fd, img, len, path, err) < 0) {
+        close(fd);
+        unlink(tmp);
+        free(tmp);
+        free(img);
+        return -1;
+    }
+    free(img);
+    return mtl_commit_tmp(fd, tmp, path, err);
+}
+
+/* The lock of train --out: an flock on the side file "<path>.lock", held across read, merge
+ * and rename, so that concurrent writers of one file are serialised and none loses a run. */
+static int lock_target(const char *path, mtl_err *err)
+{
+    size_t n = strlen(path) + 8;
+    char *lp = malloc(n);
+    if (!lp) return mtl_fail(err, "%s: out of memory", path);
+    snprintf(lp, n, "%s.lock", path);
+    int fd = open(lp, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        mtl_fail(err, "%s: cannot open the lock file %s: %s", path, lp, mtl_errno_text(errno));
+        free(lp);
+        return -1;
+    }
+    int rc;
+    while ((rc = flock(fd, LOCK_EX)) != 0 && errno == EINTR) {}
+    if (rc != 0) {
+        mtl_fail(err, "%s: cannot lock %s (%s); concurrent writers could lose runs, so nothing is written", path,
+                 lp, strerror(errno));
+        close(fd);
+        free(lp);
+        return -1;
+    }
+    free(lp);
+    return fd;
 }
 
 int results_append(const char *path, const run_record *r, mtl_err *err)
@@ -438,10 +478,16 @@ int results_append(const char *path, const run_record *r, mtl_err *err)
     if (!r) return mtl_fail(err, "%s: no run to append", path);
     run_record *old = NULL;
     int n = 0;
+    int lock = lock_target(path, err);
+    if (lock < 0) return -1;
     struct stat st;
     if (stat(path, &st) == 0) {
-        if (results_read_file(path, &old, &n, err) < 0) return -1;
+        if (results_read_file(path, &old, &n, err) < 0) {
+            close(lock);
+            return -1;
+        }
     } else if (errno != ENOENT) {
+        close(lock);
         return mtl_fail(err, "%s: cannot access: %s", path, strerror(errno));
     }
     /* Shallow copies: the tables stay owned by old[] and by the caller's r. */
@@ -465,6 +511,7 @@ int results_append(const char *path, const run_record *r, mtl_err *err)
     free(all);
     for (int i = 0; i < n; i++) run_record_free(&old[i]);
     free(old);
+    close(lock); /* releases the lock, after the rename */
     return rc;
 }
 
@@ -702,13 +749,66 @@ static int read_run(hid_t g, run_record *r, const char *where, mtl_err *err)
     return 0;
 }
 
+/* Walks the global heap collections ("GCOL") of a file without a checksum (written before
+ * checksums, with variable-length strings) as libhdf5 would, and refuses one whose objects
+ * do not tile it: libhdf5 1.10 loops forever on an object header of zeros. */
+static int check_heaps(const char *path, const unsigned char *img, size_t len, mtl_err *err)
+{
+    for (size_t at = 0; at + 16 <= len; at++) {
+        if (memcmp(img + at, "GCOL", 4) != 0) continue;
+        uint64_t size = 0;
+        for (int i = 7; i >= 0; i--) size = size << 8 | img[at + 8 + i];
+        if (img[at + 4] != 1 || size < 16 || size > len - at)
+            return mtl_fail(err, "%s: damaged results file (global heap at byte %zu is invalid)", path, at);
+        const unsigned char *p = img + at + 16, *end = img + at + size;
+        while (p < end) {
+            if (end - p < 16) break; /* too small for an object: free space */
+            unsigned idx = (unsigned)p[0] | (unsigned)p[1] << 8;
+            uint64_t osize = 0;
+            for (int i = 7; i >= 0; i--) osize = osize << 8 | p[8 + i];
+            uint64_t need = idx > 0 ? 16 + ((osize + 7) & ~(uint64_t)7) : osize;
+            if (need == 0 || osize > (uint64_t)(end - p) || need > (uint64_t)(end - p))
+                return mtl_fail(err, "%s: damaged results file (global heap at byte %zu: bad object at byte %zu)",
+                                path, at, (size_t)(p - img));
+            p += need;
+        }
+    }
+    return 0;
+}
+
+/* A file with the header of write_header must have its length and checksum; one without
+ * (an older file) must at least have sound heaps. */
+static int check_image(const char *path, const unsigned char *img, size_t len, mtl_err *err)
+{
+    if (len < 8) return mtl_fail(err, "%s: not a results file (%zu bytes)", path, len);
+    size_t ml = strlen(UB_MAGIC);
+    if (len < UB_SIZE || memcmp(img, UB_MAGIC, ml) != 0) return check_heaps(path, img, len, err);
+    char h[UB_SIZE + 1];
+    memcpy(h, img, UB_SIZE);
+    h[UB_SIZE] = '\0';
+    size_t want = 0;
+    uint64_t sum = 0;
+    if (sscanf(h + ml, "bytes %zu\nfnv1a64 %" SCNx64, &want, &sum) != 2)
+        return mtl_fail(err, "%s: damaged results file (its header is unreadable)", path);
+    if (want != len)
+        return mtl_fail(err, "%s: damaged results file (%zu bytes, its header says %zu: truncated or appended to)",
+                        path, len, want);
+    if (image_checksum(img, len) != sum)
+        return mtl_fail(err, "%s: damaged results file (checksum mismatch)", path);
+    return 0;
+}
+
 int results_read_file(const char *path, run_record **runs, int *n, mtl_err *err)
 {
     *runs = NULL;
     *n = 0;
-    struct stat st;
-    if (stat(path, &st) < 0) return mtl_fail(err, "%s: cannot open: %s", path, strerror(errno));
-    if (S_ISDIR(st.st_mode)) return mtl_fail(err, "%s: is a directory, not a results file", path);
+    size_t ilen;
+    unsigned char *img = (unsigned char *)mtl_read_regular(path, RESULTS_MAX_BYTES, &ilen, err);
+    if (!img) return -1;
+    if (check_image(path, img, ilen, err) < 0) {
+        free(img);
+        return -1;
+    }
 
     h5_quiet q;
     quiet_on(&q);
@@ -717,11 +817,14 @@ int results_read_file(const char *path, run_record **runs, int *n, mtl_err *err)
     int k = 0, rc = -1;
     char why[256], *name = NULL, *where = NULL;
 
-    if (fapl < 0) {
+    /* libhdf5 reads the checked bytes from memory (a copy), never the file itself */
+    if (fapl < 0 || H5Pset_fapl_core(fapl, 1 << 16, 0) < 0 || H5Pset_file_image(fapl, img, ilen) < 0) {
         mtl_fail(err, "%s: cannot set up HDF5 file access", path);
+        free(img);
         goto done;
     }
-    file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+    free(img);
+    file = H5Fopen(IMAGE_NAME, H5F_ACC_RDONLY, fapl);
     if (file < 0) {
         mtl_fail(err, "%s: cannot open as HDF5 (%s)", path, h5_reason(why, sizeof why));
         goto done;
@@ -960,27 +1063,134 @@ int results_read(const char *path, run_record **runs, int *n, mtl_err *err)
     return 0;
 }
 
+int results_id_consistent(const run_record *r)
+{
+    char id[17];
+    run_config_id(r, id);
+    return strncmp(id, r->run_id, sizeof id) == 0;
+}
+
+int results_run_whole(const run_record *r, mtl_err *err)
+{
+    if (!results_id_consistent(r)) {
+        char id[17];
+        run_config_id(r, id);
+        return mtl_fail(err, "run %.16s: its configuration hashes to %s, not to its run_id", r->run_id, id);
+    }
+    if (strcmp(r->status, "ok") != 0 && strcmp(r->status, "diverged") != 0)
+        return mtl_fail(err, "run %s: status '%s', expected ok or diverged", r->run_id, r->status);
+    if (r->epochs_run < 1 || r->epochs_run > r->epochs || r->n_hist != r->epochs_run)
+        return mtl_fail(err, "run %s: %d history rows for %d epochs run of %d", r->run_id, r->n_hist,
+                        r->epochs_run, r->epochs);
+    if (strcmp(r->status, "ok") == 0 && r->n_test < 1)
+        return mtl_fail(err, "run %s: no test rows", r->run_id);
+    return 0;
+}
+
 int results_has_run(const char *path, const char *run_id)
 {
     if (!path || !run_id || !valid_run_id(run_id)) return 0;
-    struct stat st;
-    if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) return 0;
-    char link[32];
-    snprintf(link, sizeof link, "runs/%s", run_id);
-
-    h5_quiet q;
-    quiet_on(&q);
-    int found = 0;
-    hid_t fapl = strong_fapl();
-    hid_t file = fapl >= 0 ? H5Fopen(path, H5F_ACC_RDONLY, fapl) : -1;
-    if (file >= 0 && H5Lexists(file, "runs", H5P_DEFAULT) > 0 &&
-        H5Lexists(file, link, H5P_DEFAULT) > 0 &&
-        H5Aexists_by_name(file, link, "status", H5P_DEFAULT) > 0)
-        found = 1;
-    if (file >= 0) H5Fclose(file);
-    if (fapl >= 0) H5Pclose(fapl);
-    quiet_off(&q);
+    run_record *runs = NULL;
+    int n = 0, found = 0;
+    if (results_read_file(path, &runs, &n, NULL) < 0) return 0;
+    for (int i = 0; i < n; i++) {
+        if (!found && strcmp(runs[i].run_id, run_id) == 0 && results_run_whole(&runs[i], NULL) == 0) found = 1;
+        run_record_free(&runs[i]);
+    }
+    free(runs);
     return found;
+}
+
+/* Moves dir/name into dir/bad/ (created if needed), under a new name if that one is taken. */
+static int move_aside(const char *dir, const char *name, char *to, size_t ton, mtl_err *err)
+{
+    char *bad = join_path(dir, "bad"), *from = join_path(dir, name);
+    int rc = -1;
+    if (!bad || !from) {
+        mtl_fail(err, "%s: out of memory", dir);
+        goto done;
+    }
+    if (mtl_mkdir_p(bad, err) < 0) goto done;
+    for (int k = 0; k < 1000; k++) {
+        if (k == 0) snprintf(to, ton, "%s/%s", bad, name);
+        else snprintf(to, ton, "%s/%s.%d", bad, name, k);
+        struct stat st;
+        if (lstat(to, &st) == 0) continue;
+        if (rename(from, to) != 0) {
+            mtl_fail(err, "%s: cannot move it to %s: %s", from, to, strerror(errno));
+            goto done;
+        }
+        rc = 0;
+        goto done;
+    }
+    mtl_fail(err, "%s: cannot move it aside: %s/%s.* are all taken", from, bad, name);
+done:
+    free(bad);
+    free(from);
+    return rc;
+}
+
+int results_tidy_runs(const char *dir, FILE *log, mtl_err *err)
+{
+    DIR *d = opendir(dir);
+    if (!d) return errno == ENOENT ? 0 : mtl_fail(err, "%s: cannot read directory: %s", dir, strerror(errno));
+    char **names = NULL;
+    size_t nn = 0, cap = 0;
+    int moved = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (!is_results_name(e->d_name)) continue;
+        if (nn == cap) {
+            size_t nc = cap ? cap * 2 : 64;
+            char **nv = realloc(names, nc * sizeof *nv);
+            if (!nv) break;
+            names = nv;
+            cap = nc;
+        }
+        if (!(names[nn] = malloc(strlen(e->d_name) + 1))) break;
+        strcpy(names[nn++], e->d_name);
+    }
+    closedir(d);
+    for (size_t i = 0; i < nn && moved >= 0; i++) {
+        char *file = join_path(dir, names[i]);
+        if (!file) {
+            moved = mtl_fail(err, "%s: out of memory", dir);
+            break;
+        }
+        mtl_err why;
+        snprintf(why.msg, sizeof why.msg, "?");
+        run_record *runs = NULL;
+        int n = 0, whole = 0;
+        if (results_read_file(file, &runs, &n, &why) == 0) {
+            size_t len = strlen(names[i]);
+            if (n != 1)
+                snprintf(why.msg, sizeof why.msg, "%s: %d runs, a run file holds one", file, n);
+            else if (len != strlen(runs[0].run_id) + 3 || strncmp(names[i], runs[0].run_id, len - 3) != 0)
+                snprintf(why.msg, sizeof why.msg, "%s: holds run %s, not the run of its name", file, runs[0].run_id);
+            else if (results_run_whole(&runs[0], &why) == 0)
+                whole = 1;
+            else {
+                char m[512];
+                snprintf(m, sizeof m, "%.500s", why.msg);
+                snprintf(why.msg, sizeof why.msg, "%.400s: %s", file, m);
+            }
+        }
+        for (int k = 0; k < n; k++) run_record_free(&runs[k]);
+        free(runs);
+        if (!whole) {
+            char to[4096 + 600];
+            if (move_aside(dir, names[i], to, sizeof to, err) < 0) {
+                moved = -1;
+            } else {
+                if (log) fprintf(log, "warning: %s; moved to %s, the run will be redone\n", why.msg, to);
+                moved++;
+            }
+        }
+        free(file);
+    }
+    for (size_t i = 0; i < nn; i++) free(names[i]);
+    free(names);
+    return moved;
 }
 
 int results_check_target(const char *path, mtl_err *err)

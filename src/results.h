@@ -13,6 +13,7 @@
 #define MTL_RESULTS_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "util.h"
 
@@ -81,7 +82,17 @@ int results_read_file(const char *path, run_record **runs, int *n, mtl_err *err)
 /* 0 when a run can be added to path: its folder exists and is writable, and the file, if
  * it exists, is a readable results file. Checked before training, so no run is lost. */
 int results_check_target(const char *path, mtl_err *err);
-/* 1 if path holds a complete run with this id, 0 if not. */
+/* 1 if path holds a whole run (results_run_whole) with this id, 0 if not. */
 int results_has_run(const char *path, const char *run_id);
+
+/* 1 when r's configuration hashes to its run_id (a file's own claim is not trusted). */
+int results_id_consistent(const run_record *r);
+/* 0 when r is a whole run: consistent run_id, status ok or diverged, one history row per
+ * epoch run, test rows for an ok run. Otherwise -1 and why. */
+int results_run_whole(const run_record *r, mtl_err *err);
+/* Checks every results file directly in dir (a sweep's runs/ folder): each must be readable
+ * and hold exactly one whole run, the one its name says. Any other file is moved into
+ * dir/bad/ with one warning line on log. Returns the number moved, or -1. */
+int results_tidy_runs(const char *dir, FILE *log, mtl_err *err);
 
 #endif

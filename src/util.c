@@ -2,6 +2,8 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 int mtl_fail(mtl_err *err, const char *fmt, ...)
 {
@@ -172,4 +175,177 @@ int mtl_mkdir_p(const char *dir, mtl_err *err)
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) return mtl_fail(err, "%s: not a directory", dir);
     return 0;
+}
+
+const char *mtl_errno_text(int e)
+{
+    if (e == ENOSPC
+#ifdef EDQUOT
+        || e == EDQUOT
+#endif
+    )
+        return "no space left on device";
+    return strerror(e);
+}
+
+char *mtl_read_regular(const char *path, size_t cap, size_t *len, mtl_err *err)
+{
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        mtl_fail(err, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        mtl_fail(err, "%s: cannot stat: %s", path, strerror(errno));
+        close(fd);
+        return NULL;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        const char *what = S_ISDIR(st.st_mode)    ? "a directory"
+                           : S_ISFIFO(st.st_mode) ? "a FIFO"
+                           : S_ISSOCK(st.st_mode) ? "a socket"
+                           : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+                                                                          : "not a plain file";
+        mtl_fail(err, "%s: is %s, expected a regular file", path, what);
+        close(fd);
+        return NULL;
+    }
+    if (st.st_size < 0 || (uintmax_t)st.st_size > (uintmax_t)cap) {
+        mtl_fail(err, "%s: %jd bytes, more than the limit of %zu MiB", path, (intmax_t)st.st_size, cap >> 20);
+        close(fd);
+        return NULL;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    size_t want = (size_t)st.st_size, n = 0;
+    char *buf = malloc(want + 1);
+    if (!buf) {
+        mtl_fail(err, "%s: out of memory (%zu bytes)", path, want + 1);
+        close(fd);
+        return NULL;
+    }
+    /* the file may change while read: read to its end, but never beyond cap */
+    for (;;) {
+        if (n == want) {
+            if (want >= cap) break;
+            size_t nw = want * 2 + 4096;
+            if (nw > cap) nw = cap;
+            char *nb = realloc(buf, nw + 1);
+            if (!nb) {
+                free(buf);
+                close(fd);
+                mtl_fail(err, "%s: out of memory", path);
+                return NULL;
+            }
+            buf = nb;
+            want = nw;
+        }
+        ssize_t got = read(fd, buf + n, want - n);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) {
+            mtl_fail(err, "%s: read error: %s", path, strerror(errno));
+            free(buf);
+            close(fd);
+            return NULL;
+        }
+        if (got == 0) break;
+        n += (size_t)got;
+    }
+    close(fd);
+    buf[n] = '\0';
+    if (len) *len = n;
+    return buf;
+}
+
+int mtl_tmp_create(const char *path, char **tmp, mtl_err *err)
+{
+    *tmp = NULL;
+    size_t n = strlen(path) + 48;
+    char *name = malloc(n);
+    if (!name) return mtl_fail(err, "%s: out of memory", path);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t salt = mtl_fnv1a(MTL_FNV_INIT, &ts, sizeof ts);
+    long pid = (long)getpid();
+    salt = mtl_fnv1a(salt, &pid, sizeof pid);
+    for (int attempt = 0; attempt < 64; attempt++) {
+        salt = mtl_fnv1a(salt, &attempt, sizeof attempt);
+        snprintf(name, n, "%s.tmp.%ld.%06x", path, pid, (unsigned)(salt & 0xffffff));
+        int fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+        if (fd >= 0) {
+            *tmp = name;
+            return fd;
+        }
+        if (errno != EEXIST) {
+            int e = errno;
+            mtl_fail(err, "%s: cannot create a temporary file beside it: %s", path, mtl_errno_text(e));
+            free(name);
+            return -1;
+        }
+    }
+    mtl_fail(err, "%s: cannot create a temporary file beside it: every name tried exists", path);
+    free(name);
+    return -1;
+}
+
+int mtl_write_all(int fd, const void *buf, size_t n, const char *path, mtl_err *err)
+{
+    const char *p = buf;
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) return mtl_fail(err, "%s: cannot write: %s", path, mtl_errno_text(errno));
+        if (w == 0) return mtl_fail(err, "%s: cannot write: %s", path, mtl_errno_text(ENOSPC));
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* fsyncs the folder holding path; file systems that cannot sync a folder are not an error. */
+static int fsync_folder(const char *path)
+{
+    size_t n = strlen(path);
+    char *dir = malloc(n + 2);
+    if (!dir) {
+        errno = ENOMEM;
+        return -1;
+    }
+    memcpy(dir, path, n + 1);
+    char *slash = strrchr(dir, '/');
+    if (!slash) strcpy(dir, ".");
+    else if (slash == dir) dir[1] = '\0';
+    else *slash = '\0';
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    free(dir);
+    if (fd < 0) return -1;
+    int rc = fsync(fd);
+    int e = errno;
+    close(fd);
+    if (rc < 0 && (e == EINVAL || e == ENOTSUP)) rc = 0;
+    errno = e;
+    return rc;
+}
+
+int mtl_commit_tmp(int fd, char *tmp, const char *path, mtl_err *err)
+{
+    int rc = 0;
+    if (fsync(fd) != 0 && errno != EINVAL) {
+        rc = mtl_fail(err, "%s: cannot fsync %s: %s", path, tmp, mtl_errno_text(errno));
+        close(fd);
+    } else if (close(fd) != 0) {
+        rc = mtl_fail(err, "%s: cannot close %s: %s", path, tmp, mtl_errno_text(errno));
+    } else if (rename(tmp, path) != 0) {
+        rc = mtl_fail(err, "%s: cannot rename %s over it: %s", path, tmp, strerror(errno));
+    } else {
+        free(tmp);
+        if (fsync_folder(path) != 0)
+            return mtl_fail(err, "%s: written, but cannot fsync its folder: %s", path, strerror(errno));
+        return 0;
+    }
+    unlink(tmp);
+    free(tmp);
+    return rc;
 }

@@ -31,6 +31,21 @@ void mtl_free_aligned(void *p);
 
 /* Reads a whole file into a NUL-terminated buffer; *len gets the byte count. */
 char *mtl_read_file(const char *path, size_t *len, mtl_err *err);
+/* The same for a regular file of at most cap bytes: a FIFO, a directory, a device or a larger
+ * file is refused with a message naming path, without blocking on it. */
+char *mtl_read_regular(const char *path, size_t cap, size_t *len, mtl_err *err);
+
+/* Safe replacement of a file. mtl_tmp_create creates a new, unique file "<path>.tmp.<pid>.<hex>"
+ * in path's folder (O_CREAT | O_EXCL | O_NOFOLLOW: never an existing file or a planted link)
+ * and returns its descriptor (-1 on error); *tmp gets its malloc'd name. mtl_write_all writes
+ * every byte. mtl_commit_tmp fsyncs and closes fd, renames tmp over path and fsyncs the
+ * folder; on any failure it removes tmp. It always frees tmp. Messages name the path and say
+ * "no space left on device" when the file system is full. */
+int mtl_tmp_create(const char *path, char **tmp, mtl_err *err);
+int mtl_write_all(int fd, const void *buf, size_t n, const char *path, mtl_err *err);
+int mtl_commit_tmp(int fd, char *tmp, const char *path, mtl_err *err);
+/* strerror(e), with a fixed lower-case "no space left on device" for ENOSPC and EDQUOT. */
+const char *mtl_errno_text(int e);
 
 /* mkdir -p: creates dir and its missing parents; error when dir is not a folder after. */
 int mtl_mkdir_p(const char *dir, mtl_err *err);
