@@ -12,8 +12,17 @@ const char *cli_default_data(void)
 
 int cli_load(const char *dir, const char *subset, int window, long seed, prep_data *d, mtl_err *err)
 {
+    uint64_t digest;
+    return cli_load_digest(dir, subset, window, seed, d, &digest, NULL, err);
+}
+
+int cli_load_digest(const char *dir, const char *subset, int window, long seed, prep_data *d, uint64_t *digest,
+                    FILE *warn, mtl_err *err)
+{
     cmapss_set set;
     if (cmapss_load(dir, subset, &set, err)) return -1;
+    *digest = cmapss_set_digest(&set);
+    if (warn && set.warning[0]) fprintf(warn, "warning: %s\n", set.warning);
     prep_options po = {window, 0.2, (uint64_t)seed};
     int rc = prep_build(&set, &po, d, err);
     cmapss_set_free(&set);
@@ -73,7 +82,7 @@ int cli_train_option(int code, const char *arg, train_config *c, int *window)
         c->patience = (int)lv;
         return 0;
     case 't':
-        if (mtl_parse_long(arg, &lv) || lv < 1 || lv > 4096) return 1;
+        if (mtl_parse_long(arg, &lv) || lv < 1 || lv > 1024) return 1;
         omp_set_num_threads((int)lv);
         return 0;
     case 'l':

@@ -12,6 +12,10 @@ int cmd_compare(int argc, char **argv);
 
 /* Loads and preprocesses a subset; err names the file and line on bad data. */
 int cli_load(const char *dir, const char *subset, int window, long seed, prep_data *d, mtl_err *err);
+/* The same; *digest gets cmapss_set_digest of the files read, and warnings (data that is
+ * readable but suspicious) go to warn when it is not NULL. */
+int cli_load_digest(const char *dir, const char *subset, int window, long seed, prep_data *d, uint64_t *digest,
+                    FILE *warn, mtl_err *err);
 /* Prints the one-object JSON of a finished run. */
 void cli_print_run_json(const run_record *r, FILE *f);
 /* The training options shared by train and sweep, by getopt code: x --deterministic,

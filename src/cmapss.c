@@ -174,6 +174,12 @@ int cmapss_parse_rows(const char *path, const char *text, size_t len, cmapss_tab
                 cmapss_table_free(out);
                 return mtl_fail(err, "%s:%ld: column %d: '%s' is not a finite number", path, line, c + 1, tok);
             }
+            if (fabs(row[c]) >= CMAPSS_MAX_ABS) {
+                token_copy(tb[c], te[c], tok, sizeof tok);
+                cmapss_table_free(out);
+                return mtl_fail(err, "%s:%ld: column %d: %s is out of range (|value| must be below %g, or the "
+                                "statistics of the data overflow)", path, line, c + 1, tok, CMAPSS_MAX_ABS);
+            }
         }
         double u = row[0], cy = row[1];
         if (u != floor(u) || u < 1 || u > 1e9) {
@@ -230,13 +236,12 @@ int cmapss_parse_rows(const char *path, const char *text, size_t len, cmapss_tab
 
 static char *read_data_file(const char *path, size_t *len, mtl_err *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    struct stat st;
+    if (stat(path, &st) != 0) {
         mtl_fail(err, "%s: cannot open (%s); %s", path, strerror(errno), WHERE);
         return NULL;
     }
-    fclose(f);
-    return mtl_read_file(path, len, err);
+    return mtl_read_regular(path, CMAPSS_MAX_BYTES, len, err);
 }
 
 int cmapss_read_rows(const char *path, cmapss_table *out, mtl_err *err)
@@ -326,6 +331,15 @@ int cmapss_subset_present(const char *dir, const char *subset)
     return 1;
 }
 
+uint64_t cmapss_set_digest(const cmapss_set *s)
+{
+    uint64_t h = mtl_fnv1a(MTL_FNV_INIT, &s->train.n_rows, sizeof s->train.n_rows);
+    h = mtl_fnv1a(h, &s->test.n_rows, sizeof s->test.n_rows);
+    h = mtl_fnv1a(h, s->train.x, sizeof(double) * CMAPSS_COLS * (size_t)s->train.n_rows);
+    h = mtl_fnv1a(h, s->test.x, sizeof(double) * CMAPSS_COLS * (size_t)s->test.n_rows);
+    return mtl_fnv1a(h, s->rul, sizeof(int) * (size_t)s->test.n_units);
+}
+
 void cmapss_set_free(cmapss_set *s)
 {
     cmapss_table_free(&s->train);
@@ -340,7 +354,7 @@ int cmapss_load(const char *dir, const char *subset, cmapss_set *out, mtl_err *e
     if (!cmapss_subset_valid(subset))
         return mtl_fail(err, "unknown subset '%s', expected one of FD001, FD002, FD003, FD004", subset);
     snprintf(out->subset, sizeof out->subset, "%s", subset);
-    char path[4096];
+    char path[4096], got[41];
     subset_path(path, sizeof path, dir, "train", subset);
     if (cmapss_read_rows(path, &out->train, err)) return -1;
     subset_path(path, sizeof path, dir, "test", subset);
@@ -355,10 +369,43 @@ int cmapss_load(const char *dir, const char *subset, cmapss_set *out, mtl_err *e
         cmapss_set_free(out);
         return -1;
     }
+    /* more RUL values than test units: the test file is the one cut short */
+    int values = 0;
+    for (size_t i = 0; i < len;) {
+        const char *nl = memchr(text + i, '\n', len - i);
+        size_t e = nl ? (size_t)(nl - text) : len;
+        const char *tb[1], *te[1];
+        if (tokenize(text + i, text + e, tb, te, 1) > 0) values++;
+        i = e + 1;
+    }
+    if (values > out->test.n_units) {
+        char test_path[4096];
+        subset_path(test_path, sizeof test_path, dir, "test", subset);
+        int units = out->test.n_units;
+        free(text);
+        cmapss_set_free(out);
+        return mtl_fail(err, "%s: %d test units, but %s has %d RUL values (one per unit): the test file is "
+                        "incomplete", test_path, units, path, values);
+    }
     int rc = cmapss_parse_rul(path, text, len, out->test.n_units, &out->rul, err);
     free(text);
-    if (rc) cmapss_set_free(out);
-    return rc;
+    if (rc) {
+        cmapss_set_free(out);
+        return rc;
+    }
+    /* a canonical name with other content: say so (a train file cut at a unit boundary parses,
+     * but its last unit no longer runs to failure, so its RUL targets are wrong; a test file
+     * cut inside its last unit no longer matches its RUL) */
+    for (int i = 0; i < CMAPSS_N_CANONICAL && !out->warning[0]; i++) {
+        const char *nm = CANONICAL[i].name, *us = strchr(nm, '_');
+        if (strncmp(nm, "RUL_", 4) == 0 || !us || strncmp(us + 1, subset, 5) != 0) continue;
+        if (cmapss_verify_file(dir, &CANONICAL[i], got) == VERIFY_DIFFERS)
+            snprintf(out->warning, sizeof out->warning,
+                     "%.300s/%s is not NASA's original file (git blob %.12s, expected %.12s): if it was cut "
+                     "short, its last unit's RUL targets are wrong",
+                     dir, nm, got, CANONICAL[i].blob_sha1);
+    }
+    return 0;
 }
 
 cmapss_verify_status cmapss_verify_file(const char *dir, const cmapss_canonical *c, char got_sha1[41])
@@ -369,7 +416,7 @@ cmapss_verify_status cmapss_verify_file(const char *dir, const cmapss_canonical 
     struct stat st;
     if (stat(path, &st) != 0) return errno == ENOENT ? VERIFY_MISSING : VERIFY_UNREADABLE;
     size_t len;
-    char *data = mtl_read_file(path, &len, NULL);
+    char *data = mtl_read_regular(path, CMAPSS_MAX_BYTES, &len, NULL);
     if (!data) return VERIFY_UNREADABLE;
     git_blob_sha1(data, len, got_sha1);
     free(data);

@@ -25,16 +25,27 @@ typedef struct {
     char subset[16];
     cmapss_table train, test;
     int *rul;           /* test.n_units true RULs, in unit order */
+    char warning[512];  /* empty, or why the data is readable but suspect (cmapss_load) */
 } cmapss_set;
+
+/* Data files larger than this are refused (the largest C-MAPSS file is about 20 MB). */
+#define CMAPSS_MAX_BYTES ((size_t)256 << 20)
+/* A value at least this large is refused: squares and sums of it over any file stay finite. */
+#define CMAPSS_MAX_ABS 1e15
 
 /* Parses a train_/test_ file already in memory (`path` only names it in errors). */
 int cmapss_parse_rows(const char *path, const char *text, size_t len, cmapss_table *out, mtl_err *err);
 int cmapss_read_rows(const char *path, cmapss_table *out, mtl_err *err);
 /* RUL file: one non-negative integer per line, exactly n_units lines. */
 int cmapss_parse_rul(const char *path, const char *text, size_t len, int n_units, int **out, mtl_err *err);
-/* Loads train_X, test_X and RUL_X from dir. */
+/* Loads train_X, test_X and RUL_X from dir: regular files only. A test file with fewer units
+ * than RUL values is reported as the incomplete one. A train file under a canonical name
+ * whose content is not canonical fills out->warning. */
 int cmapss_load(const char *dir, const char *subset, cmapss_set *out, mtl_err *err);
 void cmapss_table_free(cmapss_table *t);
+/* 64-bit FNV-1a of every number of the set (train and test rows, RULs): equal digests mean
+ * the same data, whatever the files' paths or spelling. */
+uint64_t cmapss_set_digest(const cmapss_set *s);
 void cmapss_set_free(cmapss_set *s);
 
 /* True when dir holds the three files of subset. */
