@@ -70,3 +70,16 @@ void dist_barrier(dist_ctx *d)
     MPI_Barrier(d->comm);
     d->comm_seconds += MPI_Wtime() - t0;
 }
+
+int dist_first_difference(MPI_Comm comm, const uint64_t *v, int n)
+{
+    if (n < 1 || n > 1024) return -2;
+    unsigned long long in[1024], lo[1024], hi[1024];
+    for (int i = 0; i < n; i++) in[i] = v[i];
+    if (MPI_Allreduce(in, lo, n, MPI_UNSIGNED_LONG_LONG, MPI_MIN, comm) != MPI_SUCCESS ||
+        MPI_Allreduce(in, hi, n, MPI_UNSIGNED_LONG_LONG, MPI_MAX, comm) != MPI_SUCCESS)
+        return -2;
+    for (int i = 0; i < n; i++)
+        if (lo[i] != hi[i]) return i;
+    return -1;
+}

@@ -26,6 +26,9 @@ int dist_any(dist_ctx *d, int flag);
 /* Gathers each rank's part (counts[r] items of `width` floats, in rank order) into all. */
 int dist_allgather_float(dist_ctx *d, const float *part, int n_part, float *all, const int *counts, int width);
 void dist_barrier(dist_ctx *d);
+/* Collective over comm: the index of the first of the n values that is not the same on every
+ * rank, -1 when all agree, -2 when MPI fails (or n is out of range). */
+int dist_first_difference(MPI_Comm comm, const uint64_t *v, int n);
 
 /* Contiguous share of n items for rank r of p: [lo, hi), sizes differ by at most one. */
 static inline void dist_share(long n, int r, int p, long *lo, long *hi)

@@ -68,8 +68,9 @@ static const char TRAIN_USAGE[] =
     "  --patience N      stop after N epochs without a better validation RMSE (default 0: off)\n"
     "  --deterministic   exact fixed-point gradient sums: bitwise identical results for any\n"
     "                    number of ranks and threads\n"
-    "  --threads N       OpenMP threads per rank (default: OMP_NUM_THREADS or all cores)\n"
-    "  --out FILE.h5     add the run to this HDF5 file (crash-safe; other runs are kept)\n"
+    "  --threads N       OpenMP threads per rank, 1..1024 (default: OMP_NUM_THREADS or all cores)\n"
+    "  --out FILE.h5     add the run to this HDF5 file (crash-safe, locked through FILE.h5.lock\n"
+    "                    against concurrent writers; other runs are kept)\n"
     "  --json            print one JSON object with the results at the end\n"
     "  --quiet           no per-epoch progress lines\n";
 
@@ -151,6 +152,7 @@ static int cmd_data(int argc, char **argv)
         return 2;
     }
     double t_parse = mtl_now() - t0;
+    if (set.warning[0]) fprintf(stderr, "warning: %s\n", set.warning);
     prep_options po = {(int)window, 0.2, (uint64_t)seed};
     int rc = prep_build(&set, &po, &d, &err);
     cmapss_set_free(&set);
@@ -226,10 +228,17 @@ static int cmd_train(int argc, char **argv)
     const char *dir = cli_default_data(), *subset = "FD001", *method = "uw", *out = NULL;
     train_config c;
     train_config_defaults(&c);
-    int window = 0, json = 0, o, bad = 0, li = 0;
+    int window = 0, json = 0, o, bad = 0, help = 0, li = 0;
+    char msg[MTL_ERRLEN + 64] = "";
+    mtl_err err;
     optind = 1;
-    opterr = root;
-    while ((o = getopt_long(argc, argv, "", opts, &li)) != -1 && !bad) {
+    opterr = 0; /* messages below, from one rank */
+    while (!bad && (o = getopt_long(argc, argv, "", opts, &li)) != -1) {
+        if (o != '?' && optarg && !optarg[0]) {
+            snprintf(msg, sizeof msg, "--%s is empty", opts[li].name);
+            bad = 1;
+            break;
+        }
         switch (o) {
         case 'd': dir = optarg; break;
         case 's': subset = optarg; break;
@@ -240,33 +249,81 @@ static int cmd_train(int argc, char **argv)
         case 'S':
             if (mtl_parse_long(optarg, &c.seed)) bad = 1;
             break;
-        case 'h':
-            if (root) fputs(TRAIN_USAGE, stdout);
-            return finish_mpi(0);
+        case 'h': help = 1; break;
+        case '?':
+            snprintf(msg, sizeof msg, "unknown option or missing value: '%.200s'; try 'mtlbench train --help'",
+                     argv[optind - 1]);
+            bad = 2;
+            break;
         default:
             bad = cli_train_option(o, optarg, &c, &window);
             if (bad < 0) {
-                if (root) fputs("try 'mtlbench train --help'\n", stderr);
-                return finish_mpi(2);
+                snprintf(msg, sizeof msg, "unexpected option; try 'mtlbench train --help'");
+                bad = 2;
             }
         }
-        if (bad && root)
-            fprintf(stderr, "mtlbench train: --%s '%s' is out of range or not a number (see --help)\n", opts[li].name,
-                    optarg);
+        if (bad == 1)
+            snprintf(msg, sizeof msg, "--%s '%.200s' is out of range or not a number (see --help)", opts[li].name,
+                     optarg);
     }
-    if (bad) return finish_mpi(2);
-    if (optind < argc) {
-        if (root) fprintf(stderr, "mtlbench train: unexpected argument '%s'\n", argv[optind]);
-        return finish_mpi(2);
+    if (!bad && !help && optind < argc) {
+        snprintf(msg, sizeof msg, "unexpected argument '%.200s'", argv[optind]);
+        bad = 1;
     }
-    mtl_err err;
-    if (weighting_parse(method, &c.method, &err)) {
-        if (root) fprintf(stderr, "mtlbench train: %s\n", err.msg);
-        return finish_mpi(2);
+    if (!bad && !help && weighting_parse(method, &c.method, &err)) {
+        snprintf(msg, sizeof msg, "%s", err.msg);
+        bad = 1;
+    }
+    /* The first collective: do the ranks accept their arguments? The lowest rank that does
+     * not says why (ranks may have been started with different arguments). */
+    int mine = bad ? 2 : help, worst = 0, first_bad = bad ? dist.rank : dist.size, lowest = 0;
+    MPI_Allreduce(&mine, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    MPI_Allreduce(&first_bad, &lowest, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    if (worst == 2) {
+        if (dist.rank == lowest) fprintf(stderr, "mtlbench train: %s%s\n", root ? "" : "(another rank) ", msg);
+        MPI_Finalize();
+        return 2;
+    }
+    if (worst == 1) {
+        if (root) fputs(TRAIN_USAGE, stdout);
+        MPI_Finalize();
+        return 0;
+    }
+    /* Every rank must train the same configuration, or the collectives below would not
+     * match: hashes of the options that shape training (not --out, --threads, --json,
+     * --quiet), compared option by option so that the message can name the one that differs. */
+    static const char *const CHECKED[] = {"subset", "method", "seed", "epochs", "batch", "lr",
+                                          "dropout", "window", "patience", "deterministic"};
+    enum { N_CHECKED = sizeof CHECKED / sizeof CHECKED[0] };
+    char text[N_CHECKED][64];
+    snprintf(text[0], sizeof text[0], "%.60s", subset);
+    snprintf(text[1], sizeof text[1], "%s", c.method.canon);
+    snprintf(text[2], sizeof text[2], "%ld", c.seed);
+    snprintf(text[3], sizeof text[3], "%d", c.epochs);
+    snprintf(text[4], sizeof text[4], "%d", c.batch);
+    snprintf(text[5], sizeof text[5], "%.17g", c.lr);
+    snprintf(text[6], sizeof text[6], "%.17g", c.dropout);
+    snprintf(text[7], sizeof text[7], "%d", window > 0 ? window : prep_default_window(subset));
+    snprintf(text[8], sizeof text[8], "%d", c.patience);
+    snprintf(text[9], sizeof text[9], "%d", c.deterministic);
+    uint64_t opt_hash[N_CHECKED];
+    for (int i = 0; i < N_CHECKED; i++) opt_hash[i] = mtl_fnv1a(MTL_FNV_INIT, text[i], strlen(text[i]));
+    int differs = dist_first_difference(MPI_COMM_WORLD, opt_hash, N_CHECKED);
+    if (differs != -1) {
+        if (root) {
+            if (differs >= 0)
+                fprintf(stderr, "mtlbench train: --%s differs between ranks (rank 0: %s); every rank needs the same "
+                                "training options\n", CHECKED[differs], text[differs]);
+            else
+                fprintf(stderr, "mtlbench train: the ranks could not compare their options\n");
+        }
+        MPI_Finalize();
+        return 2;
     }
     /* every check that can fail on bad input happens before training, on every rank */
     prep_data d;
-    int loaded = cli_load(dir, subset, (int)window, c.seed, &d, &err) == 0;
+    uint64_t digest = 0;
+    int loaded = cli_load_digest(dir, subset, (int)window, c.seed, &d, &digest, root ? stderr : NULL, &err) == 0;
     int failed = !loaded || prep_check_trainable(&d, &err) != 0;
     if (!failed && root && out && results_check_target(out, &err)) failed = 1;
     if (dist_any(&dist, failed)) {
@@ -274,11 +331,21 @@ static int cmd_train(int argc, char **argv)
         if (loaded) prep_free(&d);
         return finish_mpi(2);
     }
+    /* and the same data: node-local copies that differ would train different models */
+    if (dist_first_difference(MPI_COMM_WORLD, &digest, 1) != -1) {
+        if (root)
+            fprintf(stderr, "mtlbench train: the ranks see different data for %s in %s; every rank needs the same "
+                            "files\n", subset, dir);
+        prep_free(&d);
+        return finish_mpi(2);
+    }
     run_record r;
     int rc = train_run(&c, &d, &dist, &r, &err);
     prep_free(&d);
     if (rc) {
-        if (root) fprintf(stderr, "mtlbench train: %s\n", err.msg);
+        /* the other ranks may wait in a collective this rank will never join: stop them all */
+        fprintf(stderr, "mtlbench train: %s%s\n", dist.size > 1 ? "a rank failed: " : "", err.msg);
+        if (dist.size > 1) MPI_Abort(MPI_COMM_WORLD, 1);
         run_record_free(&r);
         return finish_mpi(1);
     }

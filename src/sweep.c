@@ -168,8 +168,9 @@ static int dispatch_next(dispatcher *d) { return d->next < d->n ? d->next++ : -1
 /* Answers one request of a group leader: the next run's index, or -1 when none is left. */
 static void dispatch_answer(dispatcher *d, int source)
 {
-    int dummy, idx;
-    MPI_Recv(&dummy, 1, MPI_INT, source, TAG_REQ, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    int stop, idx;
+    MPI_Recv(&stop, 1, MPI_INT, source, TAG_REQ, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    if (stop) d->next = d->n; /* that leader could not save a run: no more runs for anyone */
     idx = dispatch_next(d);
     if (idx < 0) d->leaders_done++;
     MPI_Send(&idx, 1, MPI_INT, source, TAG_IDX, MPI_COMM_WORLD);
@@ -269,6 +270,11 @@ int cmd_sweep(int argc, char **argv)
     optind = 1;
     opterr = root;
     while (!bad && (c = getopt_long(argc, argv, "", opts, &li)) != -1) {
+        if (optarg && !optarg[0]) {
+            if (root) fprintf(stderr, "mtlbench sweep: --%s is empty\n", opts[li].name);
+            bad = 1;
+            continue;
+        }
         switch (c) {
         case 'd': o.data = optarg; break;
         case 's': bad = copy_list(o.subsets, sizeof o.subsets, optarg); break;
@@ -321,6 +327,15 @@ int cmd_sweep(int argc, char **argv)
         return 2;
     }
 
+    /* every rank must write into the same folder */
+    uint64_t out_hash = mtl_fnv1a(MTL_FNV_INIT, o.out, strlen(o.out));
+    if (dist_first_difference(MPI_COMM_WORLD, &out_hash, 1) != -1) {
+        if (root) fprintf(stderr, "mtlbench sweep: --out differs between ranks; every rank needs the same folder\n");
+        free(plan);
+        MPI_Finalize();
+        return 2;
+    }
+
     /* every subset is parsed once, up front, and checked with the first seed's split: bad
      * data fails here, before any training, with one message */
     cmapss_set sets[4];
@@ -334,6 +349,7 @@ int cmd_sweep(int argc, char **argv)
             break;
         }
         nsets++;
+        if (root && sets[nsets - 1].warning[0]) fprintf(stderr, "warning: %s\n", sets[nsets - 1].warning);
         prep_data d;
         prep_options po = {plan[i].window, 0.2, (uint64_t)plan[i].seed};
         if (prep_build(&sets[nsets - 1], &po, &d, &err)) {
@@ -381,6 +397,11 @@ int cmd_sweep(int argc, char **argv)
         if (!dry) {
             remove_stale_temps(runs_dir);
             remove_stale_temps(o.out);
+        }
+        /* a file in runs/ that is not one whole run of its name is moved to runs/bad/ */
+        if (!dry && !mkfail && results_tidy_runs(runs_dir, stderr, &err) < 0) {
+            fprintf(stderr, "mtlbench sweep: %s\n", err.msg);
+            mkfail = 1;
         }
         for (int i = 0; i < n; i++) {
             char p[4200];
@@ -460,17 +481,17 @@ int cmd_sweep(int argc, char **argv)
     dist_from_comm(&dist, gcomm);
     int leader = dist.rank == 0, group = rank / R;
     dispatcher disp = {0, np, 0, groups - 1};
-    int status = 0, done = 0;
+    int status = 0, done = 0, stop = 0;
     double t_start = mtl_now();
     prep_cache cache = {0};
     for (;;) {
         int idx = -1;
         if (leader) {
             if (root) {
+                if (stop) disp.next = disp.n;
                 idx = dispatch_next(&disp);
             } else {
-                int req = 0;
-                MPI_Send(&req, 1, MPI_INT, 0, TAG_REQ, MPI_COMM_WORLD);
+                MPI_Send(&stop, 1, MPI_INT, 0, TAG_REQ, MPI_COMM_WORLD);
                 MPI_Recv(&idx, 1, MPI_INT, 0, TAG_IDX, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
             }
         }
@@ -520,6 +541,7 @@ int cmd_sweep(int argc, char **argv)
                 fprintf(stderr, "mtlbench sweep: %s\n", err.msg);
                 snprintf(r.status, sizeof r.status, "NOT SAVED");
                 status = 2;
+                stop = 1;
             }
         }
         done++;
@@ -553,7 +575,9 @@ int cmd_sweep(int argc, char **argv)
         int nr = 0;
         char merged[4200];
         snprintf(merged, sizeof merged, "%s/sweep.h5", o.out);
-        if (results_read(runs_dir, &runs, &nr, &err) || results_write_all(merged, runs, nr, &err)) {
+        if (all == 2) {
+            rc = 2; /* a run could not be prepared or saved: said above, no merge */
+        } else if (results_read(runs_dir, &runs, &nr, &err) || results_write_all(merged, runs, nr, &err)) {
             fprintf(stderr, "mtlbench sweep: %s\n", err.msg);
             rc = 2;
         } else {
