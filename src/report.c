@@ -188,9 +188,28 @@ static int cmp_run_ptr(const void *x, const void *y)
     return strcmp(a->run_id, b->run_id);
 }
 
+/* An ok run whose reported metrics are all finite: only these are counted as ok and averaged. */
 static int is_ok(const run_record *r)
 {
-    return strcmp(r->status, "ok") == 0;
+    return strcmp(r->status, "ok") == 0 && isfinite(r->rmse) && isfinite(r->score) && isfinite(r->acc) &&
+           isfinite(r->f1);
+}
+
+/* Leaves out (with a warning) every run whose configuration does not hash to its run_id:
+ * a file's claim about itself is not trusted. Returns the new count. */
+static int drop_inconsistent(const char *cmd, const char *path, run_record *runs, int n)
+{
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        if (results_id_consistent(&runs[i])) {
+            runs[k++] = runs[i];
+            continue;
+        }
+        fprintf(stderr, "mtlbench %s: %s: run %s (%s %s seed %ld): its configuration does not hash to its run_id; "
+                "left out\n", cmd, path, runs[i].run_id, runs[i].subset, runs[i].method, runs[i].seed);
+        run_record_free(&runs[i]);
+    }
+    return k;
 }
 
 /* Pointers to the n runs, sorted by subset, method order, seed. */
@@ -421,7 +440,8 @@ static void print_config(const run_record **v, int k)
 }
 
 static const char REPORT_LEGEND[] =
-    "_Columns: runs = ok/total (diverged runs are counted and listed but left out of every mean); "
+    "_Columns: runs = ok/total (diverged runs and ok runs with a non-finite metric are counted and listed "
+    "but left out of every mean); "
     "RMSE, NASA score (both lower is better), accuracy and macro-F1 of the health classes, all on the "
     "test units: mean ± sample standard deviation (n − 1) over seeds, — with fewer than two runs; "
     "vs best fixed = mean RMSE difference method − best fixed λ over the seeds ok in both (negative "
@@ -478,9 +498,17 @@ static int print_section(const method_row *rows, int a, int b, mtl_err *err)
         if (i == bt) append(notes, CELL, "**best T**");
         if (i == ball) append(notes, CELL, "**best overall**");
         if (r->n_ok < r->n) {
+            int nonfinite = 0;
+            for (int k = 0; k < r->n; k++) nonfinite += strcmp(r->runs[k]->status, "ok") == 0 && !is_ok(r->runs[k]);
             char s[48];
-            snprintf(s, sizeof s, "%d diverged", r->n - r->n_ok);
-            append(notes, CELL, s);
+            if (r->n - r->n_ok > nonfinite) {
+                snprintf(s, sizeof s, "%d diverged", r->n - r->n_ok - nonfinite);
+                append(notes, CELL, s);
+            }
+            if (nonfinite) {
+                snprintf(s, sizeof s, "%d with a non-finite metric", nonfinite);
+                append(notes, CELL, s);
+            }
         }
     }
     print_table(t, b - a + 1, right);
@@ -493,7 +521,8 @@ static int print_section(const method_row *rows, int a, int b, mtl_err *err)
             const run_record *r = rows[i].runs[k];
             if (is_ok(r)) continue;
             if (!listed++) printf("\nNot ok (excluded from the means):\n\n");
-            printf("- %s seed %ld: %s (run %s, %d epochs run)\n", r->method, r->seed, r->status, r->run_id,
+            printf("- %s seed %ld: %s (run %s, %d epochs run)\n", r->method, r->seed,
+                   strcmp(r->status, "ok") == 0 ? "ok, but a test metric is not finite" : r->status, r->run_id,
                    r->epochs_run);
         }
     printf("\n");
@@ -502,19 +531,17 @@ static int print_section(const method_row *rows, int a, int b, mtl_err *err)
 
 /* ------------------------------------------------------------------ files */
 
-/* Opens path.tmp for writing; *tmp gets the malloc'd name. */
+/* Opens a new, unique temporary file beside path (never through a planted link); *tmp gets
+ * its malloc'd name. */
 static FILE *open_tmp(const char *path, char **tmp, mtl_err *err)
 {
-    size_t n = strlen(path) + 5;
-    *tmp = malloc(n);
-    if (!*tmp) {
-        mtl_fail(err, "%s: out of memory", path);
-        return NULL;
-    }
-    snprintf(*tmp, n, "%s.tmp", path);
-    FILE *f = fopen(*tmp, "w");
+    int fd = mtl_tmp_create(path, tmp, err);
+    if (fd < 0) return NULL;
+    FILE *f = fdopen(fd, "w");
     if (!f) {
-        mtl_fail(err, "%s: cannot create: %s", *tmp, strerror(errno));
+        mtl_fail(err, "%s: cannot open: %s", *tmp, strerror(errno));
+        close(fd);
+        unlink(*tmp);
         free(*tmp);
         *tmp = NULL;
     }
@@ -524,13 +551,17 @@ static FILE *open_tmp(const char *path, char **tmp, mtl_err *err)
 /* Closes f and renames tmp over path (removing tmp on failure); frees tmp. */
 static int commit_tmp(FILE *f, char *tmp, const char *path, mtl_err *err)
 {
-    int bad = ferror(f);
-    int rc = 0;
-    if (fclose(f) != 0 || bad) rc = mtl_fail(err, "%s: write failed: %s", tmp, strerror(errno ? errno : EIO));
-    else if (rename(tmp, path) != 0) rc = mtl_fail(err, "%s: cannot rename to %s: %s", tmp, path, strerror(errno));
-    if (rc < 0) unlink(tmp);
-    free(tmp);
-    return rc;
+    int bad = fflush(f) != 0 || ferror(f);
+    int e = errno ? errno : EIO;
+    int fd = bad ? -1 : dup(fileno(f));
+    if (fclose(f) != 0 && !bad) bad = 1, e = errno;
+    if (bad || fd < 0) {
+        if (fd >= 0) close(fd);
+        unlink(tmp);
+        free(tmp);
+        return mtl_fail(err, "%s: cannot write: %s", path, mtl_errno_text(bad ? e : errno));
+    }
+    return mtl_commit_tmp(fd, tmp, path, err);
 }
 
 static void csv_str(FILE *f, const char *s)
@@ -796,9 +827,8 @@ static int plot_weights(const char *dir, const method_row *row, int *written, mt
         mr[e] = cr[e] > 0 ? mr[e] / cr[e] : NAN;
         mh[e] = ch[e] > 0 ? mh[e] / ch[e] : NAN;
     }
-    /* whole decades (labelled ends) when the weights span more than one, else a margin */
-    if (yhi / ylo >= 10) svg_range_log_decades(&ylo, &yhi);
-    else svg_range_log(&ylo, &yhi, 0.04);
+    /* whole decades, so that the ends are labelled and 2 and 5 times them in between */
+    svg_range_log_decades(&ylo, &yhi);
     double xlo = emin, xhi = emax;
     if (xhi - xlo < 1) xlo -= 1, xhi += 1;
     svg_range_linear(&xlo, &xhi);
@@ -937,6 +967,7 @@ int cmd_report(int argc, char **argv)
         fprintf(stderr, "mtlbench report: %s\n", err.msg);
         return 2;
     }
+    n = drop_inconsistent("report", path, runs, n);
     int status = 0;
     const run_record **v = NULL;
     method_row *rows = NULL;
@@ -1127,6 +1158,8 @@ int cmd_compare(int argc, char **argv)
         free(base);
         return 2;
     }
+    nb = drop_inconsistent("compare", bpath, base, nb);
+    nn = drop_inconsistent("compare", npath, cur, nn);
     int status = 0;
     const run_record **bv = sorted_runs(base, nb, &err), **nv = sorted_runs(cur, nn, &err);
     const run_record **nid = sorted_runs(cur, nn, &err), **bid = sorted_runs(base, nb, &err);
