@@ -104,7 +104,7 @@ int svg_ticks_log(double lo, double hi, double *ticks, int max)
     double span = log10(hi) - log10(lo);
     int kmin = (int)floor(log10(lo)), kmax = (int)ceil(log10(hi));
     int n = 0;
-    if (span < 2.2) {
+    if (span < 3.5) {
         static const double mult[] = {1, 2, 5};
         for (int k = kmin; k <= kmax && n < max; k++)
             for (int i = 0; i < 3 && n < max; i++) {

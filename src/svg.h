@@ -56,7 +56,7 @@ void svg_title(FILE *f, int width, const char *s);
  * count (at most max); *step gets the step. */
 int svg_ticks_linear(double lo, double hi, int target, double *ticks, int max, double *step);
 /* Tick values of a log axis inside [lo, hi] (lo > 0): powers of ten, plus 2 and 5 times them
- * when the range spans less than about two decades, or every other power when it spans many. */
+ * when the range spans less than 3.5 decades, or every other power when it spans many. */
 int svg_ticks_log(double lo, double hi, double *ticks, int max);
 /* Widens [*lo, *hi] to nice linear tick bounds (a degenerate range gets a width). */
 void svg_range_linear(double *lo, double *hi);
