@@ -782,7 +782,12 @@ static int check_image(const char *path, const unsigned char *img, size_t len, m
 {
     if (len < 8) return mtl_fail(err, "%s: not a results file (%zu bytes)", path, len);
     size_t ml = strlen(UB_MAGIC);
-    if (len < UB_SIZE || memcmp(img, UB_MAGIC, ml) != 0) return check_heaps(path, img, len, err);
+    if (len < UB_SIZE || memcmp(img, UB_MAGIC, ml) != 0) {
+        /* older files start with the HDF5 superblock; after a header block means a damaged header */
+        if (len > UB_SIZE + 8 && memcmp(img + UB_SIZE, "\211HDF\r\n\032\n", 8) == 0)
+            return mtl_fail(err, "%s: damaged results file (its header is unreadable)", path);
+        return check_heaps(path, img, len, err);
+    }
     char h[UB_SIZE + 1];
     memcpy(h, img, UB_SIZE);
     h[UB_SIZE] = '\0';
@@ -1182,7 +1187,7 @@ int results_tidy_runs(const char *dir, FILE *log, mtl_err *err)
             if (move_aside(dir, names[i], to, sizeof to, err) < 0) {
                 moved = -1;
             } else {
-                if (log) fprintf(log, "warning: %s; moved to %s, the run will be redone\n", why.msg, to);
+                if (log) fprintf(log, "warning: %s; moved to %s (a planned run is redone)\n", why.msg, to);
                 moved++;
             }
         }

@@ -690,3 +690,56 @@ Test(compare, bad_input)
     free(out);
     rm_rf(dir);
 }
+
+/* ------------------------------------------------------------------ trust */
+
+Test(report, run_id_mismatch_left_out)
+{
+    char dir[64], cmd[512];
+    th_tmpdir(dir, sizeof dir);
+    run_record *v = make_runs();
+    /* a file claiming a run id its configuration does not hash to (an edited seed) */
+    run_record *r = find(v, N_RUNS, "uw", 2);
+    r->seed = 7;
+    char id[17];
+    snprintf(id, sizeof id, "%s", r->run_id);
+    write_runs(dir, v, N_RUNS);
+    free_runs(v, N_RUNS);
+    snprintf(cmd, sizeof cmd, "%s report %s", MTL_BIN, dir);
+    char *out, *err;
+    cr_assert_eq(run_capture(cmd, &out, &err), 0, "stderr: %s", err);
+    assert_contains(err, id);
+    assert_contains(err, "does not hash to its run_id; left out");
+    assert_contains(out, "(15 runs, 14 ok, 1 diverged or failed)");
+    const char *line = strstr(out, "| uw ");
+    cr_assert_not_null(line, "%s", out);
+    assert_contains(line, " 2/2 |");
+    free(out);
+    free(err);
+    rm_rf(dir);
+}
+
+Test(report, ok_run_with_nonfinite_metric_counted_consistently)
+{
+    char dir[64], cmd[512];
+    th_tmpdir(dir, sizeof dir);
+    run_record *v = make_runs();
+    find(v, N_RUNS, "uw", 2)->score = INFINITY; /* status ok, but a metric is not finite */
+    write_runs(dir, v, N_RUNS);
+    free_runs(v, N_RUNS);
+    snprintf(cmd, sizeof cmd, "%s report %s", MTL_BIN, dir);
+    char *out, *err;
+    cr_assert_eq(run_capture(cmd, &out, &err), 0, "stderr: %s", err);
+    const char *line = strstr(out, "| uw ");
+    cr_assert_not_null(line, "%s", out);
+    char row[512];
+    snprintf(row, sizeof row, "%.*s", (int)strcspn(line, "\n"), line);
+    /* 2 of 3 counted as ok, and the RMSE mean is over the same 2 runs (seeds 1 and 3) */
+    assert_contains(row, " 2/3 |");
+    assert_contains(row, "1 with a non-finite metric");
+    assert_contains(row, "16.50 ± 2.12"); /* (15 + 18) / 2, sd sqrt(4.5) */
+    assert_contains(out, "- uw seed 2: ok, but a test metric is not finite");
+    free(out);
+    free(err);
+    rm_rf(dir);
+}
