@@ -349,3 +349,20 @@ int mtl_commit_tmp(int fd, char *tmp, const char *path, mtl_err *err)
     free(tmp);
     return rc;
 }
+
+void mtl_fmt_shortest(double x, char *buf, size_t n)
+{
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, n, "%.*g", prec, x);
+        if (strtod(buf, NULL) == x) break;
+    }
+    /* plain decimals (20, not 2e+01) unless the exponent form is shorter (1e-05) */
+    char plain[400];
+    for (int dec = 0; dec <= 20; dec++) {
+        snprintf(plain, sizeof plain, "%.*f", dec, x);
+        if (strtod(plain, NULL) == x) {
+            if (strlen(plain) <= strlen(buf) && strlen(plain) < n) snprintf(buf, n, "%s", plain);
+            return;
+        }
+    }
+}

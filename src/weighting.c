@@ -114,19 +114,8 @@ int weighting_parse(const char *spec, weighting *out, mtl_err *err)
             if ((*m)->parse(out, x, err)) return -1;
             /* the shortest spelling that reads back as the same double, so that two
              * different arguments never share a name (and a run id) */
-            char num[32], plain[400];
-            for (int prec = 1; prec <= 17; prec++) {
-                snprintf(num, sizeof num, "%.*g", prec, out->x);
-                if (strtod(num, NULL) == out->x) break;
-            }
-            /* plain decimals (20, not 2e+01) unless the exponent form is shorter (1e-05) */
-            for (int dec = 0; dec <= 20; dec++) {
-                snprintf(plain, sizeof plain, "%.*f", dec, out->x);
-                if (strtod(plain, NULL) == out->x) {
-                    if (strlen(plain) <= strlen(num)) snprintf(num, sizeof num, "%s", plain);
-                    break;
-                }
-            }
+            char num[32];
+            mtl_fmt_shortest(out->x, num, sizeof num);
             snprintf(out->canon, sizeof out->canon, "%s:%s", (*m)->name, num);
         } else {
             if (colon) return mtl_fail(err, "method '%s' takes no argument", (*m)->name);
