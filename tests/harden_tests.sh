@@ -12,7 +12,7 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 mpi() { "$mpiexec" --oversubscribe --bind-to none "$@"; }
-T1=("$bin" train --data "$data" --epochs 1 --quiet --threads 1)
+T1=("$bin" train --data "$data" --model cnn1d --epochs 1 --quiet --threads 1)
 train1() { "${T1[@]}" "$@"; }
 # Time limits that tell a hang from slowness (sanitizer builds train about ten times slower).
 quick=60 slow=600
@@ -53,7 +53,7 @@ damaged_results)
         [ $rc = 2 ] || fail "mtlbench $cmd: exit $rc, expected 2"
         grep -q "$f" <<<"$out" || fail "mtlbench $cmd: the message does not name $f: $out"
       done
-      out=$(timeout $quick "$bin" train --data "$data" --epochs 1 --quiet --out "$f" 2>&1)
+      out=$(timeout $quick "$bin" train --data "$data" --model cnn1d --epochs 1 --quiet --out "$f" 2>&1)
       rc=$?
       [ $rc = 2 ] || fail "train --out $f: exit $rc, expected 2 (124 is a hang)"
       grep -q "$f" <<<"$out" || fail "train --out: the message does not name $f: $out"
@@ -76,7 +76,7 @@ damaged_results)
   done
   echo "$m damaged copies of an older file: no hang, no crash"
   # sweep resume: a damaged run file is moved aside and the run redone
-  args=(sweep --data "$data" --subsets FD001 --methods uw --seeds 1 --epochs 1 --quiet --out "$tmp/sw")
+  args=(sweep --data "$data" --model cnn1d --subsets FD001 --methods uw --seeds 1 --epochs 1 --quiet --out "$tmp/sw")
   "$bin" "${args[@]}" >/dev/null || fail "sweep"
   run=$(ls "$tmp/sw/runs/"*.h5)
   zeroed "$run" 2048 300 "$tmp/z.h5"
@@ -89,7 +89,7 @@ damaged_results)
   "$bin" report "$tmp/sw" >/dev/null || fail "report after the resume";;
 stray_runs)
   # a stray or foreign .h5 file in runs/ does not block the folder
-  args=(sweep --data "$data" --subsets FD001 --methods uw --seeds 1 --epochs 1 --quiet --out "$tmp/sw")
+  args=(sweep --data "$data" --model cnn1d --subsets FD001 --methods uw --seeds 1 --epochs 1 --quiet --out "$tmp/sw")
   mkdir -p "$tmp/sw/runs"
   echo "not hdf5" >"$tmp/sw/runs/junk.h5"
   train1 --seed 9 --out "$tmp/sw/runs/0123456789abcdef.h5" >/dev/null || fail "train --out"
@@ -109,7 +109,7 @@ full_disk)
   expect_fail 2 "$tmp/full/r.h5: .*no space left on device" "${T1[@]}" --out "$tmp/full/r.h5"
   [ "$(train1 --out "$tmp/full/r.h5" 2>&1 >/dev/null | grep -c .)" = 1 ] || fail "train --out: expected one line on stderr"
   mkdir "$tmp/full/sw" "$tmp/full/sw/runs" || fail "mkdir on the full file system"
-  expect_fail 2 "$tmp/full/sw/runs/.*no space left on device" "$bin" sweep --data "$data" --subsets FD001 \
+  expect_fail 2 "$tmp/full/sw/runs/.*no space left on device" "$bin" sweep --data "$data" --model cnn1d --subsets FD001 \
     --methods uw,uw-o --seeds 1 --epochs 1 --quiet --out "$tmp/full/sw"
   expect_fail 2 "$tmp/full/runs.csv: .*no space left on device" "$bin" report "$src/results/baseline" \
     --csv "$tmp/full/runs.csv"
@@ -190,8 +190,8 @@ inputs)
 mpi_mismatch)
   # ranks started with different options or data stop together, naming what differs
   both() { # both "ARGS OF RANK 0" "ARGS OF RANK 1"
-    timeout $slow "$mpiexec" --oversubscribe --bind-to none -np 1 "$bin" train --data "$data" --epochs 1 --quiet $1 \
-      : -np 1 "$bin" train --data "$data" --epochs 1 --quiet $2 2>&1
+    timeout $slow "$mpiexec" --oversubscribe --bind-to none -np 1 "$bin" train --data "$data" --model cnn1d --epochs 1 --quiet $1 \
+      : -np 1 "$bin" train --data "$data" --model cnn1d --epochs 1 --quiet $2 2>&1
   }
   for opt in "--window 25" "--deterministic" "--epochs 2" "--lr 0.002" "--batch 256" "--method uw-o" \
              "--seed 2" "--dropout 0.25" "--patience 3"; do
@@ -208,8 +208,8 @@ mpi_mismatch)
   mkdir -p "$tmp/d"
   cp "$data"/*_FD001.txt "$tmp/d/"
   sed -i '3s/^\(1 3 [^ ]* [^ ]* [^ ]*\) [^ ]*/\1 520.00/' "$tmp/d/train_FD001.txt"
-  out=$(timeout $slow "$mpiexec" --oversubscribe --bind-to none -np 1 "$bin" train --data "$data" --epochs 1 --quiet \
-        : -np 1 "$bin" train --data "$tmp/d" --epochs 1 --quiet 2>&1)
+  out=$(timeout $slow "$mpiexec" --oversubscribe --bind-to none -np 1 "$bin" train --data "$data" --model cnn1d --epochs 1 --quiet \
+        : -np 1 "$bin" train --data "$tmp/d" --model cnn1d --epochs 1 --quiet 2>&1)
   rc=$?
   [ $rc = 2 ] || { echo "$out"; fail "different data: exit $rc, expected 2"; }
   grep -q "the ranks see different data" <<<"$out" || { echo "$out"; fail "no message on different data"; }
