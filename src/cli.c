@@ -11,15 +11,18 @@
 /* Set by the stop handler, read at epoch boundaries: the signal that asked to stop. */
 static volatile sig_atomic_t stop_signal;
 
+/* A repeated SIGTERM or SIGUSR1 changes nothing: launchers and batch systems often deliver
+ * one more than once (to mpirun or srun and to the ranks). A second SIGINT is a person
+ * pressing Ctrl-C again. */
 static void on_stop(int sig)
 {
-    if (stop_signal) {
-        static const char msg[] = "mtlbench: second signal, stopping at once\n";
+    if (stop_signal && sig == SIGINT) {
+        static const char msg[] = "mtlbench: second interrupt, stopping at once\n";
         ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
         (void)w;
         _exit(CLI_INTERRUPTED);
     }
-    stop_signal = sig;
+    if (!stop_signal) stop_signal = sig;
 }
 
 int cli_stop_install(void)

@@ -24,8 +24,9 @@ const char *cli_default_data(void);
 
 /* Graceful stop of train and sweep. After cli_stop_install (call it after MPI_Init, which
  * may install handlers of its own), SIGTERM, SIGINT and SIGUSR1 set a flag that the
- * command polls at epoch boundaries; a second such signal ends the process at once with
- * CLI_INTERRUPTED. The flag is the only state a signal handler touches. */
+ * command polls at epoch boundaries; a second SIGINT ends the process at once with
+ * CLI_INTERRUPTED (repeated SIGTERM/SIGUSR1 are ignored). The flag is the only state a
+ * signal handler touches. */
 #define CLI_INTERRUPTED 3
 int cli_stop_install(void);
 /* The signal that asked to stop, 0 when none did. */

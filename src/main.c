@@ -79,7 +79,7 @@ static const char TRAIN_USAGE[] =
     "  --quiet           no per-epoch progress lines\n"
     "\n"
     "SIGTERM, SIGINT or SIGUSR1 (on any rank, or forwarded by mpirun/srun) stop the run at\n"
-    "the next epoch boundary, agreed by all ranks; a second signal stops at once.\n"
+    "the next epoch boundary, agreed by all ranks; a second SIGINT stops at once.\n"
     "Exit status: 0 done, 1 the run failed, 2 bad usage or input (or a foreign checkpoint),\n"
     "3 interrupted, resumable: run the same command again.\n";
 

@@ -16,7 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { TAG_REQ = 101, TAG_IDX = 102 };
+enum { TAG_REQ = 101, TAG_IDX = 102, TAG_STOP = 103 };
+
+/* Answers of the dispatcher: a run's index, or one of these. */
+enum { NO_RUN_LEFT = -1, STOPPING = -2 };
 
 void sweep_options_defaults(sweep_options *o)
 {
@@ -161,17 +164,40 @@ int sweep_plan(const sweep_options *o, sweep_item **items, int *n, mtl_err *err)
 
 typedef struct {
     int next, n, leaders_done, n_leaders;
+    /* The stop: once asked (a signal on rank 0, or a group that stopped on its own), no run
+     * is handed out any more, and every leader not yet told NO_RUN_LEFT gets exactly one
+     * TAG_STOP notice, which it receives at an epoch boundary or after its STOPPING answer. */
+    int stopping, R;          /* R: ranks per group; leader of group g is world rank g * R */
+    unsigned char *finished;  /* [group]: was answered NO_RUN_LEFT or STOPPING */
+    MPI_Request *notice;      /* [group]: the TAG_STOP notice sent to its leader */
 } dispatcher;
 
-static int dispatch_next(dispatcher *d) { return d->next < d->n ? d->next++ : -1; }
+static int dispatch_next(dispatcher *d)
+{
+    if (d->stopping) return STOPPING;
+    return d->next < d->n ? d->next++ : NO_RUN_LEFT;
+}
 
-/* Answers one request of a group leader: the next run's index, or -1 when none is left. */
+static void dispatch_stop(dispatcher *d)
+{
+    if (d->stopping) return;
+    d->stopping = 1;
+    for (int g = 1; g <= d->n_leaders; g++)
+        if (!d->finished[g]) MPI_Isend(&d->stopping, 1, MPI_INT, g * d->R, TAG_STOP, MPI_COMM_WORLD, &d->notice[g]);
+}
+
+/* Answers one request of a group leader: the next run's index, NO_RUN_LEFT or STOPPING.
+ * A request of 1 says that the leader's group was stopped by a signal. */
 static void dispatch_answer(dispatcher *d, int source)
 {
-    int dummy, idx;
-    MPI_Recv(&dummy, 1, MPI_INT, source, TAG_REQ, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    int stop, idx;
+    MPI_Recv(&stop, 1, MPI_INT, source, TAG_REQ, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    if (stop) dispatch_stop(d);
     idx = dispatch_next(d);
-    if (idx < 0) d->leaders_done++;
+    if (idx < 0) {
+        d->leaders_done++;
+        d->finished[source / d->R] = 1;
+    }
     MPI_Send(&idx, 1, MPI_INT, source, TAG_IDX, MPI_COMM_WORLD);
 }
 
@@ -191,6 +217,12 @@ static void dispatch_poll(void *ctx)
 static void run_path(char *buf, size_t n, const char *out, const char *id)
 {
     snprintf(buf, n, "%s/runs/%s.h5", out, id);
+}
+
+/* OUT/checkpoints/<run_id>.ckpt: the state of a run in flight, removed once its file is written. */
+static void checkpoint_path(char *buf, size_t n, const char *out, const char *id)
+{
+    snprintf(buf, n, "%s/checkpoints/%s.ckpt", out, id);
 }
 
 
@@ -219,6 +251,14 @@ static const char USAGE[] =
     "dynamically, largest subset first. Each finished run is written at once to\n"
     "OUT/runs/<run_id>.h5 (atomically); a sweep started again with the same OUT skips every\n"
     "complete run. At the end all runs are merged into OUT/sweep.h5 and the report printed.\n"
+    "Runs in flight are checkpointed after every epoch in OUT/checkpoints/<run_id>.ckpt and\n"
+    "resume from there; a checkpoint is removed when its run's file is written.\n"
+    "\n"
+    "SIGTERM, SIGINT or SIGUSR1 (on any rank, or forwarded by mpirun/srun) stop every run at\n"
+    "its next epoch boundary; finished runs are merged and the sweep exits with status 3:\n"
+    "interrupted, resumable: run the same command again. A second SIGINT stops at once.\n"
+    "Under mpirun send SIGUSR1 to mpirun (it forwards it); SIGTERM to mpirun itself makes\n"
+    "Open MPI kill the ranks about two seconds later (status 1, still resumable).\n"
     "\n"
     "  --data DIR            C-MAPSS folder (default: $MTLBENCH_DATA, else bundled)\n"
     "  --subsets LIST        e.g. FD001,FD002 (default: every subset present in --data)\n"
@@ -233,7 +273,10 @@ static const char USAGE[] =
     "  --threads N           OpenMP threads per rank (default: OMP_NUM_THREADS or all cores)\n"
     "  --out DIR             results folder (default results)\n"
     "  --dry-run             print the plan and the estimated time, train nothing\n"
-    "  --quiet               no progress lines and no report at the end\n";
+    "  --quiet               no progress lines and no report at the end\n"
+    "\n"
+    "Exit status: 0 every run done, 1 a run failed, 2 bad usage or input, 3 interrupted,\n"
+    "resumable: run the same command again.\n";
 
 /* Copies a list option; 1 (bad) when it does not fit. */
 static int copy_list(char *dst, size_t n, const char *src)
@@ -403,19 +446,27 @@ int sweep_find_pending(sweep_job *j)
         if (root) fprintf(stderr, "mtlbench sweep: out of memory\n");
         return 2;
     }
+    char ckpt_dir[4200];
+    snprintf(ckpt_dir, sizeof ckpt_dir, "%s/checkpoints", j->o.out);
     if (root) {
-        if (!j->dry_run && mtl_mkdir_p(runs_dir, &err)) {
+        if (!j->dry_run && (mtl_mkdir_p(runs_dir, &err) || mtl_mkdir_p(ckpt_dir, &err))) {
             fprintf(stderr, "mtlbench sweep: %s\n", err.msg);
             mkfail = 1;
         }
         if (!j->dry_run) {
             remove_stale_temps(runs_dir);
             remove_stale_temps(j->o.out);
+            remove_stale_temps(ckpt_dir);
         }
         for (int i = 0; i < j->n; i++) {
             char p[4200];
             run_path(p, sizeof p, j->o.out, j->plan[i].run_id);
-            if (!results_has_run(p, j->plan[i].run_id)) j->pending[np++] = i;
+            if (!results_has_run(p, j->plan[i].run_id)) {
+                j->pending[np++] = i;
+            } else if (!j->dry_run) { /* a run written just before its checkpoint was removed */
+                checkpoint_path(p, sizeof p, j->o.out, j->plan[i].run_id);
+                remove(p);
+            }
         }
     }
     MPI_Bcast(&mkfail, 1, MPI_INT, 0, MPI_COMM_WORLD);
@@ -504,20 +555,51 @@ typedef struct {
     dispatcher disp;        /* world rank 0 only */
     prep_cache cache;       /* the last preprocessed (subset, seed, window) */
     int done;
+    int stopped;            /* a run of this group was stopped (by a signal or rank 0's notice) */
+    int notice;             /* leader: rank 0's TAG_STOP notice was received */
 } sweep_group;
 
-/* The index (into pending) of this group's next run, or -1 when none is left; the group
+/* Receives rank 0's stop notice (a leader other than rank 0); with wait unset, only when
+ * it has arrived. */
+static void receive_notice(sweep_group *g, int wait)
+{
+    int flag = wait, x;
+    if (!wait) MPI_Iprobe(0, TAG_STOP, MPI_COMM_WORLD, &flag, MPI_STATUS_IGNORE);
+    if (flag) {
+        MPI_Recv(&x, 1, MPI_INT, 0, TAG_STOP, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        g->notice = 1;
+    }
+}
+
+/* train_config.stop of a sweep, on every rank at each epoch boundary: this rank got a
+ * signal, or (leaders) the sweep is stopping. Rank 0 starts the stop of every group. */
+static int group_stop(void *ctx)
+{
+    sweep_group *g = ctx;
+    int signalled = cli_stop_signal() != 0;
+    if (g->job->rank == 0) {
+        if (signalled) dispatch_stop(&g->disp);
+        dispatch_poll(&g->disp);
+        return g->disp.stopping;
+    }
+    if (g->leader && !g->notice) receive_notice(g, 0);
+    return signalled || g->notice;
+}
+
+/* The index (into pending) of this group's next run, NO_RUN_LEFT or STOPPING; the group
  * leader asks world rank 0, which answers itself directly. Collective over the group. */
 static int next_run(sweep_group *g)
 {
-    int idx = -1;
+    int idx = NO_RUN_LEFT;
     if (g->leader) {
         if (g->job->rank == 0) {
+            if (g->stopped) dispatch_stop(&g->disp);
             idx = dispatch_next(&g->disp);
         } else {
-            int req = 0;
+            int req = g->stopped;
             MPI_Send(&req, 1, MPI_INT, 0, TAG_REQ, MPI_COMM_WORLD);
             MPI_Recv(&idx, 1, MPI_INT, 0, TAG_IDX, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            if (idx == STOPPING && !g->notice) receive_notice(g, 1);
         }
     }
     MPI_Bcast(&idx, 1, MPI_INT, 0, g->dist.comm);
@@ -549,8 +631,10 @@ static const prep_data *run_data(sweep_group *g, const sweep_item *it)
     return &cache->d;
 }
 
-/* Trains pending run idx with the group and, on the leader, writes its file and prints its
- * line. Returns this rank's status: 0, 1 (training failed), 2 (data or file). */
+/* Trains pending run idx with the group, from its checkpoint if it has one, and, on the
+ * leader, writes its file, removes the checkpoint and prints its line. Returns this rank's
+ * status: 0, 1 (training failed), 2 (data or file), CLI_INTERRUPTED (stopped; the
+ * checkpoint holds its last complete epoch). */
 static int train_one(sweep_group *g, int idx)
 {
     sweep_job *j = g->job;
@@ -567,9 +651,26 @@ static int train_one(sweep_group *g, int idx)
         tc.poll = dispatch_poll;
         tc.poll_ctx = &g->disp;
     }
+    char ckpt[4200];
+    checkpoint_path(ckpt, sizeof ckpt, j->o.out, it->run_id);
+    tc.checkpoint = ckpt;
+    tc.checkpoint_replace = 1;
+    tc.stop = group_stop;
+    tc.stop_ctx = g;
     run_record r;
     double t0 = mtl_now();
-    if (train_run(&tc, d, &g->dist, &r, &err)) {
+    int rc = train_run(&tc, d, &g->dist, &r, &err);
+    if (rc == TRAIN_STOPPED) {
+        g->stopped = 1;
+        if (g->leader && !j->quiet) {
+            printf("[%*s/%d] %-5s %-10s seed %-3ld interrupted after epoch %d; resumable\n", j->n_pending >= 100 ? 3 : 2,
+                   "-", j->n_pending, it->subset, it->method, it->seed, r.n_hist);
+            fflush(stdout);
+        }
+        run_record_free(&r);
+        return CLI_INTERRUPTED;
+    }
+    if (rc) {
         if (g->leader) fprintf(stderr, "mtlbench sweep: %s %s seed %ld: %s\n", it->subset, it->method, it->seed, err.msg);
         run_record_free(&r);
         return 1;
@@ -584,6 +685,8 @@ static int train_one(sweep_group *g, int idx)
             fprintf(stderr, "mtlbench sweep: %s\n", err.msg);
             snprintf(r.status, sizeof r.status, "NOT SAVED");
             status = 2;
+        } else {
+            remove(ckpt);
         }
     }
     g->done++;
@@ -592,9 +695,11 @@ static int train_one(sweep_group *g, int idx)
         int np = j->n_pending;
         double el = mtl_now() - j->t_start;
         mtl_fmt_duration(el / (idx + 1) * (np - idx - 1), eta, sizeof eta);
-        printf("[%*d/%d] %-5s %-10s seed %-3ld %-8s RMSE %6.2f  score %8.1f  acc %.3f  F1 %.3f  %6.1fs  group %d  ETA %s\n",
+        char resumed[48] = "";
+        if (r.resumed_from_epoch > 0) snprintf(resumed, sizeof resumed, "  resumed from epoch %d", r.resumed_from_epoch);
+        printf("[%*d/%d] %-5s %-10s seed %-3ld %-8s RMSE %6.2f  score %8.1f  acc %.3f  F1 %.3f  %6.1fs  group %d  ETA %s%s\n",
                np >= 100 ? 3 : 2, idx + 1, np, it->subset, it->method, it->seed, r.status, r.rmse, r.score, r.acc,
-               r.f1, mtl_now() - t0, g->group, eta);
+               r.f1, mtl_now() - t0, g->group, eta, resumed);
         fflush(stdout);
     }
     run_record_free(&r);
@@ -612,21 +717,38 @@ int sweep_run(sweep_job *j)
     dist_from_comm(&g.dist, gcomm);
     g.leader = g.dist.rank == 0;
     g.group = j->rank / R;
-    g.disp = (dispatcher){0, j->n_pending, 0, groups - 1};
-    int status = 0;
+    g.disp = (dispatcher){0, j->n_pending, 0, groups - 1, 0, R, NULL, NULL};
+    unsigned char *finished = calloc((size_t)groups, 1);
+    MPI_Request *notice = malloc(sizeof(MPI_Request) * (size_t)groups);
+    int status = 0, nomem = !finished || !notice, any_nomem = 0;
+    MPI_Allreduce(&nomem, &any_nomem, 1, MPI_INT, MPI_LOR, MPI_COMM_WORLD);
+    if (any_nomem) {
+        if (nomem) fprintf(stderr, "mtlbench sweep: out of memory\n");
+        MPI_Comm_free(&gcomm);
+        free(finished), free(notice);
+        return 2;
+    }
+    for (int k = 0; k < groups; k++) notice[k] = MPI_REQUEST_NULL;
+    g.disp.finished = finished;
+    g.disp.notice = notice;
     for (int idx; (idx = next_run(&g)) >= 0;) {
         int st = train_one(&g, idx);
         if (st > status) status = st;
     }
     if (g.cache.valid) prep_free(&g.cache.d);
-    /* world rank 0 goes on answering the other leaders until each was told to stop */
-    if (j->rank == 0)
+    /* world rank 0 goes on answering the other leaders until each was told to stop; runs
+     * never handed out make a stopped sweep incomplete even when no run was in flight */
+    if (j->rank == 0) {
         while (g.disp.leaders_done < g.disp.n_leaders) {
             MPI_Status st;
             MPI_Probe(MPI_ANY_SOURCE, TAG_REQ, MPI_COMM_WORLD, &st);
             dispatch_answer(&g.disp, st.MPI_SOURCE);
         }
+        MPI_Waitall(groups, notice, MPI_STATUSES_IGNORE);
+        if (g.disp.stopping && g.disp.next < g.disp.n && status < CLI_INTERRUPTED) status = CLI_INTERRUPTED;
+    }
     MPI_Comm_free(&gcomm);
+    free(finished), free(notice);
     int all = 0;
     MPI_Allreduce(&status, &all, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
     return all;
@@ -645,6 +767,10 @@ int sweep_merge(sweep_job *j, int status)
         if (results_read(runs_dir, &runs, &nr, &err) || results_write_all(merged, runs, nr, &err)) {
             fprintf(stderr, "mtlbench sweep: %s\n", err.msg);
             rc = 2;
+        } else if (status == CLI_INTERRUPTED) {
+            printf("sweep: interrupted; %d of %d runs complete in %s; run the same command again to resume\n", nr,
+                   j->n, merged);
+            fflush(stdout);
         } else {
             char t[32];
             mtl_fmt_duration(mtl_now() - j->t_start, t, sizeof t);
@@ -669,6 +795,7 @@ int cmd_sweep(int argc, char **argv)
     int rank, size;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
+    cli_stop_install();
     sweep_job j;
     sweep_job_init(&j, rank, size);
     int rc = sweep_parse(&j, argc, argv);
