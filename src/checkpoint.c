@@ -62,6 +62,7 @@ int ckpt_encode(const checkpoint *c, unsigned char **buf, size_t *len, mtl_err *
     put(&b, config, sizeof config);
     put_i64(&b, c->epoch);
     put_i64(&b, c->step);
+    put_f64(&b, c->lr);
     put_i64(&b, c->best_epoch);
     put_i64(&b, c->since_best);
     put_f64(&b, c->best_val);
@@ -144,7 +145,7 @@ int ckpt_decode(const unsigned char *buf, size_t len, const char *config, const 
                 mtl_err *err)
 {
     memset(c, 0, sizeof *c);
-    const size_t fixed = sizeof MAGIC + 8 + 8 + CKPT_CONFIG_LEN + 15 * 8 + 8;
+    const size_t fixed = sizeof MAGIC + 8 + 8 + CKPT_CONFIG_LEN + 16 * 8 + 8;
     if (len < fixed || memcmp(buf, MAGIC, sizeof MAGIC) != 0)
         return mtl_fail(err, "%s: not an mtlbench checkpoint", what);
     uint64_t sum;
@@ -172,6 +173,7 @@ int ckpt_decode(const unsigned char *buf, size_t len, const char *config, const 
     }
     c->epoch = (int)get_i64(&b);
     c->step = (long)get_i64(&b);
+    c->lr = get_f64(&b);
     c->best_epoch = (int)get_i64(&b);
     c->since_best = (int)get_i64(&b);
     c->best_val = get_f64(&b);

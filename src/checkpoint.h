@@ -29,6 +29,7 @@ typedef struct {
     char config[CKPT_CONFIG_LEN];
     int epoch;                   /* last complete epoch */
     long step;                   /* optimiser steps taken (Adam's t) */
+    double lr;                   /* the optimiser's learning rate now (after any step of it) */
     int best_epoch, since_best;
     double best_val;
     long samples;                /* training samples processed so far */

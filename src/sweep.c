@@ -267,16 +267,15 @@ static const char USAGE[] =
     "  --lambdas LIST        values of L for 'fixed' (default 0.1,0.2,...,0.9)\n"
     "  --temperatures LIST   values of T for 'uw-so' (default 0.5,1,2,5,10,20)\n"
     "  --seeds LIST          (default 1,2,3,4,5)\n"
-    "  --epochs N            (default 100); also --batch, --lr, --dropout, --window,\n"
-    "                        --patience, --deterministic as for 'mtlbench train'\n"
     "  --ranks-per-run R     ranks per data-parallel group (default 1); must divide P\n"
-    "  --threads N           OpenMP threads per rank (default: OMP_NUM_THREADS or all cores)\n"
     "  --out DIR             results folder (default results)\n"
     "  --dry-run             print the plan and the estimated time, train nothing\n"
     "  --quiet               no progress lines and no report at the end\n"
     "\n"
     "Exit status: 0 every run done, 1 a run failed, 2 bad usage or input, 3 interrupted,\n"
-    "resumable: run the same command again.\n";
+    "resumable: run the same command again.\n"
+    "\n"
+    "Training options, as for 'mtlbench train' (one setting for the whole sweep):\n";
 
 /* Copies a list option; 1 (bad) when it does not fit. */
 static int copy_list(char *dst, size_t n, const char *src)
@@ -314,11 +313,10 @@ int sweep_parse(sweep_job *j, int argc, char **argv)
     int root = j->rank == 0, bad = 0;
     sweep_options *o = &j->o;
     static const struct option opts[] = {
-        {"data", 1, 0, 'd'},      {"subsets", 1, 0, 's'}, {"methods", 1, 0, 'm'},     {"lambdas", 1, 0, 'L'},
-        {"temperatures", 1, 0, 'T'}, {"seeds", 1, 0, 'S'}, {"epochs", 1, 0, 'e'},     {"batch", 1, 0, 'b'},
-        {"lr", 1, 0, 'l'},        {"dropout", 1, 0, 'D'}, {"window", 1, 0, 'w'},      {"patience", 1, 0, 'p'},
-        {"deterministic", 0, 0, 'x'}, {"ranks-per-run", 1, 0, 'R'}, {"threads", 1, 0, 't'}, {"out", 1, 0, 'o'},
-        {"dry-run", 0, 0, 'n'},   {"quiet", 0, 0, 'q'},   {"help", 0, 0, 'h'},        {0, 0, 0, 0}};
+        {"data", 1, 0, 'd'},         {"subsets", 1, 0, 's'}, {"methods", 1, 0, 'm'},       {"lambdas", 1, 0, 'L'},
+        {"temperatures", 1, 0, 'T'}, {"seeds", 1, 0, 'S'},   {"ranks-per-run", 1, 0, 'R'}, {"out", 1, 0, 'o'},
+        {"dry-run", 0, 0, 'n'},      {"quiet", 0, 0, 'q'},   {"help", 0, 0, 'h'},          CLI_TRAIN_OPTIONS,
+        {0, 0, 0, 0}};
     int c, li = 0;
     long lv;
     optind = 1;
@@ -345,8 +343,9 @@ int sweep_parse(sweep_job *j, int argc, char **argv)
             fprintf(stderr, "mtlbench sweep: --%s '%.60s' is out of range, too long or not a number (see --help)\n",
                     opts[li].name, optarg);
     }
+    train_config_apply_protocol(&o->base);
     if (j->help) {
-        if (root) fputs(USAGE, stdout);
+        if (root) printf("%s%s", USAGE, CLI_TRAIN_HELP);
         return 0;
     }
     if (!bad && optind < argc) {
@@ -399,7 +398,8 @@ int sweep_load(sweep_job *j)
         }
         j->n_sets++;
         prep_data d;
-        prep_options po = {it->window, 0.2, (uint64_t)it->seed};
+        prep_options po = train_prep_options(&j->o.base, it->window);
+        po.seed = (uint64_t)it->seed;
         if (prep_build(&j->sets[j->n_sets - 1], &po, &d, &err)) {
             failed = 1;
         } else {
@@ -493,14 +493,15 @@ static double measure_speed(const sweep_job *j)
     double sps = 0;
     train_config tc = o->base;
     weighting_parse("fixed:0.5", &tc.method, NULL);
-    int have_d = j->n_sets > 0 && prep_build(&j->sets[0], &(prep_options){o->window, 0.2, 1}, &d, &err) == 0;
+    int have_d = j->n_sets > 0 &&
+                 prep_build(&j->sets[0], &(prep_options){o->window, o->base.val_frac, 1, o->base.norm}, &d, &err) == 0;
     if (have_d && d.train.n_win > 0) {
         tc.epochs = 1;
         model m;
         dist_ctx one;
         dist_single(&one);
         train_engine *e = NULL;
-        if (model_init(&m, d.W, (float)tc.dropout, 0, &err) == 0 &&
+        if (model_init(&m, tc.model, d.W, (float)tc.dropout, 0, &err) == 0 &&
             engine_create(&m, &tc.method, tc.deterministic, tc.batch, &one, &e, &err) == 0) {
             float *p = calloc(m.n_params, sizeof(float)), *g = calloc(m.n_params, sizeof(float));
             int *b = malloc(sizeof(int) * (size_t)tc.batch);
@@ -534,7 +535,7 @@ void sweep_estimate(const sweep_job *j)
     double sps = measure_speed(j);
     int R = j->ranks_per_run, groups = j->size / R;
     /* windows ~ rows; evaluation adds ~15%; groups of R ranks scale at ~90% */
-    double secs = sps > 0 ? work * 0.8 * j->o.base.epochs * 1.15 / (sps * R * 0.9) / groups : NAN;
+    double secs = sps > 0 ? work * (1.0 - j->o.base.val_frac) * j->o.base.epochs * 1.15 / (sps * R * 0.9) / groups : NAN;
     char eta[32];
     mtl_fmt_duration(secs, eta, sizeof eta);
     for (int i = 0; i < j->n; i++) {
@@ -619,7 +620,8 @@ static const prep_data *run_data(sweep_group *g, const sweep_item *it)
     if (cache->valid) prep_free(&cache->d);
     cache->valid = 0;
     mtl_err err;
-    prep_options po = {it->window, 0.2, (uint64_t)it->seed};
+    prep_options po = train_prep_options(&g->job->o.base, it->window);
+    po.seed = (uint64_t)it->seed;
     if (prep_build(set, &po, &cache->d, &err)) {
         if (g->leader) fprintf(stderr, "mtlbench sweep: %s: %s\n", it->subset, err.msg);
         return NULL;

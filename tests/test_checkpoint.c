@@ -23,6 +23,7 @@ static checkpoint sample(run_epoch hist[2], unsigned char state[3])
     snprintf(c.config, sizeof c.config, "run 0123456789abcdef, data 42, ranks any");
     c.epoch = 2;
     c.step = 54;
+    c.lr = 1e-4;
     c.best_epoch = 1;
     c.since_best = 1;
     c.best_val = 17.25;
@@ -58,6 +59,7 @@ Test(checkpoint, round_trip_keeps_every_field)
     cr_assert_str_eq(d.config, c.config);
     cr_assert_eq(d.epoch, 2);
     cr_assert_eq(d.step, 54);
+    cr_assert_eq(d.lr, 1e-4);
     cr_assert_eq(d.best_epoch, 1);
     cr_assert_eq(d.since_best, 1);
     cr_assert_eq(d.best_val, 17.25);
@@ -161,6 +163,9 @@ static int train(const char *method, long seed, const char *ckpt, stopper *stop,
     c.seed = seed;
     c.quiet = 1;
     c.deterministic = 1;
+    c.model = MODEL_CNN1D;
+    c.lr_step_epoch = 1; /* the learning rate is state too: it is stepped before the stop */
+    c.lr_step_factor = 0.5;
     c.checkpoint = ckpt;
     if (stop) {
         c.stop = stop_at_epoch;
@@ -168,7 +173,8 @@ static int train(const char *method, long seed, const char *ckpt, stopper *stop,
     }
     cr_assert_eq(weighting_parse(method, &c.method, err), 0);
     prep_data d;
-    cr_assert_eq(cli_load(MTL_TEST_DATA, "FD001", 0, c.seed, &d, err), 0, "%s", err->msg);
+    prep_options po = train_prep_options(&c, 0);
+    cr_assert_eq(cli_load(MTL_TEST_DATA, "FD001", &po, &d, err), 0, "%s", err->msg);
     dist_ctx one;
     dist_single(&one);
     int rc = train_run(&c, &d, &one, r, err);
