@@ -222,6 +222,7 @@ int engine_grad(train_engine *e, const float *params, const prep_split *s, const
             for (int c = 0; c < MODEL_CLASSES; c++)
                 g->dlogits[c * TB + l] = valid ? gh * (p[c] / z - (c == s->h[ids[l]] ? 1.0f : 0.0f)) : 0.0f;
         }
+        g->fc_sum = e->deterministic ? NULL : e->tile_grad + (size_t)t * np + m->off_fw;
         model_backward(m, params, a, g);
         for (size_t k = nnet; k < np; k++)
             for (int l = 0; l < TB; l++) g->lanes[k * TB + l] = 0.0f;
@@ -249,8 +250,11 @@ int engine_grad(train_engine *e, const float *params, const prep_split *s, const
                 dst[k] = acc;
             }
         } else {
+            /* the dense layer's weights were summed by the backward pass (fc_sum) */
             float *dst = e->tile_grad + (size_t)t * np;
+            const size_t fw0 = m->off_fw, fw1 = m->off_fw + (size_t)m->hidden * m->flat;
             for (size_t k = 0; k < np; k++) {
+                if (k == fw0) k = fw1;
                 float acc = 0;
                 for (int l = 0; l < TB; l++) acc += g->lanes[k * TB + l];
                 dst[k] = acc;
