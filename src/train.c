@@ -507,9 +507,11 @@ int train_run(const train_config *c, const prep_data *d, dist_ctx *dist, run_rec
         if (show) {
             char eta[32];
             mtl_fmt_duration((mtl_now() - t_start) / ep * (c->epochs - ep), eta, sizeof eta);
-            fprintf(out, "%sepoch %3d/%d  L_r %8.2f  L_h %.4f  w_r %.4g  w_h %.4g  val_rmse %6.2f  %7.0f samples/s  ETA %s\n",
-                    c->label ? c->label : "", ep, c->epochs, h->loss_rul, h->loss_health, h->w_rul, h->w_health,
-                    h->val_rmse, h->samples_per_s, eta);
+            char val[32] = "";
+            if (has_val) snprintf(val, sizeof val, "  val_rmse %6.2f", h->val_rmse);
+            fprintf(out, "%sepoch %3d/%d  L_r %8.2f  L_h %.4f  w_r %.4g  w_h %.4g%s  %7.0f samples/s  ETA %s\n",
+                    c->label ? c->label : "", ep, c->epochs, h->loss_rul, h->loss_health, h->w_rul, h->w_health, val,
+                    h->samples_per_s, eta);
             fflush(out);
         }
         if (c->patience > 0 && since_best >= c->patience) break;
