@@ -18,7 +18,7 @@ static void weights_of(const char *spec, double Lr, double Lh, double *wr, doubl
     mtl_err err;
     cr_assert_eq(weighting_parse(spec, &w, &err), 0, "%s", err.msg);
     float s[2] = {0, 0};
-    w.m->weights(&w, s, Lr, Lh, wr, wh);
+    w.m->weights(&w, NULL, s, Lr, Lh, wr, wh);
 }
 
 Test(weighting, uw_so_against_hand_values)
