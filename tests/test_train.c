@@ -340,6 +340,29 @@ Test(sweep, plan_expansion_order_and_stable_ids)
     free(it);
 }
 
+Test(sweep, plan_all_methods)
+{
+    sweep_options o;
+    sweep_options_defaults(&o);
+    o.data = MTL_TEST_DATA;
+    snprintf(o.methods, sizeof o.methods, "all,dwa:1");
+    snprintf(o.lambdas, sizeof o.lambdas, "0.3,0.5");
+    snprintf(o.temperatures, sizeof o.temperatures, "1");
+    snprintf(o.seeds, sizeof o.seeds, "1");
+    sweep_item *it;
+    int n;
+    mtl_err err;
+    cr_assert_eq(sweep_plan(&o, &it, &n, &err), 0, "%s", err.msg);
+    const char *want[] = {"fixed:0.3", "fixed:0.5", "uw", "uw-o", "uw-so:1", "ew", "dwa:2",
+                          "rlw", "imtl-l", "gls", "gradnorm:1.5", "dwa:1"};
+    cr_assert_eq(n, 12);
+    for (int i = 0; i < n; i++) cr_assert_str_eq(it[i].method, want[i]);
+    free(it);
+    /* the default grid is unchanged */
+    sweep_options_defaults(&o);
+    cr_assert_str_eq(o.methods, "fixed,uw,uw-o,uw-so");
+}
+
 Test(sweep, plan_errors)
 {
     sweep_options o;
