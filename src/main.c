@@ -19,8 +19,9 @@ static const char USAGE[] =
     "usage: mtlbench COMMAND [OPTIONS]\n"
     "\n"
     "Trains multi-task networks (RUL regression + health classification) on NASA C-MAPSS\n"
-    "and compares loss-weighting methods: fixed weights, uncertainty weighting (uw), its\n"
-    "analytic optimum (uw-o) and soft optimal uncertainty weighting (uw-so).\n"
+    "and compares loss-weighting methods: fixed weights, uncertainty weighting (uw, uw-o,\n"
+    "uw-so), equal, dynamic (dwa), random (rlw), IMTL-L, geometric (gls) and GradNorm\n"
+    "weighting ('mtlbench train --help' lists them).\n"
     "\n"
     "commands:\n"
     "  data      summarise a C-MAPSS subset after preprocessing (data verify: check files)\n"
@@ -60,7 +61,7 @@ static const char TRAIN_USAGE_HEAD[] =
     "\n"
     "  --data DIR        C-MAPSS folder (default: $MTLBENCH_DATA, else bundled)\n"
     "  --subset X        FD001..FD004 (default FD001)\n"
-    "  --method M        fixed:L (L in [0,1]), uw, uw-o, uw-so:T (T > 0) (default uw)\n"
+    "  --method M        loss-weighting method, see below (default uw)\n"
     "  --seed S          seed of initialisation, split, shuffling, dropout (default 1)\n";
 static const char TRAIN_USAGE_TAIL[] =
     "  --out FILE.h5     add the run to this HDF5 file (crash-safe; other runs are kept)\n"
@@ -71,10 +72,24 @@ static const char TRAIN_USAGE_TAIL[] =
     "  --json            print one JSON object with the results at the end\n"
     "  --quiet           no per-epoch progress lines\n"
     "\n"
+    "methods (K = 2 tasks; every weight is formed from global quantities, so P ranks train\n"
+    "the same model as one process):\n";
+
+static const char TRAIN_USAGE_END[] =
+    "\n"
     "SIGTERM, SIGINT or SIGUSR1 (on any rank, or forwarded by mpirun/srun) stop the run at\n"
     "the next epoch boundary, agreed by all ranks; a second SIGINT stops at once.\n"
     "Exit status: 0 done, 1 the run failed, 2 bad usage or input (or a foreign checkpoint),\n"
     "3 interrupted, resumable: run the same command again.\n";
+
+static void train_usage(FILE *f)
+{
+    fputs(TRAIN_USAGE_HEAD, f);
+    fputs(CLI_TRAIN_HELP, f);
+    fputs(TRAIN_USAGE_TAIL, f);
+    weighting_print_help(f, "  ");
+    fputs(TRAIN_USAGE_END, f);
+}
 
 static int data_verify(const char *dir)
 {
@@ -244,7 +259,7 @@ static int cmd_train(int argc, char **argv)
             if (mtl_parse_long(optarg, &c.seed)) bad = 1;
             break;
         case 'h':
-            if (root) printf("%s%s%s", TRAIN_USAGE_HEAD, CLI_TRAIN_HELP, TRAIN_USAGE_TAIL);
+            if (root) train_usage(stdout);
             return finish_mpi(0);
         default:
             bad = cli_train_option(o, optarg, &c, &window);

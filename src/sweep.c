@@ -96,10 +96,22 @@ int sweep_plan(const sweep_options *o, sweep_item **items, int *n, mtl_err *err)
     char methods[128][48];
     int nm = 0;
     snprintf(buf, sizeof buf, "%s", o->methods);
-    char *mt[64];
-    int k = split_list(buf, mt, 64);
+    char *mtok[64];
+    int k = split_list(buf, mtok, 64);
     if (k < 0) return mtl_fail(err, "--methods: more than 64 entries");
     if (k == 0) return mtl_fail(err, "--methods: empty list");
+    /* "all": every registered method at its default setting, fixed and uw-so over their grids */
+    const char *mt[128];
+    int nk = 0;
+    for (int i = 0; i < k; i++) {
+        if (strcmp(mtok[i], "all") != 0) {
+            if (nk < 128) mt[nk++] = mtok[i];
+            continue;
+        }
+        for (const weighting_method *const *m = weighting_registry(); *m; m++)
+            if (nk < 128) mt[nk++] = (*m)->name;
+    }
+    k = nk;
     for (int i = 0; i < k; i++) {
         const char *list = strcmp(mt[i], "fixed") == 0 ? o->lambdas : strcmp(mt[i], "uw-so") == 0 ? o->temperatures : NULL;
         char vbuf[512], *vt[64];
@@ -262,7 +274,11 @@ static const char USAGE[] =
     "\n"
     "  --data DIR            C-MAPSS folder (default: $MTLBENCH_DATA, else bundled)\n"
     "  --subsets LIST        e.g. FD001,FD002 (default: every subset present in --data)\n"
-    "  --methods LIST        fixed, uw, uw-o, uw-so, or single fixed:L / uw-so:T\n"
+    "  --methods LIST        method names: fixed and uw-so expand over --lambdas and\n"
+    "                        --temperatures, the others (ew, dwa, rlw, imtl-l, gls,\n"
+    "                        gradnorm, uw, uw-o) take their default setting; single\n"
+    "                        settings such as fixed:0.3, uw-so:2, dwa:1 or gradnorm:0.5;\n"
+    "                        'all' = every method ('mtlbench train --help' lists them)\n"
     "                        (default fixed,uw,uw-o,uw-so)\n"
     "  --lambdas LIST        values of L for 'fixed' (default 0.1,0.2,...,0.9)\n"
     "  --temperatures LIST   values of T for 'uw-so' (default 0.5,1,2,5,10,20)\n"

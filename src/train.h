@@ -98,9 +98,13 @@ int engine_create(const model *m, const weighting *w, int deterministic, int max
 void engine_free(train_engine *e);
 /* Gradient of the method's objective over the global batch batch[0..ng) (dataset window
  * indices into s; this rank takes its contiguous shard), summed over ranks, into grad.
- * Lr, Lh: global batch losses; wr, wh: the weights used. Returns 1 when a loss or a
- * gradient is not finite (every rank returns the same), 0 otherwise, -1 on MPI errors. */
+ * Lr, Lh: global batch losses; wr, wh: the weights used. Successive calls with the same epoch
+ * are that epoch's steps 0, 1, ... (RLW draws its weights from seed, epoch and step).
+ * Returns 1 when a loss or a gradient is not finite (every rank returns the same), 0
+ * otherwise, -1 on MPI errors. */
 int engine_grad(train_engine *e, const float *params, const prep_split *s, const int *batch, int ng,
                 uint64_t seed, int epoch, int train, float *grad, double *Lr, double *Lh, double *wr, double *wh);
+/* End of an epoch: its mean training losses (global) go into the method's history (DWA). */
+void engine_epoch_end(train_engine *e, double mean_Lr, double mean_Lh);
 /* Predictions for every window of s (sharded over ranks, gathered on all). */
 int engine_predict(train_engine *e, const float *params, const prep_split *s, float *pred_rul, int *pred_cls);

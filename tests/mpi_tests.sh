@@ -63,6 +63,24 @@ deterministic_dcnn)
     [ "$d" = "$want" ] || fail "P=$p T=$t digest $d, expected $want"
   done
   echo "dcnn: one digest for every P and T: $want";;
+methods_deterministic)
+  # --deterministic, every method of the weighting table beyond uw (the test above): one
+  # param_digest for P = 1, 2, 3 and 1 or 2 threads. dwa runs 3 epochs, so that its weights
+  # come from the recorded loss history.
+  for method in ew dwa rlw imtl-l gls gradnorm fixed:0.3 uw-o uw-so:2; do
+    epochs=1
+    [ "$method" = dwa ] && epochs=3
+    want=""
+    for pt in "1 1" "2 1" "3 1" "2 2"; do
+      set -- $pt
+      out=$(run "$1" "$2" --method "$method" --epochs $epochs --deterministic --batch 200) || fail "$method P=$1 T=$2 failed"
+      d=$(field "$out" param_digest)
+      echo "$method P=$1 T=$2 digest $d w $(field "$out" w_rul) $(field "$out" w_health)"
+      [ -z "$want" ] && want=$d
+      [ "$d" = "$want" ] || fail "$method P=$1 T=$2 digest $d, expected $want"
+    done
+  done
+  echo "every method: one digest for P = 1, 2, 3 and T = 1, 2";;
 ranks_identical)
   OMP_NUM_THREADS=1 "$mpiexec" --oversubscribe -np 3 "$ranks_bin" "$data" uw || fail "ranks differ";;
 bad_path)

@@ -155,11 +155,12 @@ static int stop_at_epoch(void *ctx)
     return ++s->calls >= s->stop_at;
 }
 
-static int train(const char *method, long seed, const char *ckpt, stopper *stop, run_record *r, mtl_err *err)
+static int train(const char *data, const char *method, long seed, const char *ckpt, stopper *stop, run_record *r,
+                 mtl_err *err)
 {
     train_config c;
     train_config_defaults(&c);
-    c.epochs = 4;
+    c.epochs = 6;
     c.seed = seed;
     c.quiet = 1;
     c.deterministic = 1;
@@ -174,7 +175,7 @@ static int train(const char *method, long seed, const char *ckpt, stopper *stop,
     cr_assert_eq(weighting_parse(method, &c.method, err), 0);
     prep_data d;
     prep_options po = train_prep_options(&c, 0);
-    cr_assert_eq(cli_load(MTL_TEST_DATA, "FD001", &po, &d, err), 0, "%s", err->msg);
+    cr_assert_eq(cli_load(data, "FD001", &po, &d, err), 0, "%s", err->msg);
     dist_ctx one;
     dist_single(&one);
     int rc = train_run(&c, &d, &one, r, err);
@@ -182,44 +183,54 @@ static int train(const char *method, long seed, const char *ckpt, stopper *stop,
     return rc;
 }
 
-Test(checkpoint, stopped_run_resumes_to_the_uninterrupted_result)
+/* Stopped after three epochs and resumed: the uninterrupted run's digest, history and
+ * metrics. Methods with state of their own: DWA (loss history), GradNorm (weights trained
+ * with their own gradient), uw (log-variances). */
+static void stop_and_resume(const char *method)
 {
     omp_set_num_threads(1);
-    char dir[64], path[128];
+    char dir[64], path[128], cmd[512];
     th_tmpdir(dir, sizeof dir);
-    snprintf(path, sizeof path, "%s/uw.ckpt", dir);
+    snprintf(cmd, sizeof cmd, "%s --out %s --subset FD001 --regimes 1 --train-units 12 --test-units 5 --min-cycles 45 "
+             "--max-cycles 60 --seed 1 >/dev/null", MTL_GENCMAPSS, dir);
+    cr_assert_eq(th_system(cmd), 0);
+    snprintf(path, sizeof path, "%s/run.ckpt", dir);
     mtl_err err;
     run_record ref, r;
-    cr_assert_eq(train("uw", 3, NULL, NULL, &ref, &err), 0, "%s", err.msg);
+    cr_assert_eq(train(dir, method, 3, NULL, NULL, &ref, &err), 0, "%s", err.msg);
     cr_assert_eq(ref.resumed_from_epoch, 0);
 
-    stopper s = {0, 3}; /* two epochs, then stop */
-    cr_assert_eq(train("uw", 3, path, &s, &r, &err), TRAIN_STOPPED, "%s", err.msg);
-    cr_assert_eq(r.n_hist, 2);
+    stopper s = {0, 4}; /* three epochs, then stop */
+    cr_assert_eq(train(dir, method, 3, path, &s, &r, &err), TRAIN_STOPPED, "%s", err.msg);
+    cr_assert_eq(r.n_hist, 3);
     run_record_free(&r);
     cr_assert_eq(access(path, F_OK), 0);
 
     /* a run of another configuration refuses the checkpoint and leaves it alone */
-    cr_assert_eq(train("uw", 4, path, NULL, &r, &err), TRAIN_REFUSED);
+    cr_assert_eq(train(dir, method, 4, path, NULL, &r, &err), TRAIN_REFUSED);
     cr_assert(strstr(err.msg, "is a checkpoint of another configuration") != NULL, "%s", err.msg);
     run_record_free(&r);
 
-    cr_assert_eq(train("uw", 3, path, NULL, &r, &err), 0, "%s", err.msg);
-    cr_assert_eq(r.resumed_from_epoch, 2);
-    cr_assert_eq(r.n_hist, 4);
-    cr_assert_str_eq(r.param_digest, ref.param_digest);
+    cr_assert_eq(train(dir, method, 3, path, NULL, &r, &err), 0, "%s", err.msg);
+    cr_assert_eq(r.resumed_from_epoch, 3);
+    cr_assert_eq(r.n_hist, 6);
+    cr_assert_str_eq(r.param_digest, ref.param_digest, "%s", method);
     cr_assert_eq(r.best_epoch, ref.best_epoch);
     cr_assert_eq(r.rmse, ref.rmse);
+    cr_assert_eq(r.w_rul, ref.w_rul);
     cr_assert_eq(r.samples_per_s > 0, 1);
-    for (int e = 0; e < 4; e++) {
+    for (int e = 0; e < 6; e++) {
         cr_assert_eq(r.hist[e].epoch, e + 1);
-        cr_assert_eq(r.hist[e].loss_rul, ref.hist[e].loss_rul, "epoch %d", e + 1);
-        cr_assert_eq(r.hist[e].val_rmse, ref.hist[e].val_rmse, "epoch %d", e + 1);
-        cr_assert_eq(r.hist[e].s_rul, ref.hist[e].s_rul, "epoch %d", e + 1);
+        cr_assert_eq(r.hist[e].loss_rul, ref.hist[e].loss_rul, "%s epoch %d", method, e + 1);
+        cr_assert_eq(r.hist[e].w_rul, ref.hist[e].w_rul, "%s epoch %d", method, e + 1);
+        cr_assert_eq(r.hist[e].val_rmse, ref.hist[e].val_rmse, "%s epoch %d", method, e + 1);
     }
     run_record_free(&r);
     run_record_free(&ref);
-    char cmd[256];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     th_system(cmd);
 }
+
+Test(checkpoint, stopped_uw_run_resumes_to_the_uninterrupted_result) { stop_and_resume("uw"); }
+Test(checkpoint, stopped_dwa_run_resumes_to_the_uninterrupted_result) { stop_and_resume("dwa:2"); }
+Test(checkpoint, stopped_gradnorm_run_resumes_to_the_uninterrupted_result) { stop_and_resume("gradnorm:1.5"); }
