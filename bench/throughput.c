@@ -24,8 +24,8 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* Median samples/s over `epochs` epochs of training steps with t threads. */
-static double measure(const prep_data *d, const weighting *w, int deterministic, int epochs, int t, double *min,
-                      double *max)
+static double measure(model_kind kind, const prep_data *d, const weighting *w, int deterministic, int epochs, int t,
+                      double *min, double *max)
 {
     omp_set_num_threads(t);
     model m;
@@ -35,7 +35,7 @@ static double measure(const prep_data *d, const weighting *w, int deterministic,
     train_engine *e = NULL;
     adam opt = {0};
     const int B = 512, N = d->train.n_win;
-    if (model_init(&m, d->W, 0.5f, (size_t)w->m->n_params, &err) ||
+    if (model_init(&m, kind, d->W, 0.5f, (size_t)w->m->n_params, &err) ||
         engine_create(&m, w, deterministic, B, &one, &e, &err) || adam_init(&opt, m.n_params, 1e-3, &err)) {
         fprintf(stderr, "bench_throughput: %s\n", err.msg);
         exit(2);
@@ -75,9 +75,11 @@ int main(int argc, char **argv)
     const char *dir = cli_default_data(), *subset = "FD001", *method = "uw-so:1";
     char threads[128] = "1,2";
     int epochs = 5, json = 0, det = 0, o;
+    model_kind kind = MODEL_DCNN;
     static const struct option opts[] = {{"data", 1, 0, 'd'},   {"subset", 1, 0, 's'}, {"method", 1, 0, 'm'},
                                          {"epochs", 1, 0, 'e'}, {"threads", 1, 0, 't'}, {"json", 0, 0, 'j'},
-                                         {"deterministic", 0, 0, 'x'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+                                         {"deterministic", 0, 0, 'x'}, {"model", 1, 0, 'M'}, {"help", 0, 0, 'h'},
+                                         {0, 0, 0, 0}};
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (o) {
         case 'd': dir = optarg; break;
@@ -87,9 +89,15 @@ int main(int argc, char **argv)
         case 't': snprintf(threads, sizeof threads, "%s", optarg); break;
         case 'j': json = 1; break;
         case 'x': det = 1; break;
+        case 'M':
+            if (model_parse(optarg, &kind)) {
+                fprintf(stderr, "bench_throughput: --model '%s', expected dcnn or cnn1d\n", optarg);
+                return 2;
+            }
+            break;
         case 'h':
             puts("usage: bench_throughput [--data DIR] [--subset FD001] [--method uw-so:1] [--epochs 5] "
-                 "[--threads 1,2] [--deterministic] [--json]");
+                 "[--threads 1,2] [--model dcnn|cnn1d] [--deterministic] [--json]");
             return 0;
         default: return 2;
         }
@@ -98,7 +106,7 @@ int main(int argc, char **argv)
     mtl_err err;
     weighting w;
     prep_data d;
-    if (weighting_parse(method, &w, &err) || cli_load(dir, subset, 0, 1, &d, &err)) {
+    if (weighting_parse(method, &w, &err) || cli_load(dir, subset, &(prep_options){0, 0.2, 1, PREP_NORM_Z}, &d, &err)) {
         fprintf(stderr, "bench_throughput: %s\n", err.msg);
         return 2;
     }
@@ -111,7 +119,7 @@ int main(int argc, char **argv)
     for (char *tok = strtok(threads, ","); tok; tok = strtok(NULL, ",")) {
         int t = atoi(tok);
         if (t < 1) continue;
-        double lo, hi, med = measure(&d, &w, det, epochs, t, &lo, &hi);
+        double lo, hi, med = measure(kind, &d, &w, det, epochs, t, &lo, &hi);
         if (base == 0) base = med;
         if (json)
             printf("{\"threads\":%d,\"samples_per_s\":%.1f,\"min\":%.1f,\"max\":%.1f,\"deterministic\":%d}\n", t, med, lo,

@@ -3,6 +3,7 @@
 
 #include <omp.h>
 #include <stdlib.h>
+#include <string.h>
 
 const char *cli_default_data(void)
 {
@@ -10,12 +11,11 @@ const char *cli_default_data(void)
     return env && *env ? env : MTL_DATA_DIR;
 }
 
-int cli_load(const char *dir, const char *subset, int window, long seed, prep_data *d, mtl_err *err)
+int cli_load(const char *dir, const char *subset, const prep_options *po, prep_data *d, mtl_err *err)
 {
     cmapss_set set;
     if (cmapss_load(dir, subset, &set, err)) return -1;
-    prep_options po = {window, 0.2, (uint64_t)seed};
-    int rc = prep_build(&set, &po, d, err);
+    int rc = prep_build(&set, po, d, err);
     cmapss_set_free(&set);
     return rc;
 }
@@ -27,6 +27,12 @@ void cli_print_run_json(const run_record *r, FILE *f)
     json_str(&j, "run_id", r->run_id);
     json_str(&j, "subset", r->subset);
     json_str(&j, "method", r->method);
+    json_str(&j, "model", r->model);
+    json_str(&j, "protocol", r->protocol);
+    json_str(&j, "norm", r->norm);
+    json_num(&j, "val_frac", r->val_frac);
+    json_str(&j, "lr_step", r->lr_step);
+    json_int(&j, "epochs", r->epochs);
     json_int(&j, "seed", r->seed);
     json_str(&j, "status", r->status);
     json_num(&j, "rmse", r->rmse);
@@ -59,6 +65,7 @@ int cli_train_option(int code, const char *arg, train_config *c, int *window)
     case 'e':
         if (mtl_parse_long(arg, &lv) || lv < 1 || lv > 1000000) return 1;
         c->epochs = (int)lv;
+        c->given |= GIVEN_EPOCHS;
         return 0;
     case 'b':
         if (mtl_parse_long(arg, &lv) || lv < 1 || lv > 1 << 20) return 1;
@@ -79,11 +86,62 @@ int cli_train_option(int code, const char *arg, train_config *c, int *window)
     case 'l':
         if (mtl_parse_double(arg, &dv) || !(dv > 0 && dv < 10)) return 1;
         c->lr = dv;
+        c->given |= GIVEN_LR;
         return 0;
     case 'D':
         if (mtl_parse_double(arg, &dv) || !(dv >= 0 && dv < 1)) return 1;
         c->dropout = dv;
         return 0;
+    case 'M': return model_parse(arg, &c->model) ? 1 : 0;
+    case 'P': return protocol_parse(arg, &c->protocol) ? 1 : 0;
+    case 'N':
+        if (prep_norm_parse(arg, &c->norm)) return 1;
+        c->given |= GIVEN_NORM;
+        return 0;
+    case 'V':
+        if (mtl_parse_double(arg, &dv) || !(dv >= 0 && dv < 1)) return 1;
+        c->val_frac = dv;
+        c->given |= GIVEN_VAL_FRAC;
+        return 0;
+    case 'Z': {
+        /* E:F, or "none" */
+        c->given |= GIVEN_LR_STEP;
+        if (strcmp(arg, "none") == 0) {
+            c->lr_step_epoch = 0;
+            c->lr_step_factor = 1.0;
+            return 0;
+        }
+        const char *colon = strchr(arg, ':');
+        char ebuf[24];
+        if (!colon || (size_t)(colon - arg) >= sizeof ebuf) return 1;
+        memcpy(ebuf, arg, (size_t)(colon - arg));
+        ebuf[colon - arg] = '\0';
+        if (mtl_parse_long(ebuf, &lv) || lv < 1 || lv > 1000000) return 1;
+        if (mtl_parse_double(colon + 1, &dv) || !(dv > 0 && dv <= 1e6)) return 1;
+        c->lr_step_epoch = (int)lv;
+        c->lr_step_factor = dv;
+        return 0;
+    }
     default: return -1;
     }
 }
+
+const char CLI_TRAIN_HELP[] =
+    "  --model M         dcnn (Li et al. 2018 as published: 10x1 convolutions per sensor) or\n"
+    "                    cnn1d (sensors as channels of 1-D convolutions, 10x cheaper) (default dcnn)\n"
+    "  --protocol P      spec (z-score, 20% validation units, best-validation epoch, 100 epochs)\n"
+    "                    or li2018 (min-max, no validation, last epoch, 250 epochs, lr x0.1\n"
+    "                    after epoch 200) (default spec); the options below override it\n"
+    "  --norm N          z or minmax, per operating regime and sensor\n"
+    "  --val-frac F      fraction of training units held out for validation, in [0, 1); 0: none,\n"
+    "                    the last epoch's parameters are evaluated\n"
+    "  --lr-step E:F     multiply the learning rate by F after epoch E ('none': never)\n"
+    "  --epochs N        epochs (spec 100, li2018 250)\n"
+    "  --batch B         global batch size, split over the ranks (default 512)\n"
+    "  --lr X            Adam learning rate (default 0.001)\n"
+    "  --dropout X       dropout before the dense layer (default 0.5)\n"
+    "  --window W        window length (default 30 FD001/FD003, 20 FD002, 15 FD004)\n"
+    "  --patience N      stop after N epochs without a better validation RMSE (default 0: off)\n"
+    "  --deterministic   exact fixed-point gradient sums: bitwise identical results for any\n"
+    "                    number of ranks and threads\n"
+    "  --threads N       OpenMP threads per rank (default: OMP_NUM_THREADS or all cores)\n";

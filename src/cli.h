@@ -11,13 +11,23 @@ int cmd_report(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 
 /* Loads and preprocesses a subset; err names the file and line on bad data. */
-int cli_load(const char *dir, const char *subset, int window, long seed, prep_data *d, mtl_err *err);
+int cli_load(const char *dir, const char *subset, const prep_options *po, prep_data *d, mtl_err *err);
 /* Prints the one-object JSON of a finished run. */
 void cli_print_run_json(const run_record *r, FILE *f);
 /* The training options shared by train and sweep, by getopt code: x --deterministic,
- * e --epochs, b --batch, w --window, p --patience, t --threads, l --lr, D --dropout.
+ * e --epochs, b --batch, w --window, p --patience, t --threads, l --lr, D --dropout,
+ * M --model, P --protocol, N --norm, V --val-frac, Z --lr-step. Options a protocol sets are
+ * marked in c->given; call train_config_apply_protocol once all are parsed.
  * Returns 0 when applied, 1 for an invalid value, -1 when code is not one of them. */
 int cli_train_option(int code, const char *arg, train_config *c, int *window);
+/* getopt_long entries of those options (to be copied into a command's option table). */
+#define CLI_TRAIN_OPTIONS                                                                                      \
+    {"epochs", 1, 0, 'e'}, {"batch", 1, 0, 'b'}, {"lr", 1, 0, 'l'}, {"dropout", 1, 0, 'D'},                   \
+        {"window", 1, 0, 'w'}, {"patience", 1, 0, 'p'}, {"deterministic", 0, 0, 'x'}, {"threads", 1, 0, 't'},  \
+        {"model", 1, 0, 'M'}, {"protocol", 1, 0, 'P'}, {"norm", 1, 0, 'N'}, {"val-frac", 1, 0, 'V'},           \
+        {"lr-step", 1, 0, 'Z'}
+/* The --help text of those options. */
+extern const char CLI_TRAIN_HELP[];
 /* Default data folder: $MTLBENCH_DATA, else the bundled datasets/cmapss. */
 const char *cli_default_data(void);
 

@@ -37,128 +37,180 @@ static inline float tanh_v(float x)
 
 float mtl_tanhf(float x) { return tanh_v(x); }
 
-#define SEQ(buf, c, t, Wp) ((buf) + ((size_t)(c) * (Wp) + PAD + (t)) * TB)
+#define SEQ(buf, c, r, t, R, Wp) ((buf) + (((size_t)(c) * (R) + (r)) * (Wp) + PAD + (t)) * TB)
 
-/* Kernels are specialised on the tap count k (10 and 3 in the dcnn) so that the tap
- * loops unroll and the accumulators stay in registers; other k take the same code with
- * a run-time k. */
-#define DISPATCH_K(call_k)                                                                                      \
-    switch (k) {                                                                                                \
-    case 10: call_k(10); break;                                                                                 \
-    case 3: call_k(3); break;                                                                                   \
-    default: call_k(k); break;                                                                                  \
-    }
+/* Register blocks: CO_BLOCK output channels x four time steps of accumulators, so that each
+ * input vector loaded serves CO_BLOCK multiply-adds and each weight four. The kernels are
+ * specialised on the tap count k (10 and 3 in both networks) and on the block (5 channels,
+ * or 1 for the single-channel last layer) so that every loop below unrolls and the
+ * accumulators stay in registers; other shapes take the same code with run-time bounds. */
+#define CO_BLOCK 5
+#define ALWAYS_INLINE inline __attribute__((always_inline))
 
-/* Four output time steps at once: each weight is loaded once for four vectors, and four
- * independent accumulators hide the FMA latency. */
-static inline void conv_fwd_k(const float *restrict in, int cin, int W, const float *restrict w,
-                              const float *restrict b, int cout, const int k, float *restrict out)
+#define DISPATCH(BLOCK, call)                                                                                   \
+    do {                                                                                                        \
+        if (nb == BLOCK && k == 10) call(BLOCK, 10);                                                            \
+        else if (nb == BLOCK && k == 3) call(BLOCK, 3);                                                         \
+        else if (nb == 1 && k == 10) call(1, 10);                                                               \
+        else if (nb == 1 && k == 3) call(1, 3);                                                                 \
+        else call(nb, k);                                                                                       \
+    } while (0)
+
+/* the weight gradient keeps k accumulators per channel: blocks of two channels */
+#define WG_BLOCK 2
+
+static int block_of(int n, int block) { return n % block == 0 ? block : 1; }
+
+/* out[co0 .. co0+nb) of one row, four time steps at a time */
+static ALWAYS_INLINE void conv_fwd_block(const float *restrict in, int cin, int R, int W, const float *restrict w,
+                                         const float *restrict b, int co0, const int nb, const int k,
+                                         float *restrict out)
 {
     const int Wp = SEQ_STRIDE(W), pl = (k - 1) / 2;
-    for (int co = 0; co < cout; co++) {
+    const size_t wstride = (size_t)cin * k;
+    for (int r = 0; r < R; r++)
         for (int t = 0; t < W; t += 4) {
             const int nq = W - t < 4 ? W - t : 4;
-            float acc[4][TB];
-            for (int q = 0; q < 4; q++)
-                for (int l = 0; l < TB; l++) acc[q][l] = b[co];
+            float acc[CO_BLOCK][4][TB];
+            for (int c = 0; c < nb; c++)
+                for (int q = 0; q < 4; q++)
+                    for (int l = 0; l < TB; l++) acc[c][q][l] = b[co0 + c];
             for (int ci = 0; ci < cin; ci++) {
-                const float *wr = w + ((size_t)co * cin + ci) * k;
-                const float *src = SEQ(in, ci, t - pl, Wp);
-                for (int j = 0; j < k; j++) {
-                    const float wv = wr[j];
-                    for (int q = 0; q < 4; q++)
+                const float *wr = w + (size_t)co0 * wstride + (size_t)ci * k;
+                const float *src = SEQ(in, ci, r, t - pl, R, Wp);
+#pragma GCC unroll 16
+                for (int j = 0; j < k; j++)
+#pragma GCC unroll 8
+                    for (int c = 0; c < nb; c++) {
+                        const float wv = wr[c * wstride + j];
+#pragma GCC unroll 4
+                        for (int q = 0; q < 4; q++)
 #pragma omp simd
-                        for (int l = 0; l < TB; l++) acc[q][l] += wv * src[(j + q) * TB + l];
+                            for (int l = 0; l < TB; l++) acc[c][q][l] += wv * src[(j + q) * TB + l];
+                    }
+            }
+            for (int c = 0; c < nb; c++)
+                for (int q = 0; q < nq; q++) {
+                    float *dst = SEQ(out, co0 + c, r, t + q, R, Wp);
+#pragma omp simd
+                    for (int l = 0; l < TB; l++) dst[l] = tanh_v(acc[c][q][l]);
                 }
-            }
-            for (int q = 0; q < nq; q++) {
-                float *dst = SEQ(out, co, t + q, Wp);
+        }
+}
+
+void conv2d_forward(const float *restrict in, int cin, int R, int W, const float *restrict w,
+                    const float *restrict b, int cout, int k, float *restrict out)
+{
+    const int nb = block_of(cout, CO_BLOCK);
+    for (int co0 = 0; co0 < cout; co0 += nb) {
+#define FWD(NB, K) conv_fwd_block(in, cin, R, W, w, b, co0, NB, K, out)
+        DISPATCH(CO_BLOCK, FWD);
+#undef FWD
+    }
+}
+
+/* per-lane weight gradients of output channels co0 .. co0+nb:
+ * gw[co][ci][j] = sum_r sum_t dz[co][r][t] in[ci][r][t + j - pl] */
+static ALWAYS_INLINE void conv_wgrad_block(const float *restrict in, int cin, int R, int W,
+                                           const float *restrict dz, int co0, const int nb, const int k,
+                                           float *restrict gw_lanes)
+{
+    const int Wp = SEQ_STRIDE(W), pl = (k - 1) / 2;
+    for (int ci = 0; ci < cin; ci++) {
+        float acc[WG_BLOCK][2 * PAD + 1][TB]; /* fixed size: a VLA would live in memory */
+        for (int c = 0; c < nb; c++)
+            for (int j = 0; j < k; j++)
+                for (int l = 0; l < TB; l++) acc[c][j][l] = 0;
+        for (int r = 0; r < R; r++)
+            for (int t = 0; t < W; t++) {
+                const float *src = SEQ(in, ci, r, t - pl, R, Wp);
+#pragma GCC unroll 16
+                for (int j = 0; j < k; j++)
+#pragma GCC unroll 8
+                    for (int c = 0; c < nb; c++) {
+                        const float *d = SEQ(dz, co0 + c, r, t, R, Wp);
 #pragma omp simd
-                for (int l = 0; l < TB; l++) dst[l] = tanh_v(acc[q][l]);
+                        for (int l = 0; l < TB; l++) acc[c][j][l] += d[l] * src[j * TB + l];
+                    }
             }
+        for (int c = 0; c < nb; c++) {
+            float *gw = gw_lanes + ((size_t)(co0 + c) * cin + ci) * k * TB;
+            for (int j = 0; j < k; j++)
+                for (int l = 0; l < TB; l++) gw[j * TB + l] = acc[c][j][l];
         }
     }
 }
 
-void conv1d_forward(const float *restrict in, int cin, int W, const float *restrict w, const float *restrict b,
-                    int cout, int k, float *restrict out)
-{
-#define FWD(K) conv_fwd_k(in, cin, W, w, b, cout, K, out)
-    DISPATCH_K(FWD)
-#undef FWD
-}
-
-static inline void conv_bwd_k(const float *restrict in, int cin, int W, const float *restrict w, int cout,
-                              const int k, const float *restrict out, float *restrict dout,
-                              float *restrict gw_lanes, float *restrict gb_lanes, float *restrict din)
+/* input gradients of channels ci0 .. ci0+nb, four steps s at once:
+ * din[ci][r][s] = sum_co sum_j w[co][ci][j] dz[co][r][s - j + pl], reading the zero
+ * padding of dz instead of testing bounds */
+static ALWAYS_INLINE void conv_dgrad_block(int cin, int R, int W, const float *restrict w, int cout,
+                                           const float *restrict dz, int ci0, const int nb, const int k,
+                                           float *restrict din)
 {
     const int Wp = SEQ_STRIDE(W), pl = (k - 1) / 2;
+    for (int r = 0; r < R; r++)
+        for (int s = 0; s < W; s += 4) {
+            const int nq = W - s < 4 ? W - s : 4;
+            float acc[CO_BLOCK][4][TB];
+            for (int c = 0; c < nb; c++)
+                for (int q = 0; q < 4; q++)
+                    for (int l = 0; l < TB; l++) acc[c][q][l] = 0;
+            for (int co = 0; co < cout; co++) {
+                const float *wr = w + ((size_t)co * cin + ci0) * k;
+                const float *d = SEQ(dz, co, r, s + pl, R, Wp);
+#pragma GCC unroll 16
+                for (int j = 0; j < k; j++)
+#pragma GCC unroll 8
+                    for (int c = 0; c < nb; c++) {
+                        const float wv = wr[c * k + j];
+#pragma GCC unroll 4
+                        for (int q = 0; q < 4; q++)
+#pragma omp simd
+                            for (int l = 0; l < TB; l++) acc[c][q][l] += wv * d[(q - j) * TB + l];
+                    }
+            }
+            for (int c = 0; c < nb; c++)
+                for (int q = 0; q < nq; q++) {
+                    float *dst = SEQ(din, ci0 + c, r, s + q, R, Wp);
+                    for (int l = 0; l < TB; l++) dst[l] = acc[c][q][l];
+                }
+        }
+}
+
+void conv2d_backward(const float *restrict in, int cin, int R, int W, const float *restrict w, int cout, int k,
+                     const float *restrict out, float *restrict dout, float *restrict gw_lanes,
+                     float *restrict gb_lanes, float *restrict din)
+{
+    const int Wp = SEQ_STRIDE(W);
     /* through tanh: dz = dy (1 - y^2); the padding of dout stays zero */
     for (int co = 0; co < cout; co++) {
         float *gb = gb_lanes + (size_t)co * TB;
         for (int l = 0; l < TB; l++) gb[l] = 0;
-        for (int t = 0; t < W; t++) {
-            float *d = SEQ(dout, co, t, Wp);
-            const float *y = SEQ(out, co, t, Wp);
-#pragma omp simd
-            for (int l = 0; l < TB; l++) {
-                d[l] *= 1.0f - y[l] * y[l];
-                gb[l] += d[l];
-            }
-        }
-    }
-    /* weight gradients, per lane: gw[co][ci][j] = sum_t dz[co][t] in[ci][t + j - pl] */
-    for (int co = 0; co < cout; co++) {
-        for (int ci = 0; ci < cin; ci++) {
-            float acc[2 * PAD + 1][TB]; /* fixed size: a VLA would live in memory */
-            for (int j = 0; j < k; j++)
-                for (int l = 0; l < TB; l++) acc[j][l] = 0;
+        for (int r = 0; r < R; r++)
             for (int t = 0; t < W; t++) {
-                const float *d = SEQ(dout, co, t, Wp);
-                const float *src = SEQ(in, ci, t - pl, Wp);
-                for (int j = 0; j < k; j++)
+                float *d = SEQ(dout, co, r, t, R, Wp);
+                const float *y = SEQ(out, co, r, t, R, Wp);
 #pragma omp simd
-                    for (int l = 0; l < TB; l++) acc[j][l] += d[l] * src[j * TB + l];
-            }
-            float *gw = gw_lanes + ((size_t)co * cin + ci) * k * TB;
-            for (int j = 0; j < k; j++)
-                for (int l = 0; l < TB; l++) gw[j * TB + l] = acc[j][l];
-        }
-    }
-    if (!din) return;
-    /* input gradients: din[ci][s] = sum_co sum_j w[co][ci][j] dz[co][s - j + pl], reading
-     * the zero padding of dz instead of testing bounds; four steps s at once */
-    for (int ci = 0; ci < cin; ci++) {
-        for (int s = 0; s < W; s += 4) {
-            const int nq = W - s < 4 ? W - s : 4;
-            float acc[4][TB];
-            for (int q = 0; q < 4; q++)
-                for (int l = 0; l < TB; l++) acc[q][l] = 0;
-            for (int co = 0; co < cout; co++) {
-                const float *wr = w + ((size_t)co * cin + ci) * k;
-                const float *d = SEQ(dout, co, s + pl, Wp);
-                for (int j = 0; j < k; j++) {
-                    const float wv = wr[j];
-                    for (int q = 0; q < 4; q++)
-#pragma omp simd
-                        for (int l = 0; l < TB; l++) acc[q][l] += wv * d[(q - j) * TB + l];
+                for (int l = 0; l < TB; l++) {
+                    d[l] *= 1.0f - y[l] * y[l];
+                    gb[l] += d[l];
                 }
             }
-            for (int q = 0; q < nq; q++) {
-                float *dst = SEQ(din, ci, s + q, Wp);
-                for (int l = 0; l < TB; l++) dst[l] = acc[q][l];
-            }
-        }
     }
-}
-
-void conv1d_backward(const float *restrict in, int cin, int W, const float *restrict w, int cout, int k,
-                     const float *restrict out, float *restrict dout, float *restrict gw_lanes,
-                     float *restrict gb_lanes, float *restrict din)
-{
-#define BWD(K) conv_bwd_k(in, cin, W, w, cout, K, out, dout, gw_lanes, gb_lanes, din)
-    DISPATCH_K(BWD)
-#undef BWD
+    int nb = block_of(cout, WG_BLOCK);
+    for (int co0 = 0; co0 < cout; co0 += nb) {
+#define WGRAD(NB, K) conv_wgrad_block(in, cin, R, W, dout, co0, NB, K, gw_lanes)
+        DISPATCH(WG_BLOCK, WGRAD);
+#undef WGRAD
+    }
+    if (!din) return;
+    nb = block_of(cin, CO_BLOCK);
+    for (int ci0 = 0; ci0 < cin; ci0 += nb) {
+#define DGRAD(NB, K) conv_dgrad_block(cin, R, W, w, cout, dout, ci0, NB, K, din)
+        DISPATCH(CO_BLOCK, DGRAD);
+#undef DGRAD
+    }
 }
 
 void dense_forward(const float *restrict in, int nin, const float *restrict w, const float *restrict b, int nout,

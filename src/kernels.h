@@ -1,10 +1,10 @@
 /* Forward and backward kernels of the dcnn, on tiles of TB samples.
  *
- * Layout: samples are the innermost (SIMD) dimension. A sequence activation with C
- * channels over W time steps is stored as [C][SEQ_STRIDE(W)][TB], the data at time index
- * PAD + t and zeros around it (PAD slots on the left, PAD_R on the right), so a 'same'
- * convolution with kernel up to 2*PAD+1, computed four time steps at a time, reads padding
- * without branches. A vector activation is [n][TB].
+ * Layout: samples are the innermost (SIMD) dimension. A feature map with C channels of
+ * R rows (sensors) over W time steps is stored as [C][R][SEQ_STRIDE(W)][TB], the data at
+ * time index PAD + t and zeros around it (PAD slots on the left, PAD_R on the right), so a
+ * 'same' convolution with kernel up to 2*PAD+1, computed four time steps at a time, reads
+ * padding without branches. A vector activation is [n][TB].
  * Every lane (sample) goes through exactly the same arithmetic, so a sample's results
  * do not depend on which tile, thread or rank computes it.
  *
@@ -18,11 +18,16 @@
 #define PAD_R (PAD + 3)
 #define SEQ_STRIDE(W) ((W) + PAD + PAD_R)
 
-/* out = tanh(conv(in) + b), 'same' padding, kernel size k <= 2*PAD+1. */
-void conv1d_forward(const float *in, int cin, int W, const float *w, const float *b, int cout, int k, float *out);
+/* 2-D convolution with k x 1 kernels (k time steps, one row), weights w[cout][cin][k]
+ * shared by the R rows: out[co][r] = tanh(b[co] + sum_ci conv_t(w[co][ci], in[ci][r])),
+ * 'same' padding in time, k <= 2*PAD+1. Rows never mix: with R = 14 sensors this is the
+ * dcnn's per-sensor convolution, with R = 1 (sensors as channels) the cnn1d's 1-D one. */
+void conv2d_forward(const float *in, int cin, int R, int W, const float *w, const float *b, int cout, int k,
+                    float *out);
 /* dout: dL/d(out) on entry, overwritten with dL/d(pre-activation). Adds nothing: sets
- * gw_lanes [cout*cin*k][TB] and gb_lanes [cout][TB]; din (sequence layout, may be NULL) is set. */
-void conv1d_backward(const float *in, int cin, int W, const float *w, int cout, int k, const float *out,
+ * gw_lanes [cout*cin*k][TB] and gb_lanes [cout][TB] (summed over rows and time, per lane);
+ * din (feature-map layout, may be NULL) is set. */
+void conv2d_backward(const float *in, int cin, int R, int W, const float *w, int cout, int k, const float *out,
                      float *dout, float *gw_lanes, float *gb_lanes, float *din);
 
 /* out[o] = act(b[o] + sum_i w[o][i] in[i]); act = tanh when use_tanh, else identity. */

@@ -50,25 +50,18 @@ static const char DATA_USAGE[] =
     "verify prints, for each of the 12 canonical file names, ok, missing or differs (git\n"
     "blob SHA-1 against NASA's originals); exit 0 only when every file present is canonical.\n";
 
-static const char TRAIN_USAGE[] =
+static const char TRAIN_USAGE_HEAD[] =
     "usage: [mpirun -np P] mtlbench train [OPTIONS]\n"
     "\n"
-    "Trains the two-head dcnn on one subset with one loss-weighting method, evaluates the\n"
-    "best-validation parameters on the test units, and records the run.\n"
+    "Trains a two-head network (RUL + health state) on one subset with one loss-weighting\n"
+    "method, evaluates the best-validation parameters (or, without validation, the last\n"
+    "epoch's) on the test units, and records the run.\n"
     "\n"
     "  --data DIR        C-MAPSS folder (default: $MTLBENCH_DATA, else bundled)\n"
     "  --subset X        FD001..FD004 (default FD001)\n"
     "  --method M        fixed:L (L in [0,1]), uw, uw-o, uw-so:T (T > 0) (default uw)\n"
-    "  --seed S          seed of initialisation, split, shuffling, dropout (default 1)\n"
-    "  --epochs N        epochs (default 100)\n"
-    "  --batch B         global batch size, split over the ranks (default 512)\n"
-    "  --lr X            Adam learning rate (default 0.001)\n"
-    "  --dropout X       dropout before the dense layer (default 0.5)\n"
-    "  --window W        window length (default per subset)\n"
-    "  --patience N      stop after N epochs without a better validation RMSE (default 0: off)\n"
-    "  --deterministic   exact fixed-point gradient sums: bitwise identical results for any\n"
-    "                    number of ranks and threads\n"
-    "  --threads N       OpenMP threads per rank (default: OMP_NUM_THREADS or all cores)\n"
+    "  --seed S          seed of initialisation, split, shuffling, dropout (default 1)\n";
+static const char TRAIN_USAGE_TAIL[] =
     "  --out FILE.h5     add the run to this HDF5 file (crash-safe; other runs are kept)\n"
     "  --json            print one JSON object with the results at the end\n"
     "  --quiet           no per-epoch progress lines\n";
@@ -151,7 +144,7 @@ static int cmd_data(int argc, char **argv)
         return 2;
     }
     double t_parse = mtl_now() - t0;
-    prep_options po = {(int)window, 0.2, (uint64_t)seed};
+    prep_options po = {(int)window, 0.2, (uint64_t)seed, PREP_NORM_Z};
     int rc = prep_build(&set, &po, &d, &err);
     cmapss_set_free(&set);
     if (rc) {
@@ -218,11 +211,9 @@ static int cmd_train(int argc, char **argv)
     dist_from_comm(&dist, MPI_COMM_WORLD);
     int root = dist.rank == 0;
     static const struct option opts[] = {
-        {"data", 1, 0, 'd'},    {"subset", 1, 0, 's'},        {"method", 1, 0, 'm'}, {"seed", 1, 0, 'S'},
-        {"epochs", 1, 0, 'e'},  {"batch", 1, 0, 'b'},         {"lr", 1, 0, 'l'},     {"dropout", 1, 0, 'D'},
-        {"window", 1, 0, 'w'},  {"patience", 1, 0, 'p'},      {"out", 1, 0, 'o'},    {"json", 0, 0, 'j'},
-        {"quiet", 0, 0, 'q'},   {"deterministic", 0, 0, 'x'}, {"threads", 1, 0, 't'}, {"help", 0, 0, 'h'},
-        {0, 0, 0, 0}};
+        {"data", 1, 0, 'd'}, {"subset", 1, 0, 's'}, {"method", 1, 0, 'm'}, {"seed", 1, 0, 'S'},
+        {"out", 1, 0, 'o'},  {"json", 0, 0, 'j'},   {"quiet", 0, 0, 'q'},  {"help", 0, 0, 'h'},
+        CLI_TRAIN_OPTIONS,   {0, 0, 0, 0}};
     const char *dir = cli_default_data(), *subset = "FD001", *method = "uw", *out = NULL;
     train_config c;
     train_config_defaults(&c);
@@ -241,7 +232,7 @@ static int cmd_train(int argc, char **argv)
             if (mtl_parse_long(optarg, &c.seed)) bad = 1;
             break;
         case 'h':
-            if (root) fputs(TRAIN_USAGE, stdout);
+            if (root) printf("%s%s%s", TRAIN_USAGE_HEAD, CLI_TRAIN_HELP, TRAIN_USAGE_TAIL);
             return finish_mpi(0);
         default:
             bad = cli_train_option(o, optarg, &c, &window);
@@ -259,6 +250,7 @@ static int cmd_train(int argc, char **argv)
         if (root) fprintf(stderr, "mtlbench train: unexpected argument '%s'\n", argv[optind]);
         return finish_mpi(2);
     }
+    train_config_apply_protocol(&c);
     mtl_err err;
     if (weighting_parse(method, &c.method, &err)) {
         if (root) fprintf(stderr, "mtlbench train: %s\n", err.msg);
@@ -266,7 +258,8 @@ static int cmd_train(int argc, char **argv)
     }
     /* every check that can fail on bad input happens before training, on every rank */
     prep_data d;
-    int loaded = cli_load(dir, subset, (int)window, c.seed, &d, &err) == 0;
+    prep_options po = train_prep_options(&c, window);
+    int loaded = cli_load(dir, subset, &po, &d, &err) == 0;
     int failed = !loaded || prep_check_trainable(&d, &err) != 0;
     if (!failed && root && out && results_check_target(out, &err)) failed = 1;
     if (dist_any(&dist, failed)) {
@@ -289,10 +282,10 @@ static int cmd_train(int argc, char **argv)
     }
     if (root && json) cli_print_run_json(&r, stdout);
     if (root && !json)
-        printf("%s %s seed %ld: %s  test RMSE %.2f (uncapped %.2f)  MAE %.2f  score %.1f  acc %.3f  F1 %.3f  "
-               "best epoch %d  %.0f samples/s\n",
-               r.subset, r.method, r.seed, r.status, r.rmse, r.rmse_uncapped, r.mae, r.score, r.acc, r.f1,
-               r.best_epoch, r.samples_per_s);
+        printf("%s %s %s (%s) seed %ld: %s  test RMSE %.2f (uncapped %.2f)  MAE %.2f  score %.1f  acc %.3f  "
+               "F1 %.3f  %s epoch %d  %.0f samples/s\n",
+               r.subset, r.model, r.method, r.protocol, r.seed, r.status, r.rmse, r.rmse_uncapped, r.mae, r.score,
+               r.acc, r.f1, r.val_frac > 0 ? "best" : "last", r.best_epoch, r.samples_per_s);
     run_record_free(&r);
     return finish_mpi(status);
 }

@@ -4,11 +4,23 @@
 #include <math.h>
 #include <string.h>
 
-int model_init(model *m, int W, float dropout, size_t n_extra, mtl_err *err)
+const char *model_name(model_kind k) { return k == MODEL_DCNN ? "dcnn" : "cnn1d"; }
+
+int model_parse(const char *name, model_kind *k)
+{
+    if (strcmp(name, "dcnn") == 0) *k = MODEL_DCNN;
+    else if (strcmp(name, "cnn1d") == 0) *k = MODEL_CNN1D;
+    else return -1;
+    return 0;
+}
+
+int model_init(model *m, model_kind kind, int W, float dropout, size_t n_extra, mtl_err *err)
 {
     if (W < 1 || W > 1000) return mtl_fail(err, "window %d, expected 1..1000", W);
     if (!(dropout >= 0.0f && dropout < 1.0f)) return mtl_fail(err, "dropout %g, expected [0, 1)", dropout);
+    if (kind != MODEL_DCNN && kind != MODEL_CNN1D) return mtl_fail(err, "unknown model kind %d", (int)kind);
     memset(m, 0, sizeof *m);
+    m->kind = kind;
     m->W = W;
     m->features = 14;
     m->filters = 10;
@@ -16,9 +28,11 @@ int model_init(model *m, int W, float dropout, size_t n_extra, mtl_err *err)
     m->kernel_out = 3;
     m->hidden = 100;
     m->dropout = dropout;
+    m->rows = kind == MODEL_DCNN ? m->features : 1;
+    m->flat = m->rows * W;
     size_t off = 0;
     for (int i = 0; i < MODEL_CONVS; i++) {
-        m->conv_cin[i] = i == 0 ? m->features : m->filters;
+        m->conv_cin[i] = i > 0 ? m->filters : kind == MODEL_DCNN ? 1 : m->features;
         m->conv_cout[i] = i == MODEL_CONVS - 1 ? 1 : m->filters;
         m->conv_k[i] = i == MODEL_CONVS - 1 ? m->kernel_out : m->kernel;
         m->off_cw[i] = off;
@@ -27,7 +41,7 @@ int model_init(model *m, int W, float dropout, size_t n_extra, mtl_err *err)
         off += (size_t)m->conv_cout[i];
     }
     m->off_fw = off;
-    off += (size_t)m->hidden * W;
+    off += (size_t)m->hidden * m->flat;
     m->off_fb = off;
     off += (size_t)m->hidden;
     m->off_rw = off;
@@ -44,43 +58,71 @@ int model_init(model *m, int W, float dropout, size_t n_extra, mtl_err *err)
     return 0;
 }
 
-static void xavier(float *w, size_t n, int fan_in, int fan_out, uint64_t seed, int layer)
+/* Xavier (Glorot) initialisation: uniform on [-a, a], a = sqrt(6 / (fan_in + fan_out)), or
+ * normal with standard deviation sqrt(2 / (fan_in + fan_out)) by Box-Muller. */
+static void xavier(float *w, size_t n, int fan_in, int fan_out, int normal, uint64_t seed, int layer)
 {
-    float lim = sqrtf(6.0f / (float)(fan_in + fan_out));
-    for (size_t i = 0; i < n; i++) w[i] = (2.0f * rng_uniform(seed, RNG_INIT, (uint64_t)layer, i, 0) - 1.0f) * lim;
+    if (!normal) {
+        float lim = sqrtf(6.0f / (float)(fan_in + fan_out));
+        for (size_t i = 0; i < n; i++) w[i] = (2.0f * rng_uniform(seed, RNG_INIT, (uint64_t)layer, i, 0) - 1.0f) * lim;
+        return;
+    }
+    double sd = sqrt(2.0 / (double)(fan_in + fan_out));
+    for (size_t i = 0; i < n; i++) {
+        double u1 = 1.0 - (double)rng_uniform(seed, RNG_INIT, (uint64_t)layer, i, 1); /* (0, 1] */
+        double u2 = (double)rng_uniform(seed, RNG_INIT, (uint64_t)layer, i, 2);
+        w[i] = (float)(sd * sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
+    }
 }
 
 void model_init_params(const model *m, float *p, uint64_t seed)
 {
     memset(p, 0, sizeof(float) * m->n_net);
+    const int nrm = m->kind == MODEL_DCNN;
     for (int i = 0; i < MODEL_CONVS; i++) {
         int ci = m->conv_cin[i], co = m->conv_cout[i], k = m->conv_k[i];
-        xavier(p + m->off_cw[i], (size_t)co * ci * k, ci * k, co * k, seed, i);
+        xavier(p + m->off_cw[i], (size_t)co * ci * k, ci * k, co * k, nrm, seed, i);
     }
-    xavier(p + m->off_fw, (size_t)m->hidden * m->W, m->W, m->hidden, seed, 10);
-    xavier(p + m->off_rw, (size_t)m->hidden, m->hidden, 1, seed, 11);
-    xavier(p + m->off_hw, (size_t)MODEL_CLASSES * m->hidden, m->hidden, MODEL_CLASSES, seed, 12);
+    xavier(p + m->off_fw, (size_t)m->hidden * m->flat, m->flat, m->hidden, nrm, seed, 10);
+    xavier(p + m->off_rw, (size_t)m->hidden, m->hidden, 1, nrm, seed, 11);
+    xavier(p + m->off_hw, (size_t)MODEL_CLASSES * m->hidden, m->hidden, MODEL_CLASSES, nrm, seed, 12);
 }
 
-static size_t seq_floats(const model *m, int c) { return (size_t)c * SEQ_STRIDE(m->W) * TB; }
+double model_flops(const model *m, int train)
+{
+    double fwd = 0, dgrad = 0;
+    for (int i = 0; i < MODEL_CONVS; i++) {
+        double macs = (double)m->conv_cout[i] * m->conv_cin[i] * m->conv_k[i] * m->rows * m->W;
+        fwd += macs;
+        if (i > 0) dgrad += macs;
+    }
+    double dense = (double)m->hidden * m->flat + (double)(1 + MODEL_CLASSES) * m->hidden;
+    fwd += dense;
+    dgrad += dense;
+    return 2.0 * (train ? 2.0 * fwd + dgrad : fwd);
+}
+
+/* a feature map of c channels: [c][rows][SEQ_STRIDE(W)][TB] */
+static size_t seq_floats(const model *m, int c) { return (size_t)c * m->rows * SEQ_STRIDE(m->W) * TB; }
 
 int tile_acts_alloc(const model *m, tile_acts *a, mtl_err *err)
 {
-    size_t n = seq_floats(m, m->features) + 4 * seq_floats(m, m->filters) + seq_floats(m, 1);
-    n += 2 * (size_t)m->W * TB + (size_t)m->hidden * TB + TB + MODEL_CLASSES * TB;
+    size_t n = seq_floats(m, m->conv_cin[0]);
+    for (int i = 0; i < MODEL_CONVS; i++) n += seq_floats(m, m->conv_cout[i]);
+    n += 2 * (size_t)m->flat * TB + (size_t)m->hidden * TB + TB + MODEL_CLASSES * TB;
     a->mem = mtl_alloc_aligned(n * sizeof(float), err);
     if (!a->mem) return -1;
     float *p = a->mem;
     a->seq[0] = p;
-    p += seq_floats(m, m->features);
+    p += seq_floats(m, m->conv_cin[0]);
     for (int i = 1; i <= MODEL_CONVS; i++) {
         a->seq[i] = p;
         p += seq_floats(m, m->conv_cout[i - 1]);
     }
     a->mask = p;
-    p += (size_t)m->W * TB;
+    p += (size_t)m->flat * TB;
     a->xd = p;
-    p += (size_t)m->W * TB;
+    p += (size_t)m->flat * TB;
     a->h = p;
     p += (size_t)m->hidden * TB;
     a->yhat = p;
@@ -97,8 +139,8 @@ void tile_acts_free(tile_acts *a)
 
 int tile_grads_alloc(const model *m, tile_grads *g, mtl_err *err)
 {
-    int cmax = m->features > m->filters ? m->features : m->filters;
-    size_t n = 2 * seq_floats(m, cmax) + (size_t)m->W * TB + 2 * (size_t)m->hidden * TB + TB + MODEL_CLASSES * TB;
+    int cmax = m->conv_cin[0] > m->filters ? m->conv_cin[0] : m->filters;
+    size_t n = 2 * seq_floats(m, cmax) + (size_t)m->flat * TB + 2 * (size_t)m->hidden * TB + TB + MODEL_CLASSES * TB;
     n += m->n_params * TB;
     g->mem = mtl_alloc_aligned(n * sizeof(float), err);
     if (!g->mem) return -1;
@@ -108,7 +150,7 @@ int tile_grads_alloc(const model *m, tile_grads *g, mtl_err *err)
     g->dseq[1] = p;
     p += seq_floats(m, cmax);
     g->dxd = p;
-    p += (size_t)m->W * TB;
+    p += (size_t)m->flat * TB;
     g->dh = p;
     p += (size_t)m->hidden * TB;
     g->dh2 = p;
@@ -141,31 +183,36 @@ void model_gather(const model *m, const float *x, const int *start, int n, tile_
 void model_forward(const model *m, const float *p, tile_acts *a, int train, uint64_t seed, int epoch,
                    const int *ids)
 {
-    const int W = m->W;
+    const int W = m->W, R = m->rows, Wp = SEQ_STRIDE(W), nflat = m->flat;
     for (int i = 0; i < MODEL_CONVS; i++)
-        conv1d_forward(a->seq[i], m->conv_cin[i], W, p + m->off_cw[i], p + m->off_cb[i], m->conv_cout[i],
+        conv2d_forward(a->seq[i], m->conv_cin[i], R, W, p + m->off_cw[i], p + m->off_cb[i], m->conv_cout[i],
                        m->conv_k[i], a->seq[i + 1]);
-    const float *flat = a->seq[MODEL_CONVS] + (size_t)PAD * TB; /* one channel: [W][TB] */
     if (train && m->dropout > 0) {
         float keep = 1.0f - m->dropout, scale = 1.0f / keep;
-        for (int t = 0; t < W; t++)
+        for (int t = 0; t < nflat; t++)
             for (int l = 0; l < TB; l++) {
                 float u = rng_uniform(seed, RNG_DROPOUT, (uint64_t)epoch, (uint64_t)(ids[l] < 0 ? 0 : ids[l]),
                                       (uint64_t)t);
                 a->mask[t * TB + l] = u < keep ? scale : 0.0f;
             }
     } else {
-        for (int i = 0; i < W * TB; i++) a->mask[i] = 1.0f;
+        for (int i = 0; i < nflat * TB; i++) a->mask[i] = 1.0f;
     }
-    for (int i = 0; i < W * TB; i++) a->xd[i] = flat[i] * a->mask[i];
-    dense_forward(a->xd, W, p + m->off_fw, p + m->off_fb, m->hidden, 1, a->h);
+    /* flatten the last (one-channel) feature map row by row: value (r, t) is input r W + t */
+    for (int r = 0; r < R; r++) {
+        const float *row = a->seq[MODEL_CONVS] + ((size_t)r * Wp + PAD) * TB;
+        float *xd = a->xd + (size_t)r * W * TB;
+        const float *mk = a->mask + (size_t)r * W * TB;
+        for (int i = 0; i < W * TB; i++) xd[i] = row[i] * mk[i];
+    }
+    dense_forward(a->xd, nflat, p + m->off_fw, p + m->off_fb, m->hidden, 1, a->h);
     dense_forward(a->h, m->hidden, p + m->off_rw, p + m->off_rb, 1, 0, a->yhat);
     dense_forward(a->h, m->hidden, p + m->off_hw, p + m->off_hb, MODEL_CLASSES, 0, a->logits);
 }
 
 void model_backward(const model *m, const float *p, tile_acts *a, tile_grads *g)
 {
-    const int W = m->W, Wp = SEQ_STRIDE(W);
+    const int W = m->W, R = m->rows, Wp = SEQ_STRIDE(W);
     float *gl = g->lanes;
     /* heads: dh = w_r^T dyhat + w_h^T dlogits */
     dense_backward(a->h, m->hidden, p + m->off_rw, 1, 0, a->yhat, g->dyhat, gl + m->off_rw * TB,
@@ -174,16 +221,19 @@ void model_backward(const model *m, const float *p, tile_acts *a, tile_grads *g)
     dense_backward(a->h, m->hidden, p + m->off_hw, MODEL_CLASSES, 0, a->logits, g->dlogits, gl + m->off_hw * TB,
                    gl + m->off_hb * TB, dh_cls);
     for (int i = 0; i < m->hidden * TB; i++) g->dh[i] += dh_cls[i];
-    dense_backward(a->xd, W, p + m->off_fw, m->hidden, 1, a->h, g->dh, gl + m->off_fw * TB, gl + m->off_fb * TB,
-                   g->dxd);
-    /* through dropout into the last conv's output (sequence layout, one channel) */
+    dense_backward(a->xd, m->flat, p + m->off_fw, m->hidden, 1, a->h, g->dh, gl + m->off_fw * TB,
+                   gl + m->off_fb * TB, g->dxd);
+    /* through dropout into the last conv's output (feature-map layout, one channel); the
+     * padding of every feature-map gradient must be zero, which the kernels never write */
     float *d = g->dseq[0];
-    memset(d, 0, sizeof(float) * (size_t)Wp * TB);
-    for (int i = 0; i < W * TB; i++) d[PAD * TB + i] = g->dxd[i] * a->mask[i];
+    memset(d, 0, sizeof(float) * (size_t)R * Wp * TB);
+    for (int r = 0; r < R; r++)
+        for (int i = 0; i < W * TB; i++)
+            d[((size_t)r * Wp + PAD) * TB + i] = g->dxd[(size_t)r * W * TB + i] * a->mask[(size_t)r * W * TB + i];
     int cur = 0;
     for (int i = MODEL_CONVS - 1; i >= 0; i--) {
         float *din = i > 0 ? g->dseq[1 - cur] : NULL;
-        conv1d_backward(a->seq[i], m->conv_cin[i], W, p + m->off_cw[i], m->conv_cout[i], m->conv_k[i],
+        conv2d_backward(a->seq[i], m->conv_cin[i], R, W, p + m->off_cw[i], m->conv_cout[i], m->conv_k[i],
                         a->seq[i + 1], g->dseq[cur], gl + m->off_cw[i] * TB, gl + m->off_cb[i] * TB, din);
         cur = 1 - cur;
     }

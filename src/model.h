@@ -1,8 +1,15 @@
-/* The dcnn of SPEC section 3 with two heads, over tiles of TB samples (see kernels.h).
+/* The two networks of SPEC section 3, each with two heads, over tiles of TB samples (see
+ * kernels.h). Both are five k x 1 convolutions (10, 10, 10, 10 filters of 10 steps, then 1
+ * filter of 3), flatten, dropout, dense 100 tanh, and the heads:
+ *   dcnn   Li, Ding & Sun 2018 as published: one input channel of R = 14 rows (sensors);
+ *          every sensor keeps its own row of feature maps; W x 14 values reach the dense
+ *          layer; Xavier-normal weights.
+ *   cnn1d  the sensors are the 14 input channels of 1-D convolutions (R = 1), so the first
+ *          layer mixes them and W values reach the dense layer; Xavier-uniform weights.
  *
  * Parameters live in one flat float buffer, gradients in a second with the same layout:
- *   conv1 w[10][14][10] b[10], conv2..4 w[10][10][10] b[10], conv5 w[1][10][3] b[1],
- *   fc w[100][W] b[100], rul w[1][100] b[1], health w[3][100] b[3],
+ *   conv1 w[10][C0][10] b[10] (C0 = 1 dcnn, 14 cnn1d), conv2..4 w[10][10][10] b[10],
+ *   conv5 w[1][10][3] b[1], fc w[100][R*W] b[100], rul w[1][100] b[1], health w[3][100] b[3],
  *   then the weighting method's own parameters (n_extra floats, e.g. uw's s_r, s_h). */
 #ifndef MTL_MODEL_H
 #define MTL_MODEL_H
@@ -16,8 +23,18 @@
 #define MODEL_CONVS 5
 #define MODEL_CLASSES 3
 
+typedef enum { MODEL_DCNN, MODEL_CNN1D } model_kind;
+
+/* "dcnn" / "cnn1d" */
+const char *model_name(model_kind k);
+/* 0 and *k set when name is a model's name, -1 otherwise. */
+int model_parse(const char *name, model_kind *k);
+
 typedef struct {
+    model_kind kind;
     int W, features, filters, kernel, kernel_out, hidden;
+    int rows;          /* rows of every feature map: 14 (dcnn) or 1 (cnn1d) */
+    int flat;          /* rows * W: inputs of the dense layer */
     float dropout;
     size_t off_cw[MODEL_CONVS], off_cb[MODEL_CONVS];
     int conv_cin[MODEL_CONVS], conv_cout[MODEL_CONVS], conv_k[MODEL_CONVS];
@@ -30,8 +47,8 @@ typedef struct {
 /* Activations of one tile, kept from forward to backward. */
 typedef struct {
     float *seq[MODEL_CONVS + 1];  /* seq[0] input, seq[i] output of conv i */
-    float *mask;                  /* [W][TB] dropout multipliers */
-    float *xd;                    /* [W][TB] flattened conv output after dropout */
+    float *mask;                  /* [flat][TB] dropout multipliers */
+    float *xd;                    /* [flat][TB] flattened conv output after dropout */
     float *h;                     /* [hidden][TB] */
     float *yhat;                  /* [TB] */
     float *logits;                /* [3][TB] */
@@ -47,9 +64,15 @@ typedef struct {
     float *mem;
 } tile_grads;
 
-int model_init(model *m, int W, float dropout, size_t n_extra, mtl_err *err);
-/* Xavier-uniform weights, zero biases, from counter-based random numbers keyed by seed. */
+int model_init(model *m, model_kind kind, int W, float dropout, size_t n_extra, mtl_err *err);
+/* Xavier weights (normal for dcnn, uniform for cnn1d), zero biases, from counter-based
+ * random numbers keyed by seed. */
 void model_init_params(const model *m, float *params, uint64_t seed);
+
+/* Floating-point operations per sample (a multiply-add counts 2): the forward pass, or with
+ * train set the training step (forward, weight gradients, input gradients but the first
+ * layer's), as the kernels compute them. */
+double model_flops(const model *m, int train);
 
 int tile_acts_alloc(const model *m, tile_acts *a, mtl_err *err);
 void tile_acts_free(tile_acts *a);
@@ -57,7 +80,8 @@ int tile_grads_alloc(const model *m, tile_grads *g, mtl_err *err);
 void tile_grads_free(tile_grads *g);
 
 /* Copies n <= TB windows (rows x[start[i] .. start[i]+W) of `features` floats) into the input
- * tile; lanes n..TB-1 are zero. */
+ * tile, one feature per row (dcnn) or per channel (cnn1d): the same memory layout; lanes
+ * n..TB-1 are zero. */
 void model_gather(const model *m, const float *x, const int *start, int n, tile_acts *a);
 
 /* Forward pass of a gathered tile. With train set, dropout masks are drawn from

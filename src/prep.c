@@ -126,12 +126,25 @@ static int row_regime(const prep_data *d, const double *row)
     return prep_nearest(row + CMAPSS_COL_SETTING, &d->centers[0][0], d->n_regimes, 3);
 }
 
+const char *prep_norm_name(int norm) { return norm == PREP_NORM_MINMAX ? "minmax" : "z"; }
+
+int prep_norm_parse(const char *name, int *norm)
+{
+    if (strcmp(name, "z") == 0) *norm = PREP_NORM_Z;
+    else if (strcmp(name, "minmax") == 0) *norm = PREP_NORM_MINMAX;
+    else return -1;
+    return 0;
+}
+
 static void normalise_row(const prep_data *d, const double *row, float *out)
 {
     int g = row_regime(d, row);
     for (int f = 0; f < PREP_FEATURES; f++) {
         double v = row[CMAPSS_COL_SENSOR1 - 1 + PREP_SENSORS[f]];
-        out[f] = (float)((v - d->mean[g][f]) / (d->std[g][f] + 1e-8));
+        if (d->norm == PREP_NORM_MINMAX)
+            out[f] = (float)(2.0 * (v - d->min[g][f]) / (d->max[g][f] - d->min[g][f] + 1e-8) - 1.0);
+        else
+            out[f] = (float)((v - d->mean[g][f]) / (d->std[g][f] + 1e-8));
     }
 }
 
@@ -175,6 +188,10 @@ int prep_build(const cmapss_set *set, const prep_options *opt, prep_data *out, m
     memset(out, 0, sizeof *out);
     snprintf(out->subset, sizeof out->subset, "%s", set->subset);
     out->W = opt->window > 0 ? opt->window : prep_default_window(set->subset);
+    out->norm = opt->norm;
+    if (opt->norm != PREP_NORM_Z && opt->norm != PREP_NORM_MINMAX) return mtl_fail(err, "unknown normalisation %d", opt->norm);
+    if (!(opt->val_frac >= 0 && opt->val_frac < 1))
+        return mtl_fail(err, "validation fraction %g, expected [0, 1)", opt->val_frac);
     out->n_regimes = prep_regimes(set->subset);
     const cmapss_table *tr = &set->train, *te = &set->test;
     out->train_units = tr->n_units;
@@ -235,11 +252,18 @@ int prep_build(const cmapss_set *set, const prep_options *opt, prep_data *out, m
     if (rc == 0) {
         double sum[PREP_MAX_REGIMES][PREP_FEATURES] = {{0}}, sq[PREP_MAX_REGIMES][PREP_FEATURES] = {{0}};
         long cnt[PREP_MAX_REGIMES] = {0};
+        for (int g = 0; g < PREP_MAX_REGIMES; g++)
+            for (int f = 0; f < PREP_FEATURES; f++) out->min[g][f] = INFINITY, out->max[g][f] = -INFINITY;
         for (int i = 0; i < nfit; i++) {
             const double *row = tr->x + (size_t)fit_row[i] * CMAPSS_COLS;
             int g = row_regime(out, row);
             cnt[g]++;
-            for (int f = 0; f < PREP_FEATURES; f++) sum[g][f] += row[CMAPSS_COL_SENSOR1 - 1 + PREP_SENSORS[f]];
+            for (int f = 0; f < PREP_FEATURES; f++) {
+                double v = row[CMAPSS_COL_SENSOR1 - 1 + PREP_SENSORS[f]];
+                sum[g][f] += v;
+                if (v < out->min[g][f]) out->min[g][f] = v;
+                if (v > out->max[g][f]) out->max[g][f] = v;
+            }
         }
         for (int g = 0; g < out->n_regimes && rc == 0; g++) {
             if (cnt[g] == 0) rc = mtl_fail(err, "%s: operating regime %d has no training rows", set->subset, g);
@@ -304,7 +328,7 @@ int prep_check_trainable(const prep_data *d, mtl_err *err)
     if (d->train.n_win < 1)
         return mtl_fail(err, "%s: no training windows: every training unit is shorter than the window of %d cycles",
                         d->subset, d->W);
-    if (d->val.n_win < 1)
+    if (d->n_val_units > 0 && d->val.n_win < 1)
         return mtl_fail(err, "%s: no validation windows: the %d validation units are shorter than the window of %d cycles",
                         d->subset, d->n_val_units, d->W);
     return 0;

@@ -1,5 +1,5 @@
 /* Preprocessing of one C-MAPSS subset (SPEC section 2): sensor selection, operating
- * regimes by k-means on the settings, per-regime z-score, capped RUL, health labels,
+ * regimes by k-means on the settings, per-regime z-score or min-max scaling, capped RUL, health labels,
  * sliding windows, a unit-level validation split, and one test window per unit.
  * Every statistic is fitted on the training units only. */
 #ifndef MTL_PREP_H
@@ -35,21 +35,33 @@ typedef struct {
     int W;
     int n_regimes;
     double centers[PREP_MAX_REGIMES][3];
+    int norm;                                             /* PREP_NORM_Z or PREP_NORM_MINMAX */
     double mean[PREP_MAX_REGIMES][PREP_FEATURES];
     double std[PREP_MAX_REGIMES][PREP_FEATURES];
+    double min[PREP_MAX_REGIMES][PREP_FEATURES];
+    double max[PREP_MAX_REGIMES][PREP_FEATURES];
     int train_units, train_rows, test_units, test_rows;  /* of the files */
     int regime_rows[PREP_MAX_REGIMES];                    /* rows of the train file per regime */
     int label_counts[3];                                  /* health labels of training windows */
-    int n_val_units;
+    int n_val_units;                                      /* 0 with val_frac 0: no validation set */
     int *val_units;                                       /* ids, ascending */
     int test_padded;                                      /* test units shorter than W */
     prep_split train, val, test;
 } prep_data;
 
+/* Normalisation per (regime, feature), fitted on the training units:
+ * z       (x - mean) / (std + 1e-8)
+ * minmax  2 (x - min) / (max - min + 1e-8) - 1   (Li et al. 2018) */
+enum { PREP_NORM_Z = 0, PREP_NORM_MINMAX = 1 };
+const char *prep_norm_name(int norm);
+/* 0 and *norm set for "z" / "minmax", -1 otherwise. */
+int prep_norm_parse(const char *name, int *norm);
+
 typedef struct {
     int window;          /* 0: the subset's default */
-    double val_frac;     /* 0.2 */
+    double val_frac;     /* 0.2; 0: no validation units */
     uint64_t seed;       /* chooses the validation units */
+    int norm;            /* PREP_NORM_Z (default) or PREP_NORM_MINMAX */
 } prep_options;
 
 /* The default window length of a subset (30/20/30/15). */
@@ -59,7 +71,8 @@ int prep_regimes(const char *subset);
 
 int prep_build(const cmapss_set *set, const prep_options *opt, prep_data *out, mtl_err *err);
 void prep_free(prep_data *d);
-/* 0 when d has training and validation windows; otherwise an error saying why. */
+/* 0 when d has training windows, and validation windows unless it has no validation units;
+ * otherwise an error saying why. */
 int prep_check_trainable(const prep_data *d, mtl_err *err);
 
 /* Deterministic k-means: farthest-point initialisation from the first point (ties to the lowest

@@ -177,10 +177,30 @@ int report_method_cmp(const char *a, const char *b)
     return strcmp(a, b);
 }
 
+/* Runs are compared only within one setup: the subset, the model and the protocol with the
+ * options it sets (norm, validation fraction, learning-rate step). Two setups never share a
+ * table or a plot. */
+static int setup_cmp(const run_record *a, const run_record *b)
+{
+    int c = strcmp(a->subset, b->subset);
+    if (!c) c = strcmp(a->model, b->model);
+    if (!c) c = strcmp(a->protocol, b->protocol);
+    if (!c) c = strcmp(a->norm, b->norm);
+    if (!c && a->val_frac != b->val_frac) c = a->val_frac < b->val_frac ? -1 : 1;
+    if (!c) c = strcmp(a->lr_step, b->lr_step);
+    return c;
+}
+
+/* "FD001 dcnn spec": names a setup in headings, titles and plot file names. */
+static void setup_name(const run_record *r, char *buf, size_t n, char sep)
+{
+    snprintf(buf, n, "%s%c%s%c%s", r->subset, sep, r->model, sep, r->protocol);
+}
+
 static int cmp_run_ptr(const void *x, const void *y)
 {
     const run_record *a = *(const run_record *const *)x, *b = *(const run_record *const *)y;
-    int c = strcmp(a->subset, b->subset);
+    int c = setup_cmp(a, b);
     if (c) return c;
     c = report_method_cmp(a->method, b->method);
     if (c) return c;
@@ -228,7 +248,7 @@ static const metric_desc *metric_named(const char *name)
     return NULL;
 }
 
-/* Rows of consecutive runs with the same subset and method; *nrows set. */
+/* Rows of consecutive runs with the same setup and method; *nrows set. */
 static method_row *group_rows(const run_record **v, int n, int *nrows, mtl_err *err)
 {
     method_row *rows = mtl_calloc((size_t)(n > 0 ? n : 1), sizeof *rows, err);
@@ -241,7 +261,7 @@ static method_row *group_rows(const run_record **v, int n, int *nrows, mtl_err *
     int k = 0;
     for (int i = 0; i < n;) {
         int j = i + 1;
-        while (j < n && strcmp(v[j]->subset, v[i]->subset) == 0 && strcmp(v[j]->method, v[i]->method) == 0) j++;
+        while (j < n && setup_cmp(v[j], v[i]) == 0 && strcmp(v[j]->method, v[i]->method) == 0) j++;
         method_row *r = &rows[k++];
         r->runs = v + i;
         r->n = j - i;
@@ -386,8 +406,9 @@ static void print_config(const run_record **v, int k)
     char buf[1024] = "";
     int same_model = 1;
     for (int i = 1; i < k; i++) same_model &= strcmp(v[i]->model, v[0]->model) == 0;
-    char s[64];
-    snprintf(s, sizeof s, "model %s", same_model ? v[0]->model : "mixed");
+    char s[160];
+    snprintf(s, sizeof s, "model %s, protocol %s (norm %s, lr step %s)", same_model ? v[0]->model : "mixed",
+             v[0]->protocol, v[0]->norm, v[0]->lr_step);
     append(buf, sizeof buf, s);
     describe_int(buf, sizeof buf, "epochs", v, k, offsetof(run_record, epochs));
     describe_int(buf, sizeof buf, "window", v, k, offsetof(run_record, window));
@@ -434,7 +455,7 @@ static int print_section(const method_row *rows, int a, int b, mtl_err *err)
     const run_record **first = rows[a].runs;
     int nruns = 0, nok = 0;
     for (int i = a; i < b; i++) nruns += rows[i].n, nok += rows[i].n_ok;
-    printf("## %s\n\n", first[0]->subset);
+    printf("## %s · model %s · protocol %s\n\n", first[0]->subset, first[0]->model, first[0]->protocol);
     printf("%d runs (%d ok, %d diverged or failed), %d methods.\n", nruns, nok, nruns - nok, b - a);
     print_config(first, nruns);
     printf("\n");
@@ -723,10 +744,13 @@ static int plot_rmse_vs_t(const char *dir, const method_row *rows, int a, int b,
     double lw = svg_legend_width(items, nitems);
     int width = (int)ceil(left + pw + 24 + lw + 16), height = (int)(top + ph + 62);
     char title[128];
-    snprintf(title, sizeof title, "%s: test RMSE of uw-so against temperature T", rows[a].runs[0]->subset);
+    char setup[64], tag[64];
+    setup_name(rows[a].runs[0], setup, sizeof setup, ' ');
+    setup_name(rows[a].runs[0], tag, sizeof tag, '_');
+    snprintf(title, sizeof title, "%s: test RMSE of uw-so against temperature T", setup);
 
     char *path, *tmp;
-    FILE *f = plot_open(dir, "rmse_vs_temperature", rows[a].runs[0]->subset, NULL, width, height, title, &path, &tmp, err);
+    FILE *f = plot_open(dir, "rmse_vs_temperature", tag, NULL, width, height, title, &path, &tmp, err);
     if (!f) {
         free(x);
         return -1;
@@ -813,10 +837,13 @@ static int plot_weights(const char *dir, const method_row *row, int *written, mt
     double lw = svg_legend_width(items, nitems);
     int width = (int)ceil(left + pw + 24 + lw + 16), height = (int)(top + ph + 62);
     char title[160];
-    snprintf(title, sizeof title, "%s %s: task weights per epoch", row->runs[0]->subset, row->runs[0]->method);
+    char setup[64], tag[64];
+    setup_name(row->runs[0], setup, sizeof setup, ' ');
+    setup_name(row->runs[0], tag, sizeof tag, '_');
+    snprintf(title, sizeof title, "%s %s: task weights per epoch", setup, row->runs[0]->method);
 
     char *path, *tmp;
-    FILE *f = plot_open(dir, "weights", row->runs[0]->subset, row->runs[0]->method, width, height, title, &path, &tmp, err);
+    FILE *f = plot_open(dir, "weights", tag, row->runs[0]->method, width, height, title, &path, &tmp, err);
     if (!f) {
         free(buf);
         return -1;
@@ -867,10 +894,12 @@ static int write_svgs(const char *dir, const method_row *rows, int nrows, mtl_er
     if (mtl_mkdir_p(dir, err) < 0) return -1;
     for (int a = 0; a < nrows;) {
         int b = a + 1;
-        while (b < nrows && strcmp(rows[b].runs[0]->subset, rows[a].runs[0]->subset) == 0) b++;
+        while (b < nrows && setup_cmp(rows[b].runs[0], rows[a].runs[0]) == 0) b++;
         int w;
         if (plot_rmse_vs_t(dir, rows, a, b, &w, err) < 0) return -1;
-        if (!w) fprintf(stderr, "report: %s has no uw-so results, no rmse_vs_temperature plot\n", rows[a].runs[0]->subset);
+        if (!w)
+            fprintf(stderr, "report: %s %s %s has no uw-so results, no rmse_vs_temperature plot\n",
+                    rows[a].runs[0]->subset, rows[a].runs[0]->model, rows[a].runs[0]->protocol);
         for (int i = a; i < b; i++) {
             if (rows[i].kind != M_UW && rows[i].kind != M_UWSO) continue;
             if (plot_weights(dir, &rows[i], &w, err) < 0) return -1;
@@ -889,7 +918,9 @@ static const char REPORT_USAGE[] =
     "usage: mtlbench report RESULTS [--csv FILE] [--svg DIR]\n"
     "\n"
     "Summarises the runs in RESULTS (a results .h5 file, or a folder: its *.h5 files and those\n"
-    "of its runs/ subfolder) as Markdown on stdout. Per subset, one row per method (fixed:λ,\n"
+    "of its runs/ subfolder) as Markdown on stdout. One table per setup (subset, model and\n"
+    "protocol with its norm, validation fraction and lr step: two setups never share a table),\n"
+    "one row per method (fixed:λ,\n"
     "uw, uw-o, uw-so:T) with runs ok/total, test RMSE, NASA score, accuracy and macro-F1 as\n"
     "mean ± sample standard deviation over seeds, and a paired t-test of RMSE against the\n"
     "best fixed weights (seeds ok in both). The best λ, the best T and the best method are\n"
@@ -897,10 +928,11 @@ static const char REPORT_USAGE[] =
     "\n"
     "  --csv FILE   also write one CSV row per run to FILE (missing values empty)\n"
     "  --svg DIR    also write SVG plots into DIR (created if needed):\n"
-    "                 rmse_vs_temperature_<SUBSET>.svg  uw-so RMSE against T (log axis) with\n"
+    "                 rmse_vs_temperature_<SETUP>.svg   uw-so RMSE against T (log axis) with\n"
     "                                                   lines for best fixed, uw and uw-o\n"
-    "                 weights_<SUBSET>_<METHOD>.svg     task weights per epoch of uw and each\n"
+    "                 weights_<SETUP>_<METHOD>.svg      task weights per epoch of uw and each\n"
     "                                                   uw-so:T (':' in METHOD becomes '_')\n"
+    "               SETUP is SUBSET_MODEL_PROTOCOL, e.g. FD001_dcnn_spec\n"
     "  --help       this text\n"
     "\n"
     "Exit status: 0 success, 1 no runs found, 2 bad usage, unreadable input or unwritable output.\n";
@@ -960,7 +992,7 @@ int cmd_report(int argc, char **argv)
     printf("Results: %s (%d runs, %d ok, %d diverged or failed).\n\n", path, n, nok, n - nok);
     for (int a = 0; a < nrows && status == 0;) {
         int b = a + 1;
-        while (b < nrows && strcmp(rows[b].runs[0]->subset, rows[a].runs[0]->subset) == 0) b++;
+        while (b < nrows && setup_cmp(rows[b].runs[0], rows[a].runs[0]) == 0) b++;
         if (print_section(rows, a, b, &err) < 0) {
             fprintf(stderr, "mtlbench report: %s\n", err.msg);
             status = 2;

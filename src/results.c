@@ -21,7 +21,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define RESULTS_FORMAT "mtlbench-results-1"
+#define RESULTS_FORMAT "mtlbench-results-2"
+#define RESULTS_FORMAT_V1 "mtlbench-results-1"
 /* Longest fixed-length string attribute the reader accepts before even looking at it. */
 #define MAX_FIXED_STR (1u << 20)
 
@@ -33,18 +34,20 @@ typedef struct {
     const char *name;
     enum fkind kind;
     size_t off, size;
+    int since;   /* first format version with this field */
 } field_desc;
 
 #define FSZ(f) sizeof(((run_record *)0)->f)
-#define FSTR(f) {#f, F_STR, offsetof(run_record, f), FSZ(f)}
-#define FINT(f) {#f, F_INT, offsetof(run_record, f), FSZ(f)}
-#define FLNG(f) {#f, F_LONG, offsetof(run_record, f), FSZ(f)}
-#define FDBL(f) {#f, F_DBL, offsetof(run_record, f), FSZ(f)}
+#define FSTR(f) {#f, F_STR, offsetof(run_record, f), FSZ(f), 1}
+#define FSTR2(f) {#f, F_STR, offsetof(run_record, f), FSZ(f), 2}
+#define FINT(f) {#f, F_INT, offsetof(run_record, f), FSZ(f), 1}
+#define FLNG(f) {#f, F_LONG, offsetof(run_record, f), FSZ(f), 1}
+#define FDBL(f) {#f, F_DBL, offsetof(run_record, f), FSZ(f), 1}
 
 /* Every scalar field of run_record, stored as an attribute of /runs/<run_id> under the
  * field's own name (n_hist / n_test are the lengths of the datasets). */
 static const field_desc RUN_FIELDS[] = {
-    FSTR(subset), FSTR(method), FSTR(model), FLNG(seed),
+    FSTR(subset), FSTR(method), FSTR(model), FSTR2(protocol), FSTR2(norm), FSTR2(lr_step), FLNG(seed),
     FINT(epochs), FINT(window), FINT(batch), FINT(patience), FINT(deterministic),
     FDBL(lr), FDBL(dropout), FDBL(val_frac),
     FSTR(run_id), FSTR(status), FINT(ranks), FINT(threads), FDBL(wall_s),
@@ -88,15 +91,19 @@ _Static_assert(sizeof(run_test_row) == 3 * sizeof(int) + 3 * sizeof(float),
 
 void run_config_id(const run_record *r, char out[17])
 {
-    char text[512];
+    char text[640];
     int len = snprintf(text, sizeof text,
                        "model=%.*s;subset=%.*s;method=%.*s;seed=%ld;epochs=%d;window=%d;batch=%d;"
-                       "lr=%.17g;dropout=%.17g;val_frac=%.17g;patience=%d;deterministic=%d",
+                       "lr=%.17g;dropout=%.17g;val_frac=%.17g;patience=%d;deterministic=%d;"
+                       "protocol=%.*s;norm=%.*s;lr_step=%.*s",
                        (int)strnlen(r->model, sizeof r->model), r->model,
                        (int)strnlen(r->subset, sizeof r->subset), r->subset,
                        (int)strnlen(r->method, sizeof r->method), r->method,
                        r->seed, r->epochs, r->window, r->batch,
-                       r->lr, r->dropout, r->val_frac, r->patience, r->deterministic);
+                       r->lr, r->dropout, r->val_frac, r->patience, r->deterministic,
+                       (int)strnlen(r->protocol, sizeof r->protocol), r->protocol,
+                       (int)strnlen(r->norm, sizeof r->norm), r->norm,
+                       (int)strnlen(r->lr_step, sizeof r->lr_step), r->lr_step);
     if (len < 0) len = 0;
     if ((size_t)len >= sizeof text) len = (int)sizeof text - 1; /* cannot happen: fields are bounded */
     uint64_t h = mtl_fnv1a(MTL_FNV_INIT, text, (size_t)len);
@@ -675,15 +682,22 @@ done:
     return rc;
 }
 
-static int read_run(hid_t g, run_record *r, const char *where, mtl_err *err)
+static int read_run(hid_t g, int version, run_record *r, const char *where, mtl_err *err)
 {
     memset(r, 0, sizeof *r);
     char *base = (char *)r;
     for (size_t i = 0; i < N_RUN_FIELDS; i++) {
         const field_desc *f = &RUN_FIELDS[i];
+        if (f->since > version) continue;
         int rc = f->kind == F_STR ? read_attr_str(g, f->name, base + f->off, f->size, where, err)
                                   : read_attr_num(g, f, base + f->off, where, err);
         if (rc < 0) return -1;
+    }
+    if (version == 1) { /* the 1-D network, named dcnn then; see results.h */
+        snprintf(r->model, sizeof r->model, "cnn1d");
+        snprintf(r->protocol, sizeof r->protocol, "spec");
+        snprintf(r->norm, sizeof r->norm, "z");
+        snprintf(r->lr_step, sizeof r->lr_step, "none");
     }
     void *rows;
     int n;
@@ -727,12 +741,15 @@ int results_read_file(const char *path, run_record **runs, int *n, mtl_err *err)
         goto done;
     }
     htri_t has_fmt = H5Aexists(file, "format");
+    int version = 1;
     if (has_fmt > 0) {
         char fmt[64];
         if (read_attr_str(file, "format", fmt, sizeof fmt, path, err) < 0) goto done;
-        if (strcmp(fmt, RESULTS_FORMAT) != 0) {
-            mtl_fail(err, "%s: unsupported results format '%s' (expected %s)", path, fmt,
-                     RESULTS_FORMAT);
+        if (strcmp(fmt, RESULTS_FORMAT) == 0) {
+            version = 2;
+        } else if (strcmp(fmt, RESULTS_FORMAT_V1) != 0) {
+            mtl_fail(err, "%s: unsupported results format '%s' (expected %s or %s)", path, fmt,
+                     RESULTS_FORMAT, RESULTS_FORMAT_V1);
             goto done;
         }
     }
@@ -787,7 +804,7 @@ int results_read_file(const char *path, run_record **runs, int *n, mtl_err *err)
             mtl_fail(err, "%s: not a run group", where);
             goto done;
         }
-        if (read_run(g, &recs[k], where, err) < 0) goto done;
+        if (read_run(g, version, &recs[k], where, err) < 0) goto done;
         k++;
         close_group(&g);
         if (strcmp(recs[k - 1].run_id, name) != 0) {

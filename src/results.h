@@ -1,6 +1,7 @@
 /* The run record and its HDF5 storage.
  *
  * Layout of every results file (readable with h5dump and h5py):
+ *   format                      attribute "mtlbench-results-2" (version 1: see results_read)
  *   /runs/<run_id>              group, one per run; run_id = 16 hex digits of the config hash
  *       attributes              the configuration, the run's metadata and its test metrics
  *                               (names as the fields of run_record below)
@@ -38,7 +39,10 @@ typedef struct {
     /* configuration (hashed into run_id) */
     char subset[16];
     char method[48];       /* canonical: fixed:0.5, uw, uw-o, uw-so:2 */
-    char model[16];        /* dcnn */
+    char model[16];        /* dcnn | cnn1d */
+    char protocol[16];     /* spec | li2018 (its options are recorded below, as run) */
+    char norm[8];          /* z | minmax */
+    char lr_step[32];      /* E:F (lr times F after epoch E) | none */
     long seed;
     int epochs, window, batch, patience, deterministic;
     double lr, dropout, val_frac;
@@ -72,7 +76,12 @@ int results_append(const char *path, const run_record *r, mtl_err *err);
 /* Writes n runs into a new file at path (replacing it atomically). */
 int results_write_all(const char *path, const run_record *runs, int n, mtl_err *err);
 
-/* Reads every run of a results file (path ends in .h5) or of every *.h5 file in a
+/* Files of format version 1 (before models and protocols were options) hold runs of the
+ * network now called cnn1d under the name dcnn, trained under the spec protocol; they are
+ * read with model "cnn1d", protocol "spec", norm "z", lr_step "none" and their original
+ * run_id, so they are never grouped or compared with runs of the published dcnn.
+ *
+ * Reads every run of a results file (path ends in .h5) or of every *.h5 file in a
  * directory's runs/ subdirectory and then the directory itself (the first copy of a run
  * id wins, so per-run files take precedence over a merged file). *runs is malloc'd, free each with run_record_free. */
 int results_read(const char *path, run_record **runs, int *n, mtl_err *err);

@@ -227,13 +227,12 @@ static const char USAGE[] =
     "  --lambdas LIST        values of L for 'fixed' (default 0.1,0.2,...,0.9)\n"
     "  --temperatures LIST   values of T for 'uw-so' (default 0.5,1,2,5,10,20)\n"
     "  --seeds LIST          (default 1,2,3,4,5)\n"
-    "  --epochs N            (default 100); also --batch, --lr, --dropout, --window,\n"
-    "                        --patience, --deterministic as for 'mtlbench train'\n"
     "  --ranks-per-run R     ranks per data-parallel group (default 1); must divide P\n"
-    "  --threads N           OpenMP threads per rank (default: OMP_NUM_THREADS or all cores)\n"
     "  --out DIR             results folder (default results)\n"
     "  --dry-run             print the plan and the estimated time, train nothing\n"
-    "  --quiet               no progress lines and no report at the end\n";
+    "  --quiet               no progress lines and no report at the end\n"
+    "\n"
+    "Training options, as for 'mtlbench train' (one setting for the whole sweep):\n";
 
 /* Copies a list option; 1 (bad) when it does not fit. */
 static int copy_list(char *dst, size_t n, const char *src)
@@ -259,11 +258,10 @@ int cmd_sweep(int argc, char **argv)
     sweep_options_defaults(&o);
     int R = 1, dry = 0, quiet = 0, bad = 0, help = 0;
     static const struct option opts[] = {
-        {"data", 1, 0, 'd'},      {"subsets", 1, 0, 's'}, {"methods", 1, 0, 'm'},     {"lambdas", 1, 0, 'L'},
-        {"temperatures", 1, 0, 'T'}, {"seeds", 1, 0, 'S'}, {"epochs", 1, 0, 'e'},     {"batch", 1, 0, 'b'},
-        {"lr", 1, 0, 'l'},        {"dropout", 1, 0, 'D'}, {"window", 1, 0, 'w'},      {"patience", 1, 0, 'p'},
-        {"deterministic", 0, 0, 'x'}, {"ranks-per-run", 1, 0, 'R'}, {"threads", 1, 0, 't'}, {"out", 1, 0, 'o'},
-        {"dry-run", 0, 0, 'n'},   {"quiet", 0, 0, 'q'},   {"help", 0, 0, 'h'},        {0, 0, 0, 0}};
+        {"data", 1, 0, 'd'},         {"subsets", 1, 0, 's'}, {"methods", 1, 0, 'm'},       {"lambdas", 1, 0, 'L'},
+        {"temperatures", 1, 0, 'T'}, {"seeds", 1, 0, 'S'},   {"ranks-per-run", 1, 0, 'R'}, {"out", 1, 0, 'o'},
+        {"dry-run", 0, 0, 'n'},      {"quiet", 0, 0, 'q'},   {"help", 0, 0, 'h'},          CLI_TRAIN_OPTIONS,
+        {0, 0, 0, 0}};
     int c, li = 0;
     long lv;
     optind = 1;
@@ -290,8 +288,9 @@ int cmd_sweep(int argc, char **argv)
             fprintf(stderr, "mtlbench sweep: --%s '%.60s' is out of range, too long or not a number (see --help)\n",
                     opts[li].name, optarg);
     }
+    train_config_apply_protocol(&o.base);
     if (help) {
-        if (root) fputs(USAGE, stdout);
+        if (root) printf("%s%s", USAGE, CLI_TRAIN_HELP);
         MPI_Finalize();
         return 0;
     }
@@ -335,7 +334,8 @@ int cmd_sweep(int argc, char **argv)
         }
         nsets++;
         prep_data d;
-        prep_options po = {plan[i].window, 0.2, (uint64_t)plan[i].seed};
+        prep_options po = train_prep_options(&o.base, plan[i].window);
+        po.seed = (uint64_t)plan[i].seed;
         if (prep_build(&sets[nsets - 1], &po, &d, &err)) {
             failed = 1;
         } else {
@@ -411,14 +411,14 @@ int cmd_sweep(int argc, char **argv)
             double sps = 0;
             train_config tc = o.base;
             weighting_parse("fixed:0.5", &tc.method, NULL);
-            int have_d = nsets > 0 && prep_build(&sets[0], &(prep_options){o.window, 0.2, 1}, &d, &err) == 0;
+            int have_d = nsets > 0 && prep_build(&sets[0], &(prep_options){o.window, o.base.val_frac, 1, o.base.norm}, &d, &err) == 0;
             if (have_d && d.train.n_win > 0) {
                 tc.epochs = 1;
                 model m;
                 dist_ctx one;
                 dist_single(&one);
                 train_engine *e = NULL;
-                if (model_init(&m, d.W, (float)tc.dropout, 0, &err) == 0 &&
+                if (model_init(&m, tc.model, d.W, (float)tc.dropout, 0, &err) == 0 &&
                     engine_create(&m, &tc.method, tc.deterministic, tc.batch, &one, &e, &err) == 0) {
                     float *p = calloc(m.n_params, sizeof(float)), *g = calloc(m.n_params, sizeof(float));
                     int *b = malloc(sizeof(int) * (size_t)tc.batch);
@@ -437,7 +437,7 @@ int cmd_sweep(int argc, char **argv)
             }
             if (have_d) prep_free(&d);
             /* windows ~ rows; evaluation adds ~15%; groups of R ranks scale at ~90% */
-            double secs = sps > 0 ? work * 0.8 * o.base.epochs * 1.15 / (sps * R * 0.9) / groups : NAN;
+            double secs = sps > 0 ? work * (1.0 - o.base.val_frac) * o.base.epochs * 1.15 / (sps * R * 0.9) / groups : NAN;
             char eta[32];
             mtl_fmt_duration(secs, eta, sizeof eta);
             for (int i = 0; i < n; i++) {
@@ -483,7 +483,8 @@ int cmd_sweep(int argc, char **argv)
         if (!cache.valid || strcmp(cache.subset, it->subset) || cache.seed != it->seed || cache.window != it->window) {
             if (cache.valid) prep_free(&cache.d);
             cache.valid = 0;
-            prep_options po = {it->window, 0.2, (uint64_t)it->seed};
+            prep_options po = train_prep_options(&o.base, it->window);
+            po.seed = (uint64_t)it->seed;
             if (prep_build(set, &po, &cache.d, &err)) {
                 if (leader) fprintf(stderr, "mtlbench sweep: %s: %s\n", it->subset, err.msg);
                 status = 2;

@@ -27,14 +27,55 @@ struct train_engine {
     int *bad_tile;
 };
 
+const char *protocol_name(protocol_kind p) { return p == PROTOCOL_LI2018 ? "li2018" : "spec"; }
+
+int protocol_parse(const char *name, protocol_kind *p)
+{
+    if (strcmp(name, "spec") == 0) *p = PROTOCOL_SPEC;
+    else if (strcmp(name, "li2018") == 0) *p = PROTOCOL_LI2018;
+    else return -1;
+    return 0;
+}
+
 void train_config_defaults(train_config *c)
 {
     memset(c, 0, sizeof *c);
+    c->model = MODEL_DCNN;
+    c->protocol = PROTOCOL_SPEC;
     c->seed = 1;
-    c->epochs = 100;
     c->batch = 512;
-    c->lr = 1e-3;
     c->dropout = 0.5;
+    train_config_apply_protocol(c);
+}
+
+void train_config_apply_protocol(train_config *c)
+{
+    const int li = c->protocol == PROTOCOL_LI2018;
+    if (!(c->given & GIVEN_EPOCHS)) c->epochs = li ? 250 : 100;
+    if (!(c->given & GIVEN_NORM)) c->norm = li ? PREP_NORM_MINMAX : PREP_NORM_Z;
+    if (!(c->given & GIVEN_VAL_FRAC)) c->val_frac = li ? 0.0 : 0.2;
+    if (!(c->given & GIVEN_LR)) c->lr = 1e-3;
+    if (!(c->given & GIVEN_LR_STEP)) {
+        c->lr_step_epoch = li ? 200 : 0;
+        c->lr_step_factor = li ? 0.1 : 1.0;
+    }
+}
+
+void train_lr_step_text(const train_config *c, char *buf, size_t n)
+{
+    if (c->lr_step_epoch <= 0) {
+        snprintf(buf, n, "none");
+        return;
+    }
+    char f[24];
+    mtl_fmt_shortest(c->lr_step_factor, f, sizeof f);
+    snprintf(buf, n, "%d:%.24s", c->lr_step_epoch, f);
+}
+
+prep_options train_prep_options(const train_config *c, int window)
+{
+    prep_options po = {window, c->val_frac, (uint64_t)c->seed, c->norm};
+    return po;
 }
 
 void engine_free(train_engine *e)
@@ -318,7 +359,10 @@ void train_config_record(const train_config *c, const char *subset, int W, run_r
     memset(r, 0, sizeof *r);
     snprintf(r->subset, sizeof r->subset, "%s", subset);
     snprintf(r->method, sizeof r->method, "%s", c->method.canon);
-    snprintf(r->model, sizeof r->model, "dcnn");
+    snprintf(r->model, sizeof r->model, "%s", model_name(c->model));
+    snprintf(r->protocol, sizeof r->protocol, "%s", protocol_name(c->protocol));
+    snprintf(r->norm, sizeof r->norm, "%s", prep_norm_name(c->norm));
+    train_lr_step_text(c, r->lr_step, sizeof r->lr_step);
     r->seed = c->seed;
     r->epochs = c->epochs;
     r->window = W;
@@ -327,7 +371,7 @@ void train_config_record(const train_config *c, const char *subset, int W, run_r
     r->deterministic = c->deterministic;
     r->lr = c->lr;
     r->dropout = c->dropout;
-    r->val_frac = 0.2;
+    r->val_frac = c->val_frac;
     run_config_id(r, r->run_id);
 }
 
@@ -351,9 +395,11 @@ int train_run(const train_config *c, const prep_data *d, dist_ctx *dist, run_rec
     double t_start = mtl_now();
     record_config(c, d, dist, r);
     model m;
-    if (model_init(&m, d->W, (float)c->dropout, (size_t)c->method.m->n_params, err)) return -1;
+    if (model_init(&m, c->model, d->W, (float)c->dropout, (size_t)c->method.m->n_params, err)) return -1;
     const prep_split *tr = &d->train, *va = &d->val, *te = &d->test;
     if (prep_check_trainable(d, err)) return -1;
+    const int has_val = d->n_val_units > 0;
+    if (!has_val && c->patience > 0) return mtl_fail(err, "early stopping (--patience) needs a validation set (--val-frac > 0)");
 
     const size_t np = m.n_params;
     const int N = tr->n_win, B = c->batch;
@@ -429,24 +475,30 @@ int train_run(const train_config *c, const prep_data *d, dist_ctx *dist, run_rec
         h->val_rmse = h->val_acc = NAN;
         if (diverged) {
             snprintf(r->status, sizeof r->status, "diverged");
+            if (!has_val) r->best_epoch = 0; /* the last parameters are not finite: nothing to test */
             if (show) fprintf(out, "%sepoch %d: non-finite loss or parameter, run diverged\n", c->label ? c->label : "", ep);
             break;
         }
-        if (engine_predict(e, params, va, pred, cls)) {
-            mtl_fail(err, "MPI error during validation");
-            goto out;
-        }
-        h->val_rmse = metric_rmse(pred, va->y, va->n_win);
-        int hit = 0;
-        for (int i = 0; i < va->n_win; i++) hit += cls[i] == va->h[i];
-        h->val_acc = (double)hit / va->n_win;
-        if (h->val_rmse < best_val) {
-            best_val = h->val_rmse;
-            r->best_epoch = ep;
-            memcpy(best, params, np * sizeof(float));
-            since_best = 0;
+        if (c->lr_step_epoch > 0 && ep == c->lr_step_epoch) opt.lr *= c->lr_step_factor;
+        if (!has_val) {
+            r->best_epoch = ep; /* no validation: the last epoch's parameters are evaluated */
         } else {
-            since_best++;
+            if (engine_predict(e, params, va, pred, cls)) {
+                mtl_fail(err, "MPI error during validation");
+                goto out;
+            }
+            h->val_rmse = metric_rmse(pred, va->y, va->n_win);
+            int hit = 0;
+            for (int i = 0; i < va->n_win; i++) hit += cls[i] == va->h[i];
+            h->val_acc = (double)hit / va->n_win;
+            if (h->val_rmse < best_val) {
+                best_val = h->val_rmse;
+                r->best_epoch = ep;
+                memcpy(best, params, np * sizeof(float));
+                since_best = 0;
+            } else {
+                since_best++;
+            }
         }
         if (show) {
             char eta[32];
@@ -458,8 +510,9 @@ int train_run(const train_config *c, const prep_data *d, dist_ctx *dist, run_rec
         }
         if (c->patience > 0 && since_best >= c->patience) break;
     }
+    if (!has_val) memcpy(best, params, np * sizeof(float));
     r->epochs_run = r->n_hist;
-    r->best_val_rmse = best_val;
+    r->best_val_rmse = has_val ? best_val : NAN;
     r->w_rul = wr;
     r->w_health = wh;
     r->samples_per_s = train_time > 0 ? (double)samples / train_time : 0;

@@ -18,8 +18,23 @@
 #include "results.h"
 #include "weighting.h"
 
+/* Protocols (SPEC section 4): presets of the options below; an option given explicitly wins. */
+typedef enum { PROTOCOL_SPEC, PROTOCOL_LI2018 } protocol_kind;
+const char *protocol_name(protocol_kind p);
+int protocol_parse(const char *name, protocol_kind *p);
+
+/* Options a protocol sets, as bits of train_config.given. */
+enum { GIVEN_EPOCHS = 1, GIVEN_NORM = 2, GIVEN_VAL_FRAC = 4, GIVEN_LR_STEP = 8, GIVEN_LR = 16 };
+
 typedef struct {
     weighting method;
+    model_kind model;   /* default dcnn */
+    protocol_kind protocol;
+    int norm;           /* PREP_NORM_Z / PREP_NORM_MINMAX */
+    double val_frac;    /* validation units; 0 = none, the last epoch is evaluated */
+    int lr_step_epoch;  /* after this epoch the learning rate is multiplied by lr_step_factor; 0 = never */
+    double lr_step_factor;
+    unsigned given;     /* GIVEN_* bits: options set explicitly, which the protocol leaves alone */
     long seed;
     int epochs;         /* >= 1 */
     int batch;          /* global batch, default 512 */
@@ -35,11 +50,19 @@ typedef struct {
 } train_config;
 
 void train_config_defaults(train_config *c);
+/* Sets the options of c's protocol that were not given explicitly. */
+void train_config_apply_protocol(train_config *c);
+/* "E:F" or "none" */
+void train_lr_step_text(const train_config *c, char *buf, size_t n);
+/* The preprocessing options of a run: window, validation fraction, split seed, norm. */
+prep_options train_prep_options(const train_config *c, int window);
 /* Fills the configuration fields and run_id of r (everything else zeroed); a sweep uses it
  * to know a run's id before training it. */
 void train_config_record(const train_config *c, const char *subset, int W, run_record *r);
 
-/* Trains on d and fills r (configuration, metrics, history, test predictions). A diverged
+/* Trains on d and fills r (configuration, metrics, history, test predictions). The test
+ * metrics are those of the best-validation parameters, or of the last epoch's when d has no
+ * validation units. A diverged
  * run is a success of this function with r->status "diverged". Returns -1 only on errors
  * (allocation, MPI). r->param_digest identifies the final parameters bit for bit. */
 int train_run(const train_config *c, const prep_data *d, dist_ctx *dist, run_record *r, mtl_err *err);

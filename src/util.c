@@ -173,3 +173,11 @@ int mtl_mkdir_p(const char *dir, mtl_err *err)
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) return mtl_fail(err, "%s: not a directory", dir);
     return 0;
 }
+
+void mtl_fmt_shortest(double x, char *buf, size_t n)
+{
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, n, "%.*g", prec, x);
+        if (strtod(buf, NULL) == x) return;
+    }
+}

@@ -1,5 +1,6 @@
 /* MPI check: after training, every rank holds byte-identical parameters (compared by
- * digest and by the full buffer against rank 0). Run under mpirun -np N. */
+ * digest and by the full buffer against rank 0). Run under mpirun -np N.
+ * usage: mpi_ranks [DATA [METHOD [MODEL]]] (defaults: bundled data, uw, cnn1d) */
 #include <mpi.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +16,7 @@ int main(int argc, char **argv)
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     const char *data = argc > 1 ? argv[1] : cli_default_data();
     const char *method = argc > 2 ? argv[2] : "uw";
+    const char *model_arg = argc > 3 ? argv[3] : "cnn1d";
     dist_ctx dist;
     dist_from_comm(&dist, MPI_COMM_WORLD);
     train_config c;
@@ -23,7 +25,9 @@ int main(int argc, char **argv)
     c.quiet = 1;
     mtl_err err;
     prep_data d;
-    int rc = weighting_parse(method, &c.method, &err) || cli_load(data, "FD001", 0, c.seed, &d, &err);
+    prep_options po = train_prep_options(&c, 0);
+    int rc = weighting_parse(method, &c.method, &err) || model_parse(model_arg, &c.model) ||
+             cli_load(data, "FD001", &po, &d, &err);
     if (rc) {
         fprintf(stderr, "rank %d: %s\n", rank, err.msg);
         MPI_Abort(MPI_COMM_WORLD, 2);

@@ -3,10 +3,11 @@
 set -uo pipefail
 test=$1 bin=$2 mpiexec=$3 data=$4 ranks_bin=${5:-}
 export OMP_WAIT_POLICY=passive
-run() { # run P THREADS ARGS...: one JSON line on stdout
+run() { # run P THREADS ARGS...: one JSON line on stdout (the cnn1d unless --model is given)
   local p=$1 t=$2
   shift 2
-  OMP_NUM_THREADS=$t "$mpiexec" --oversubscribe --bind-to none -np "$p" "$bin" train --data "$data" --quiet --json "$@"
+  OMP_NUM_THREADS=$t "$mpiexec" --oversubscribe --bind-to none -np "$p" "$bin" train --data "$data" --quiet --json \
+    --model cnn1d "$@"
 }
 field() { # field JSON NAME
   python3 -c 'import json,sys; v=json.loads(sys.argv[1])[sys.argv[2]]; print(v)' "$1" "$2"
@@ -47,6 +48,21 @@ deterministic)
     done
   done
   echo "one digest for every P and T: $want";;
+deterministic_dcnn)
+  # the published dcnn too: one digest for P = 1, 2, 3 and 1 or 2 threads (half the units
+  # held out, so that the test stays short)
+  want=""
+  for pt in "1 1" "1 2" "2 1" "3 1"; do
+    read -r p t <<<"$pt"
+    out=$(run "$p" "$t" --model dcnn --method uw --epochs 1 --val-frac 0.5 --deterministic --batch 200) ||
+      fail "P=$p T=$t failed"
+    [ "$(field "$out" model)" = dcnn ] || fail "model is not dcnn"
+    d=$(field "$out" param_digest)
+    echo "dcnn P=$p T=$t digest $d rmse $(field "$out" rmse)"
+    [ -z "$want" ] && want=$d
+    [ "$d" = "$want" ] || fail "P=$p T=$t digest $d, expected $want"
+  done
+  echo "dcnn: one digest for every P and T: $want";;
 ranks_identical)
   OMP_NUM_THREADS=1 "$mpiexec" --oversubscribe -np 3 "$ranks_bin" "$data" uw || fail "ranks differ";;
 bad_path)

@@ -18,8 +18,8 @@ digests() { # digests DIR: "run_id digest" per line, sorted
 case $test in
 kill_resume)
   # a sweep killed with SIGKILL partway, then started again: every run exactly once, readable
-  args=(sweep --data "$data" --subsets FD001 --methods "fixed,uw,uw-so" --lambdas "0.3,0.7" --temperatures "1,5"
-        --seeds "1,2" --epochs 1 --out "$tmp/out")
+  args=(sweep --data "$data" --model cnn1d --subsets FD001 --methods "fixed,uw,uw-so" --lambdas "0.3,0.7"
+        --temperatures "1,5" --seeds "1,2" --epochs 1 --out "$tmp/out")
   setsid "$mpiexec" --oversubscribe --bind-to none -np 2 "$bin" "${args[@]}" >"$tmp/first.log" 2>&1 &
   pid=$!
   for _ in $(seq 1 3000); do
@@ -50,7 +50,8 @@ kill_resume)
   echo "every run exactly once";;
 groups_deterministic)
   # groups of 1 and of 2 ranks train bitwise the same runs with --deterministic
-  args=(sweep --data "$data" --subsets FD001 --methods "uw,uw-so:2" --seeds 1 --epochs 2 --deterministic --quiet)
+  args=(sweep --data "$data" --model cnn1d --subsets FD001 --methods "uw,uw-so:2" --seeds 1 --epochs 2 --deterministic
+        --quiet)
   mpi -np 2 "$bin" "${args[@]}" --ranks-per-run 1 --out "$tmp/g1" || fail "groups of 1 failed"
   mpi -np 2 "$bin" "${args[@]}" --ranks-per-run 2 --out "$tmp/g2" || fail "groups of 2 failed"
   digests "$tmp/g1" >"$tmp/d1"
@@ -60,9 +61,9 @@ groups_deterministic)
   diff "$tmp/d1" "$tmp/d2" || fail "parameter digests differ between groups of 1 and 2 ranks"
   "$bin" compare "$tmp/g1" "$tmp/g2" --rtol 0 --atol 0 || fail "metrics differ";;
 regression)
-  # a tiny sweep checked against the committed baseline
-  mpi -np 2 "$bin" sweep --data "$data" --subsets FD001 --methods fixed:0.5,uw,uw-o,uw-so:1 --seeds 1 --epochs 3 \
-    --deterministic --quiet --out "$tmp/new" || fail "sweep failed"
+  # the tiny sweeps of results/baseline.sh, checked against the committed baseline
+  MTLBENCH="$bin" MPIEXEC="$mpiexec --oversubscribe --bind-to none" DATA="$data" \
+    "$src/results/baseline.sh" "$tmp/new" || fail "sweep failed"
   "$bin" compare "$src/results/baseline" "$tmp/new";;
 bad_args)
   out=$(mpi -np 2 "$bin" sweep --data "$data" --methods nonsense --out "$tmp/x" 2>&1)
@@ -76,9 +77,9 @@ bad_args)
   # ranks that see different data (one folder lacks a RUL file) stop together, no hang
   mkdir -p "$tmp/partial"
   cp "$data/train_FD001.txt" "$data/test_FD001.txt" "$tmp/partial/"
-  out=$(timeout 60 "$mpiexec" --oversubscribe -np 1 "$bin" sweep --data "$data" --subsets FD001 --methods uw \
-        --seeds 1 --epochs 1 --out "$tmp/y" : -np 1 "$bin" sweep --data "$tmp/partial" --subsets FD001 \
-        --methods uw --seeds 1 --epochs 1 --out "$tmp/y" 2>&1)
+  out=$(timeout 60 "$mpiexec" --oversubscribe -np 1 "$bin" sweep --data "$data" --model cnn1d --subsets FD001 \
+        --methods uw --seeds 1 --epochs 1 --out "$tmp/y" : -np 1 "$bin" sweep --data "$tmp/partial" --model cnn1d \
+        --subsets FD001 --methods uw --seeds 1 --epochs 1 --out "$tmp/y" 2>&1)
   rc=$?
   echo "$out"
   [ $rc = 2 ] || fail "ranks with different data: exit $rc, expected 2 (124 is a hang)";;

@@ -19,84 +19,118 @@ static void near(double a, double b, double rtol, double atol, const char *what,
     cr_assert(fabs(a - b) <= tol, "%s[%d]: analytic %.7g vs numeric %.7g", what, i, a, b);
 }
 
-/* L = sum over outputs of R * out, for a fixed random R: dL/dout = R. */
-static double conv_loss(const float *in, int cin, int W, const float *w, const float *b, int cout, int k,
-                        float *out, const float *R)
+/* Index of (channel c, row r, time t, lane l) in a feature map of R rows (kernels.h). */
+static size_t fm(int c, int r, int t, int l, int R, int W)
 {
-    conv1d_forward(in, cin, W, w, b, cout, k, out);
+    return (((size_t)c * R + r) * SEQ_STRIDE(W) + PAD + t) * TB + l;
+}
+
+/* L = sum over outputs of Rnd * out, for a fixed random Rnd: dL/dout = Rnd. */
+static double conv_loss(const float *in, int cin, int R, int W, const float *w, const float *b, int cout, int k,
+                        float *out, const float *Rnd)
+{
+    conv2d_forward(in, cin, R, W, w, b, cout, k, out);
     double s = 0;
     for (int c = 0; c < cout; c++)
-        for (int t = 0; t < W; t++)
-            for (int l = 0; l < TB; l++) {
-                size_t i = ((size_t)c * SEQ_STRIDE(W) + PAD + t) * TB + l;
-                s += (double)R[i] * out[i];
-            }
+        for (int r = 0; r < R; r++)
+            for (int t = 0; t < W; t++)
+                for (int l = 0; l < TB; l++) s += (double)Rnd[fm(c, r, t, l, R, W)] * out[fm(c, r, t, l, R, W)];
     return s;
 }
 
-static void check_conv(int cin, int cout, int k, int W)
+static void check_conv(int cin, int R, int cout, int k, int W)
 {
-    size_t nin = (size_t)cin * SEQ_STRIDE(W) * TB, nout = (size_t)cout * SEQ_STRIDE(W) * TB;
+    size_t nin = (size_t)cin * R * SEQ_STRIDE(W) * TB, nout = (size_t)cout * R * SEQ_STRIDE(W) * TB;
     size_t nw = (size_t)cout * cin * k;
-    float *in = calloc(nin, 4), *out = calloc(nout, 4), *R = calloc(nout, 4), *dout = calloc(nout, 4);
+    float *in = calloc(nin, 4), *out = calloc(nout, 4), *Rnd = calloc(nout, 4), *dout = calloc(nout, 4);
     float *din = calloc(nin, 4), *w = calloc(nw, 4), *b = calloc(cout, 4);
     float *gw = calloc(nw * TB, 4), *gb = calloc((size_t)cout * TB, 4);
     for (int c = 0; c < cin; c++)
-        for (int t = 0; t < W; t++)
-            for (int l = 0; l < TB; l++) in[((size_t)c * SEQ_STRIDE(W) + PAD + t) * TB + l] = rnd(1, c * 1000 + t * TB + l);
+        for (int r = 0; r < R; r++)
+            for (int t = 0; t < W; t++)
+                for (int l = 0; l < TB; l++) in[fm(c, r, t, l, R, W)] = rnd(1, fm(c, r, t, l, R, W));
     for (int c = 0; c < cout; c++)
-        for (int t = 0; t < W; t++)
-            for (int l = 0; l < TB; l++) R[((size_t)c * SEQ_STRIDE(W) + PAD + t) * TB + l] = rnd(2, c * 1000 + t * TB + l);
+        for (int r = 0; r < R; r++)
+            for (int t = 0; t < W; t++)
+                for (int l = 0; l < TB; l++) Rnd[fm(c, r, t, l, R, W)] = rnd(2, fm(c, r, t, l, R, W));
     for (size_t i = 0; i < nw; i++) w[i] = 0.4f * rnd(3, i);
     for (int i = 0; i < cout; i++) b[i] = 0.1f * rnd(4, (uint64_t)i);
-    conv_loss(in, cin, W, w, b, cout, k, out, R);
-    memcpy(dout, R, nout * 4);
-    conv1d_backward(in, cin, W, w, cout, k, out, dout, gw, gb, din);
+    conv_loss(in, cin, R, W, w, b, cout, k, out, Rnd);
+    /* rows never mix: every output row depends on its own input row only */
+    if (R > 1) {
+        float *out2 = calloc(nout, 4);
+        in[fm(0, 1, W / 2, 3, R, W)] += 0.5f;
+        conv2d_forward(in, cin, R, W, w, b, cout, k, out2);
+        in[fm(0, 1, W / 2, 3, R, W)] -= 0.5f;
+        for (int c = 0; c < cout; c++)
+            for (int r = 0; r < R; r++)
+                for (int t = 0; t < W; t++)
+                    for (int l = 0; l < TB; l++) {
+                        size_t i = fm(c, r, t, l, R, W);
+                        if (r != 1 || l != 3) cr_assert_eq(out2[i], out[i], "row %d lane %d changed", r, l);
+                    }
+        free(out2);
+        conv_loss(in, cin, R, W, w, b, cout, k, out, Rnd);
+    }
+    memcpy(dout, Rnd, nout * 4);
+    conv2d_backward(in, cin, R, W, w, cout, k, out, dout, gw, gb, din);
     const float h = 1e-2f;
     for (size_t i = 0; i < nw; i += 7) {
         double an = 0;
         for (int l = 0; l < TB; l++) an += gw[i * TB + l];
         float keep = w[i];
         w[i] = keep + h;
-        double lp = conv_loss(in, cin, W, w, b, cout, k, out, R);
+        double lp = conv_loss(in, cin, R, W, w, b, cout, k, out, Rnd);
         w[i] = keep - h;
-        double lm = conv_loss(in, cin, W, w, b, cout, k, out, R);
+        double lm = conv_loss(in, cin, R, W, w, b, cout, k, out, Rnd);
         w[i] = keep;
-        near(an, (lp - lm) / (2 * h), 2e-2, 2e-3, "conv weight", (int)i);
+        near(an, (lp - lm) / (2 * h), 2e-2, 2e-3 * R, "conv weight", (int)i);
     }
     for (int i = 0; i < cout; i++) {
         double an = 0;
         for (int l = 0; l < TB; l++) an += gb[(size_t)i * TB + l];
         float keep = b[i];
         b[i] = keep + h;
-        double lp = conv_loss(in, cin, W, w, b, cout, k, out, R);
+        double lp = conv_loss(in, cin, R, W, w, b, cout, k, out, Rnd);
         b[i] = keep - h;
-        double lm = conv_loss(in, cin, W, w, b, cout, k, out, R);
+        double lm = conv_loss(in, cin, R, W, w, b, cout, k, out, Rnd);
         b[i] = keep;
-        near(an, (lp - lm) / (2 * h), 2e-2, 2e-3, "conv bias", i);
+        near(an, (lp - lm) / (2 * h), 2e-2, 2e-3 * R, "conv bias", i);
     }
     for (int c = 0; c < cin; c++)
-        for (int t = 0; t < W; t += 3) {
-            int l = (c + t) % TB;
-            size_t i = ((size_t)c * SEQ_STRIDE(W) + PAD + t) * TB + l;
-            float keep = in[i];
-            in[i] = keep + h;
-            double lp = conv_loss(in, cin, W, w, b, cout, k, out, R);
-            in[i] = keep - h;
-            double lm = conv_loss(in, cin, W, w, b, cout, k, out, R);
-            in[i] = keep;
-            near(din[i], (lp - lm) / (2 * h), 2e-2, 2e-3, "conv input", (int)i);
-        }
-    /* padding of the input gradient stays zero */
+        for (int r = 0; r < R; r += R > 4 ? 3 : 1)
+            for (int t = 0; t < W; t += 3) {
+                size_t i = fm(c, r, t, (c + r + t) % TB, R, W);
+                float keep = in[i];
+                in[i] = keep + h;
+                double lp = conv_loss(in, cin, R, W, w, b, cout, k, out, Rnd);
+                in[i] = keep - h;
+                double lm = conv_loss(in, cin, R, W, w, b, cout, k, out, Rnd);
+                in[i] = keep;
+                near(din[i], (lp - lm) / (2 * h), 2e-2, 2e-3, "conv input", (int)i);
+            }
+    /* padding of the input gradient stays zero, on both sides of every row */
     for (int c = 0; c < cin; c++)
-        for (int l = 0; l < TB; l++) cr_assert_eq(din[((size_t)c * SEQ_STRIDE(W)) * TB + l], 0.0f);
-    free(in), free(out), free(R), free(dout), free(din), free(w), free(b), free(gw), free(gb);
+        for (int r = 0; r < R; r++)
+            for (int l = 0; l < TB; l++) {
+                cr_assert_eq(din[fm(c, r, -PAD, l, R, W)], 0.0f);
+                cr_assert_eq(din[fm(c, r, W, l, R, W)], 0.0f);
+                cr_assert_eq(din[fm(c, r, W + PAD_R - 1, l, R, W)], 0.0f);
+            }
+    free(in), free(out), free(Rnd), free(dout), free(din), free(w), free(b), free(gw), free(gb);
 }
 
-Test(grad, conv1d_kernel10_14_to_10) { check_conv(14, 10, 10, 30); }
-Test(grad, conv1d_kernel10_odd_window) { check_conv(10, 10, 10, 15); }
-Test(grad, conv1d_kernel3_to_one_channel) { check_conv(10, 1, 3, 20); }
-Test(grad, conv1d_generic_kernel) { check_conv(3, 2, 5, 7); }
+/* cnn1d layers: one row, sensors as channels */
+Test(grad, conv1d_kernel10_14_to_10) { check_conv(14, 1, 10, 10, 30); }
+Test(grad, conv1d_kernel10_odd_window) { check_conv(10, 1, 10, 10, 15); }
+Test(grad, conv1d_kernel3_to_one_channel) { check_conv(10, 1, 1, 3, 20); }
+Test(grad, conv1d_generic_kernel) { check_conv(3, 1, 2, 5, 7); }
+/* dcnn layers: 14 sensor rows, 10 x 1 kernels shared by the rows */
+Test(grad, conv2d_sensor_rows_1_to_10) { check_conv(1, 14, 10, 10, 30); }
+Test(grad, conv2d_sensor_rows_10_to_10) { check_conv(10, 14, 10, 10, 30); }
+Test(grad, conv2d_sensor_rows_10_to_10_odd_window) { check_conv(10, 14, 10, 10, 15); }
+Test(grad, conv2d_sensor_rows_3x1_to_one_channel) { check_conv(10, 14, 1, 3, 20); }
+Test(grad, conv2d_generic_kernel_and_rows) { check_conv(3, 4, 2, 5, 7); }
 
 static double dense_loss(const float *in, int nin, const float *w, const float *b, int nout, int act, float *out,
                          const float *R)
@@ -202,14 +236,14 @@ static void free_split(prep_split *s)
     free(s->x), free(s->win_start), free(s->y), free(s->y_raw), free(s->h), free(s->unit);
 }
 
-static void check_method(const char *spec)
+static void check_method_on(model_kind kind, const char *spec)
 {
     weighting w;
     mtl_err err;
     cr_assert_eq(weighting_parse(spec, &w, &err), 0, "%s", err.msg);
     model m;
     const int W = 12, nb = 37; /* more than two tiles, last one partial */
-    cr_assert_eq(model_init(&m, W, 0.5f, (size_t)w.m->n_params, &err), 0);
+    cr_assert_eq(model_init(&m, kind, W, 0.5f, (size_t)w.m->n_params, &err), 0);
     prep_split s;
     tiny_split(&s, W, nb);
     int batch[37];
@@ -230,7 +264,8 @@ static void check_method(const char *spec)
     int checked = 0;
     size_t idx[128];
     int n_idx = 0;
-    for (size_t i = 0; i < m.n_net; i += 53) idx[n_idx++] = i;
+    const size_t stride = m.n_net / 110 + 1; /* about 110 network parameters, every layer */
+    for (size_t i = 0; i < m.n_net; i += stride) idx[n_idx++] = i;
     for (size_t i = m.n_net; i < m.n_params; i++) idx[n_idx++] = i; /* every method parameter */
     for (int q = 0; q < n_idx; q++) {
         size_t i = idx[q];
@@ -257,6 +292,10 @@ static void check_method(const char *spec)
     free_split(&s);
 }
 
+static void check_method(const char *spec) { check_method_on(MODEL_CNN1D, spec); }
+
+Test(grad, whole_loss_dcnn) { check_method_on(MODEL_DCNN, "fixed:0.3"); }
+Test(grad, whole_loss_dcnn_uw) { check_method_on(MODEL_DCNN, "uw"); }
 Test(grad, whole_loss_fixed) { check_method("fixed:0.3"); }
 Test(grad, whole_loss_uw_including_log_variances) { check_method("uw"); }
 Test(grad, whole_loss_uw_o) { check_method("uw-o"); }

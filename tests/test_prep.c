@@ -26,7 +26,7 @@ static void load(const char *dir, const char *subset, int window, long seed, cma
 {
     mtl_err err;
     cr_assert_eq(cmapss_load(dir, subset, s, &err), 0, "%s", err.msg);
-    prep_options po = {window, 0.2, (uint64_t)seed};
+    prep_options po = {window, 0.2, (uint64_t)seed, PREP_NORM_Z};
     cr_assert_eq(prep_build(s, &po, d, &err), 0, "%s", err.msg);
 }
 
@@ -59,7 +59,7 @@ Test(prep, kmeans_recovers_the_six_regimes_on_every_row)
     cr_assert(strstr(json, want) != NULL, "%s vs %s", json, want);
     /* same answer twice */
     prep_data d2;
-    prep_options po = {0, 0.2, 1};
+    prep_options po = {0, 0.2, 1, PREP_NORM_Z};
     mtl_err err;
     cr_assert_eq(prep_build(&s, &po, &d2, &err), 0);
     cr_assert_eq(memcmp(d.centers, d2.centers, sizeof d.centers), 0);
@@ -121,7 +121,7 @@ Test(prep, statistics_ignore_test_rows)
     /* alter every sensor value of the test file */
     for (int r = 0; r < s.test.n_rows; r++)
         for (int c = 5; c < CMAPSS_COLS; c++) s.test.x[(size_t)r * CMAPSS_COLS + c] += 1000.0 + r;
-    prep_options po = {0, 0.2, 1};
+    prep_options po = {0, 0.2, 1, PREP_NORM_Z};
     mtl_err err;
     cr_assert_eq(prep_build(&s, &po, &b, &err), 0);
     cr_assert_eq(memcmp(a.mean, b.mean, sizeof a.mean), 0);
@@ -188,7 +188,7 @@ Test(prep, windows_and_left_padding_on_tiny_units)
     prep_data d;
     mtl_err err;
     cr_assert_eq(cmapss_load(dir, "FD001", &s, &err), 0, "%s", err.msg);
-    prep_options po = {3, 0.0, 1};
+    prep_options po = {3, 0.0, 1, PREP_NORM_Z};
     cr_assert_eq(prep_build(&s, &po, &d, &err), 0, "%s", err.msg);
     cr_assert_eq(d.train.n_win, 6);
     cr_assert_eq(d.val.n_win, 0);

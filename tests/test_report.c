@@ -55,6 +55,9 @@ static void make_run(run_record *r, const char *method, long seed, double rmse)
     strcpy(r->subset, "FD001");
     snprintf(r->method, sizeof r->method, "%s", method);
     strcpy(r->model, "dcnn");
+    strcpy(r->protocol, "spec");
+    strcpy(r->norm, "z");
+    strcpy(r->lr_step, "none");
     r->seed = seed;
     r->epochs = 4;
     r->window = 30;
@@ -304,7 +307,7 @@ Test(report, table)
     snprintf(cmd, sizeof cmd, "%s report %s", MTL_BIN, dir);
     char *out, *err;
     cr_assert_eq(run_capture(cmd, &out, &err), 0, "stderr: %s", err);
-    assert_contains(out, "## FD001");
+    assert_contains(out, "## FD001 · model dcnn · protocol spec");
 
     /* rows in method order */
     const char *order[] = {"| fixed:0.3 ", "| fixed:0.5 ", "| uw ", "| uw-so:1 ", "| uw-so:5 "};
@@ -376,6 +379,49 @@ Test(report, single_run_and_no_fixed)
     rm_rf(dir);
 }
 
+/* Runs of two models, or of one model under two protocols, never share a table. */
+Test(report, models_and_protocols_get_their_own_tables)
+{
+    char dir[64], cmd[512];
+    th_tmpdir(dir, sizeof dir);
+    run_record *v = calloc(4, sizeof *v);
+    cr_assert_not_null(v);
+    make_run(&v[0], "fixed:0.5", 1, 12.0);
+    make_run(&v[1], "fixed:0.5", 1, 15.0);
+    strcpy(v[1].model, "cnn1d");
+    make_run(&v[2], "fixed:0.5", 1, 13.0);
+    strcpy(v[2].protocol, "li2018");
+    strcpy(v[2].norm, "minmax");
+    v[2].val_frac = 0;
+    strcpy(v[2].lr_step, "200:0.1");
+    make_run(&v[3], "fixed:0.5", 2, 14.0);
+    strcpy(v[3].protocol, "li2018");
+    strcpy(v[3].norm, "minmax");
+    v[3].val_frac = 0;
+    strcpy(v[3].lr_step, "200:0.1");
+    for (int i = 0; i < 4; i++) run_config_id(&v[i], v[i].run_id);
+    write_runs(dir, v, 4);
+    free_runs(v, 4);
+    snprintf(cmd, sizeof cmd, "%s report %s/results.h5", MTL_BIN, dir);
+    char *out;
+    cr_assert_eq(run_capture(cmd, &out, NULL), 0);
+    const char *a = strstr(out, "## FD001 · model cnn1d · protocol spec");
+    const char *b = strstr(out, "## FD001 · model dcnn · protocol li2018");
+    const char *c = strstr(out, "## FD001 · model dcnn · protocol spec");
+    cr_assert(a && b && c, "three sections expected:\n%s", out);
+    char line[512];
+    table_line(a, "fixed:0.5", line, sizeof line);
+    assert_contains(line, "15.00 ± —");
+    table_line(b, "fixed:0.5", line, sizeof line);
+    assert_contains(line, " 2/2 |");
+    assert_contains(line, "13.50 ± 0.71");
+    assert_contains(b, "norm minmax, lr step 200:0.1");
+    table_line(c, "fixed:0.5", line, sizeof line);
+    assert_contains(line, "12.00 ± —");
+    free(out);
+    rm_rf(dir);
+}
+
 Test(report, csv)
 {
     char dir[64], cmd[512];
@@ -442,23 +488,23 @@ Test(report, svg)
     char *out, *err;
     cr_assert_eq(run_capture(cmd, &out, &err), 0, "stderr: %s", err);
     assert_contains(out, "## FD001");   /* the report itself still on stdout */
-    assert_contains(err, "rmse_vs_temperature_FD001.svg");
+    assert_contains(err, "rmse_vs_temperature_FD001_dcnn_spec.svg");
     cr_assert_null(strstr(out, ".svg"));
 
-    char *s = read_svg(svgdir, "rmse_vs_temperature_FD001.svg");
+    char *s = read_svg(svgdir, "rmse_vs_temperature_FD001_dcnn_spec.svg");
     assert_contains(s, "best fixed (λ=0.5)");
     assert_contains(s, "uw: 16.50");
     assert_contains(s, "temperature T (log scale)");
     free(s);
-    s = read_svg(svgdir, "weights_FD001_uw.svg");
+    s = read_svg(svgdir, "weights_FD001_dcnn_spec_uw.svg");
     assert_contains(s, "w_rul");
     assert_contains(s, "w_health");
     free(s);
-    free(read_svg(svgdir, "weights_FD001_uw-so_1.svg"));
-    free(read_svg(svgdir, "weights_FD001_uw-so_5.svg"));
+    free(read_svg(svgdir, "weights_FD001_dcnn_spec_uw-so_1.svg"));
+    free(read_svg(svgdir, "weights_FD001_dcnn_spec_uw-so_5.svg"));
     char path[256];
     struct stat st;
-    snprintf(path, sizeof path, "%s/weights_FD001_fixed_0.5.svg", svgdir);
+    snprintf(path, sizeof path, "%s/weights_FD001_dcnn_spec_fixed_0.5.svg", svgdir);
     cr_assert_neq(stat(path, &st), 0, "no weights plot for fixed weights");
     free(out);
     free(err);

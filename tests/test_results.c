@@ -89,6 +89,9 @@ static void base_config(run_record *r)
 {
     memset(r, 0, sizeof *r);
     strcpy(r->model, "dcnn");
+    strcpy(r->protocol, "spec");
+    strcpy(r->norm, "z");
+    strcpy(r->lr_step, "none");
     strcpy(r->subset, "FD001");
     strcpy(r->method, "uw-so:2");
     r->seed = 1;
@@ -108,6 +111,10 @@ static void full_record(run_record *r, long seed)
     base_config(r);
     strcpy(r->subset, "FD004");
     strcpy(r->method, "fixed:0.25");
+    strcpy(r->model, "cnn1d");
+    strcpy(r->protocol, "li2018");
+    strcpy(r->norm, "minmax");
+    strcpy(r->lr_step, "200:0.1");
     r->seed = seed;
     r->epochs = 150;
     r->window = 40;
@@ -400,8 +407,9 @@ Test(results, run_ids_are_stable)
     char id[17], id2[17];
     run_config_id(&r, id);
     /* FNV-1a of "model=dcnn;subset=FD001;method=uw-so:2;seed=1;epochs=100;window=30;
-     * batch=512;lr=0.001;dropout=0.5;val_frac=0.20000000000000001;patience=0;deterministic=0" */
-    cr_assert_str_eq(id, "401df4664f8b6c68");
+     * batch=512;lr=0.001;dropout=0.5;val_frac=0.20000000000000001;patience=0;deterministic=0;
+     * protocol=spec;norm=z;lr_step=none" */
+    cr_assert_str_eq(id, "a2eb055fd2869d9c");
 
     /* metadata and metrics do not change it */
     r.ranks = 16;
@@ -414,7 +422,7 @@ Test(results, run_ids_are_stable)
     r.wall_s = 99.0;
     strcpy(r.run_id, "ffffffffffffffff");
     run_config_id(&r, id2);
-    cr_assert_str_eq(id2, "401df4664f8b6c68");
+    cr_assert_str_eq(id2, "a2eb055fd2869d9c");
 
     /* every configuration field does */
     r.seed = 2;
@@ -437,6 +445,67 @@ Test(results, run_ids_are_stable)
     r.deterministic = 1;
     run_config_id(&r, id2);
     cr_assert_str_neq(id2, id);
+    /* the model and every protocol option */
+    base_config(&r);
+    strcpy(r.model, "cnn1d");
+    run_config_id(&r, id2);
+    cr_assert_str_neq(id2, id);
+    base_config(&r);
+    strcpy(r.protocol, "li2018");
+    run_config_id(&r, id2);
+    cr_assert_str_neq(id2, id);
+    base_config(&r);
+    strcpy(r.norm, "minmax");
+    run_config_id(&r, id2);
+    cr_assert_str_neq(id2, id);
+    base_config(&r);
+    r.val_frac = 0;
+    run_config_id(&r, id2);
+    cr_assert_str_neq(id2, id);
+    base_config(&r);
+    strcpy(r.lr_step, "200:0.1");
+    run_config_id(&r, id2);
+    cr_assert_str_neq(id2, id);
+}
+
+/* A file written before models and protocols were options (format 1) holds runs of the
+ * 1-D network under the name dcnn: it is read as cnn1d under the spec protocol, with the
+ * run id it was written with, and rewritten in the current format when appended to. */
+Test(results, format_1_runs_are_read_as_cnn1d)
+{
+    run_record *got = NULL;
+    int n = 0;
+    mtl_err err = {{0}};
+    cr_assert_eq(results_read_file(MTL_TEST_FIXTURES "/format1_run.h5", &got, &n, &err), 0, "%s", err.msg);
+    cr_assert_eq(n, 1);
+    cr_assert_str_eq(got[0].model, "cnn1d");
+    cr_assert_str_eq(got[0].protocol, "spec");
+    cr_assert_str_eq(got[0].norm, "z");
+    cr_assert_str_eq(got[0].lr_step, "none");
+    cr_assert_str_eq(got[0].run_id, "18f07698f0fe8acd");
+    cr_assert_eq(got[0].val_frac, 0.2);
+
+    char *dir = make_tmpdir(), *path = path_in(dir, "mixed.h5");
+    cr_assert_eq(results_write_all(path, got, 1, &err), 0, "%s", err.msg);
+    run_record r;
+    full_record(&r, 7);
+    cr_assert_eq(results_append(path, &r, &err), 0, "%s", err.msg);
+    run_record *all = NULL;
+    int m = 0;
+    cr_assert_eq(results_read_file(path, &all, &m, &err), 0, "%s", err.msg);
+    cr_assert_eq(m, 2);
+    int legacy = strcmp(all[0].run_id, "18f07698f0fe8acd") == 0 ? 0 : 1;
+    cr_assert_str_eq(all[legacy].model, "cnn1d");
+    cr_assert_str_eq(all[1 - legacy].model, r.model);
+    cr_assert_str_eq(all[1 - legacy].lr_step, r.lr_step);
+    for (int i = 0; i < m; i++) run_record_free(&all[i]);
+    free(all);
+    run_record_free(&r);
+    run_record_free(&got[0]);
+    free(got);
+    rm_tree(dir);
+    free(path);
+    free(dir);
 }
 
 Test(results, not_hdf5_fails_naming_the_path)

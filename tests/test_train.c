@@ -96,17 +96,19 @@ Test(metrics, hand_cases)
     cr_assert_float_eq(metric_macro_f1(p2, t2, 2, 3), 1.0 / 3, 1e-15);
 }
 
-static void train_digest(int threads, char out[17])
+static void train_digest(model_kind kind, int threads, char out[17])
 {
     omp_set_num_threads(threads);
     train_config c;
     train_config_defaults(&c);
+    c.model = kind;
     c.epochs = 1;
     c.quiet = 1;
     mtl_err err;
     cr_assert_eq(weighting_parse("uw", &c.method, &err), 0);
     prep_data d;
-    cr_assert_eq(cli_load(MTL_TEST_DATA, "FD001", 0, c.seed, &d, &err), 0, "%s", err.msg);
+    prep_options po = train_prep_options(&c, 0);
+    cr_assert_eq(cli_load(MTL_TEST_DATA, "FD001", &po, &d, &err), 0, "%s", err.msg);
     dist_ctx one;
     dist_single(&one);
     run_record r;
@@ -122,11 +124,15 @@ static void train_digest(int threads, char out[17])
 
 Test(train, one_and_two_threads_give_the_same_parameters)
 {
-    char a[17], b[17];
-    train_digest(1, a);
-    train_digest(2, b);
+    char a[17], b[17], c[17], d[17];
+    train_digest(MODEL_CNN1D, 1, a);
+    train_digest(MODEL_CNN1D, 2, b);
     cr_assert_str_eq(a, b);
     cr_assert_eq(strlen(a), 16);
+    train_digest(MODEL_DCNN, 1, c);
+    train_digest(MODEL_DCNN, 2, d);
+    cr_assert_str_eq(c, d);
+    cr_assert_str_neq(a, c);
 }
 
 Test(sweep, plan_expansion_order_and_stable_ids)
@@ -208,9 +214,10 @@ Test(train, non_finite_values_are_reported_as_divergence)
     weighting w;
     cr_assert_eq(weighting_parse("uw-so:1", &w, &err), 0);
     prep_data d;
-    cr_assert_eq(cli_load(MTL_TEST_DATA, "FD001", 0, 1, &d, &err), 0, "%s", err.msg);
+    prep_options po = {0, 0.2, 1, PREP_NORM_Z};
+    cr_assert_eq(cli_load(MTL_TEST_DATA, "FD001", &po, &d, &err), 0, "%s", err.msg);
     model m;
-    cr_assert_eq(model_init(&m, d.W, 0.5f, 0, &err), 0);
+    cr_assert_eq(model_init(&m, MODEL_CNN1D, d.W, 0.5f, 0, &err), 0);
     dist_ctx one;
     dist_single(&one);
     int batch[64];
