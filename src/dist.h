@@ -26,6 +26,8 @@ int dist_any(dist_ctx *d, int flag);
 /* Gathers each rank's part (counts[r] items of `width` floats, in rank order) into all. */
 int dist_allgather_float(dist_ctx *d, const float *part, int n_part, float *all, const int *counts, int width);
 void dist_barrier(dist_ctx *d);
+/* Rank 0's n bytes to every rank. */
+int dist_bcast_bytes(dist_ctx *d, void *buf, size_t n);
 
 /* Contiguous share of n items for rank r of p: [lo, hi), sizes differ by at most one. */
 static inline void dist_share(long n, int r, int p, long *lo, long *hi)

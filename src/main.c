@@ -30,7 +30,8 @@ static const char USAGE[] =
     "  compare   check new results against a baseline; exit 1 on a regression\n"
     "\n"
     "'mtlbench COMMAND --help' describes each command. Exit status: 0 success, 1 a failed\n"
-    "check or run, 2 bad usage or input.\n";
+    "check or run, 2 bad usage or input, 3 interrupted, resumable: run the same command\n"
+    "again (train, sweep: SIGTERM, SIGINT or SIGUSR1 stop them at the next epoch boundary).\n";
 
 static const char DATA_USAGE[] =
     "usage: mtlbench data [--data DIR] [--subset FD001] [--window W] [--seed S] [--json]\n"
@@ -63,8 +64,17 @@ static const char TRAIN_USAGE_HEAD[] =
     "  --seed S          seed of initialisation, split, shuffling, dropout (default 1)\n";
 static const char TRAIN_USAGE_TAIL[] =
     "  --out FILE.h5     add the run to this HDF5 file (crash-safe; other runs are kept)\n"
+    "  --checkpoint FILE save the training state after every epoch; the same command started\n"
+    "                    again resumes from the last complete epoch, with the result of an\n"
+    "                    uninterrupted run. A checkpoint of another configuration is refused.\n"
+    "                    Removed when the run is complete.\n"
     "  --json            print one JSON object with the results at the end\n"
-    "  --quiet           no per-epoch progress lines\n";
+    "  --quiet           no per-epoch progress lines\n"
+    "\n"
+    "SIGTERM, SIGINT or SIGUSR1 (on any rank, or forwarded by mpirun/srun) stop the run at\n"
+    "the next epoch boundary, agreed by all ranks; a second SIGINT stops at once.\n"
+    "Exit status: 0 done, 1 the run failed, 2 bad usage or input (or a foreign checkpoint),\n"
+    "3 interrupted, resumable: run the same command again.\n";
 
 static int data_verify(const char *dir)
 {
@@ -213,7 +223,7 @@ static int cmd_train(int argc, char **argv)
     static const struct option opts[] = {
         {"data", 1, 0, 'd'}, {"subset", 1, 0, 's'}, {"method", 1, 0, 'm'}, {"seed", 1, 0, 'S'},
         {"out", 1, 0, 'o'},  {"json", 0, 0, 'j'},   {"quiet", 0, 0, 'q'},  {"help", 0, 0, 'h'},
-        CLI_TRAIN_OPTIONS,   {0, 0, 0, 0}};
+        {"checkpoint", 1, 0, 'c'}, CLI_TRAIN_OPTIONS, {0, 0, 0, 0}};
     const char *dir = cli_default_data(), *subset = "FD001", *method = "uw", *out = NULL;
     train_config c;
     train_config_defaults(&c);
@@ -226,6 +236,7 @@ static int cmd_train(int argc, char **argv)
         case 's': subset = optarg; break;
         case 'm': method = optarg; break;
         case 'o': out = optarg; break;
+        case 'c': c.checkpoint = optarg; break;
         case 'j': json = 1; break;
         case 'q': c.quiet = 1; break;
         case 'S':
@@ -268,12 +279,22 @@ static int cmd_train(int argc, char **argv)
         return finish_mpi(2);
     }
     run_record r;
+    c.stop = cli_stop_poll;
+    cli_stop_install();
     int rc = train_run(&c, &d, &dist, &r, &err);
     prep_free(&d);
+    if (rc == TRAIN_STOPPED) {
+        if (root)
+            fprintf(stderr, "mtlbench train: interrupted by signal %d after epoch %d%s%s; run the same command again%s\n",
+                    cli_stop_signal(), r.n_hist, c.checkpoint ? ", saved in " : "", c.checkpoint ? c.checkpoint : "",
+                    c.checkpoint ? " to resume" : "");
+        run_record_free(&r);
+        return finish_mpi(CLI_INTERRUPTED);
+    }
     if (rc) {
         if (root) fprintf(stderr, "mtlbench train: %s\n", err.msg);
         run_record_free(&r);
-        return finish_mpi(1);
+        return finish_mpi(rc == TRAIN_REFUSED ? 2 : 1);
     }
     int status = 0;
     if (root && out && results_append(out, &r, &err)) {
@@ -286,6 +307,8 @@ static int cmd_train(int argc, char **argv)
                "F1 %.3f  %s epoch %d  %.0f samples/s\n",
                r.subset, r.model, r.method, r.protocol, r.seed, r.status, r.rmse, r.rmse_uncapped, r.mae, r.score,
                r.acc, r.f1, r.val_frac > 0 ? "best" : "last", r.best_epoch, r.samples_per_s);
+    /* the run is complete and reported: its checkpoint has served */
+    if (root && c.checkpoint && status == 0) remove(c.checkpoint);
     run_record_free(&r);
     return finish_mpi(status);
 }

@@ -59,6 +59,7 @@ typedef struct {
     double samples_per_s, comm_fraction;
     double w_rul, w_health;   /* weights at the last step */
     char param_digest[17];
+    int resumed_from_epoch;   /* of this process: its first epoch - 1 (not stored) */
     /* tables */
     int n_hist;
     run_epoch *hist;

@@ -1,5 +1,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "train.h"
+#include "checkpoint.h"
 #include "metrics.h"
 #include "model.h"
 #include "optim.h"
@@ -390,6 +391,142 @@ static void record_config(const train_config *c, const prep_data *d, dist_ctx *d
     snprintf(r->status, sizeof r->status, "ok");
 }
 
+/* What a run carries from one epoch to the next, besides its parameter buffers. */
+typedef struct {
+    double best_val, train_time, comm_time, wall_before;
+    long samples;
+    int since_best;
+    double wr, wh;
+} train_progress;
+
+/* The configuration a checkpoint must match: the run id, the data it trains and validates
+ * on, the parameter count, and the ranks when the sums depend on them. */
+static void checkpoint_config(const train_config *c, const prep_data *d, const dist_ctx *dist, const run_record *r,
+                              size_t np, char out[CKPT_CONFIG_LEN])
+{
+    uint64_t h = MTL_FNV_INIT;
+    const prep_split *sp[2] = {&d->train, &d->val};
+    for (int i = 0; i < 2; i++) {
+        const prep_split *s = sp[i];
+        h = mtl_fnv1a(h, s->x, sizeof(float) * PREP_FEATURES * (size_t)s->n_rows);
+        h = mtl_fnv1a(h, s->win_start, sizeof(int) * (size_t)s->n_win);
+        h = mtl_fnv1a(h, s->y, sizeof(float) * (size_t)s->n_win);
+        h = mtl_fnv1a(h, s->h, (size_t)s->n_win);
+    }
+    char ranks[32];
+    if (c->deterministic) snprintf(ranks, sizeof ranks, "any");
+    else snprintf(ranks, sizeof ranks, "%d", dist->size);
+    snprintf(out, CKPT_CONFIG_LEN, "run %s, data %016llx, %zu parameters, ranks %s", r->run_id,
+             (unsigned long long)h, np, ranks);
+}
+
+/* Restores the state of c->checkpoint when there is one: rank 0 reads the file, every rank
+ * decodes the same bytes. Returns 0 (resumed, or nothing to resume), TRAIN_REFUSED or -1. */
+static int checkpoint_resume(const train_config *c, const char *config, dist_ctx *dist, float *params, float *best,
+                             adam *opt, run_record *r, train_progress *p, mtl_err *err)
+{
+    unsigned char *buf = NULL;
+    size_t len = 0;
+    long hdr[2] = {0, 0}; /* read status, length */
+    if (dist->rank == 0) {
+        hdr[0] = ckpt_read_file(c->checkpoint, &buf, &len, err);
+        hdr[1] = (long)len;
+    }
+    if (dist_bcast_bytes(dist, hdr, sizeof hdr)) return mtl_fail(err, "MPI error while sharing the checkpoint");
+    if (hdr[0] == CKPT_MISSING) return 0;
+    if (hdr[0] != CKPT_OK) {
+        if (dist->rank != 0) mtl_fail(err, "%s: rank 0 cannot read the checkpoint", c->checkpoint);
+        return TRAIN_REFUSED;
+    }
+    if (dist->rank != 0 && !(buf = mtl_alloc((size_t)hdr[1] + 1, 1, err))) return -1;
+    len = (size_t)hdr[1];
+    if (dist_bcast_bytes(dist, buf, len)) {
+        free(buf);
+        return mtl_fail(err, "MPI error while sharing the checkpoint");
+    }
+    checkpoint k;
+    int st = ckpt_decode(buf, len, config, c->checkpoint, &k, err);
+    free(buf);
+    if (st == CKPT_OK && (k.n_params != opt->n || k.method_len != 0 || k.n_hist > c->epochs)) {
+        mtl_fail(err, "%s: checkpoint of another layout (%zu parameters, %d epochs)", c->checkpoint, k.n_params,
+                 k.n_hist);
+        ckpt_free(&k);
+        st = -1;
+    }
+    if (st != CKPT_OK) {
+        if (!c->checkpoint_replace) return TRAIN_REFUSED;
+        if (dist->rank == 0) fprintf(stderr, "warning: %s; starting this run afresh\n", err->msg);
+        return 0;
+    }
+    size_t pb = opt->n * sizeof(float);
+    memcpy(params, k.params, pb);
+    memcpy(best, k.best, pb);
+    memcpy(opt->m, k.adam_m, pb);
+    memcpy(opt->v, k.adam_v, pb);
+    opt->t = k.step;
+    opt->lr = k.lr;
+    memcpy(r->hist, k.hist, sizeof(run_epoch) * (size_t)k.n_hist);
+    r->n_hist = k.n_hist;
+    r->best_epoch = k.best_epoch;
+    r->resumed_from_epoch = k.epoch;
+    p->best_val = k.best_val;
+    p->since_best = k.since_best;
+    p->samples = k.samples;
+    p->train_time = k.train_time;
+    p->comm_time = k.comm_time;
+    p->wall_before = k.wall_s;
+    p->wr = k.w_rul;
+    p->wh = k.w_health;
+    ckpt_free(&k);
+    return 0;
+}
+
+/* Rank 0 writes the state after epoch r->n_hist to c->checkpoint. */
+static int checkpoint_save(const train_config *c, const char *config, const float *params, const float *best,
+                           const adam *opt, const run_record *r, const train_progress *p, double wall,
+                           mtl_err *err)
+{
+    checkpoint k;
+    memset(&k, 0, sizeof k);
+    snprintf(k.config, sizeof k.config, "%s", config);
+    k.epoch = r->n_hist;
+    k.step = opt->t;
+    k.lr = opt->lr;
+    k.best_epoch = r->best_epoch;
+    k.since_best = p->since_best;
+    k.best_val = p->best_val;
+    k.samples = p->samples;
+    k.train_time = p->train_time;
+    k.comm_time = p->comm_time;
+    k.wall_s = wall;
+    k.w_rul = p->wr;
+    k.w_health = p->wh;
+    k.n_params = opt->n;
+    k.params = (float *)params, k.best = (float *)best, k.adam_m = opt->m, k.adam_v = opt->v;
+    k.n_hist = r->n_hist;
+    k.hist = r->hist;
+    unsigned char *buf;
+    size_t len;
+    if (ckpt_encode(&k, &buf, &len, err)) return -1;
+    int rc = ckpt_write_file(c->checkpoint, buf, len, err);
+    free(buf);
+    return rc;
+}
+
+/* At an epoch boundary, every rank learns whether any was asked to stop and whether rank
+ * 0 failed to write the checkpoint: 0 go on, TRAIN_STOPPED, or -1 (err set). */
+static int epoch_boundary(const train_config *c, dist_ctx *dist, int save_failed, mtl_err *err)
+{
+    if (!c->stop && !c->checkpoint) return 0;
+    int64_t f[2] = {c->stop ? c->stop(c->stop_ctx) != 0 : 0, save_failed};
+    if (dist_sum_int64(dist, f, 2)) return mtl_fail(err, "MPI error at the end of an epoch");
+    if (f[1]) {
+        if (!save_failed) mtl_fail(err, "%s: rank 0 could not write the checkpoint", c->checkpoint);
+        return -1;
+    }
+    return f[0] ? TRAIN_STOPPED : 0;
+}
+
 int train_run(const train_config *c, const prep_data *d, dist_ctx *dist, run_record *r, mtl_err *err)
 {
     double t_start = mtl_now();
@@ -425,11 +562,30 @@ int train_run(const train_config *c, const prep_data *d, dist_ctx *dist, run_rec
 
     FILE *out = c->progress ? c->progress : stderr;
     int show = !c->quiet && dist->rank == 0;
-    double best_val = INFINITY, train_time = 0, comm_time = 0;
-    long samples = 0;
-    int since_best = 0;
-    double wr = NAN, wh = NAN;
-    for (int ep = 1; ep <= c->epochs; ep++) {
+    train_progress prog = {INFINITY, 0, 0, 0, 0, 0, NAN, NAN};
+    char ckpt_config[CKPT_CONFIG_LEN];
+    if (c->checkpoint) {
+        checkpoint_config(c, d, dist, r, np, ckpt_config);
+        int st = checkpoint_resume(c, ckpt_config, dist, params, best, &opt, r, &prog, err);
+        if (st) {
+            rc = st;
+            goto out;
+        }
+        if (show && r->resumed_from_epoch > 0)
+            fprintf(out, "%sresumed from epoch %d (%s)\n", c->label ? c->label : "", r->resumed_from_epoch,
+                    c->checkpoint);
+    }
+    double best_val = prog.best_val, train_time = prog.train_time, comm_time = prog.comm_time;
+    long samples = prog.samples;
+    int since_best = prog.since_best, save_failed = 0, first = r->resumed_from_epoch + 1;
+    double wr = prog.wr, wh = prog.wh;
+    for (int ep = first; ep <= c->epochs; ep++) {
+        if (c->patience > 0 && since_best >= c->patience) break;
+        int b = epoch_boundary(c, dist, save_failed, err);
+        if (b) {
+            rc = b;
+            goto out;
+        }
         shuffle(perm, N, (uint64_t)c->seed, ep);
         dist_barrier(dist);
         double comm0 = dist->comm_seconds, t0 = mtl_now();
@@ -502,14 +658,19 @@ int train_run(const train_config *c, const prep_data *d, dist_ctx *dist, run_rec
         }
         if (show) {
             char eta[32];
-            mtl_fmt_duration((mtl_now() - t_start) / ep * (c->epochs - ep), eta, sizeof eta);
+            mtl_fmt_duration((mtl_now() - t_start) / (ep - first + 1) * (c->epochs - ep), eta, sizeof eta);
             fprintf(out, "%sepoch %3d/%d  L_r %8.2f  L_h %.4f  w_r %.4g  w_h %.4g  val_rmse %6.2f  %7.0f samples/s  ETA %s\n",
                     c->label ? c->label : "", ep, c->epochs, h->loss_rul, h->loss_health, h->w_rul, h->w_health,
                     h->val_rmse, h->samples_per_s, eta);
             fflush(out);
         }
-        if (c->patience > 0 && since_best >= c->patience) break;
+        if (c->checkpoint && dist->rank == 0) {
+            train_progress now = {best_val, train_time, comm_time, 0, samples, since_best, wr, wh};
+            save_failed = checkpoint_save(c, ckpt_config, params, best, &opt, r, &now,
+                                          prog.wall_before + mtl_now() - t_start, err) != 0;
+        }
     }
+    if (save_failed) fprintf(stderr, "mtlbench: warning: %s\n", err->msg); /* after the last epoch */
     if (!has_val) memcpy(best, params, np * sizeof(float));
     r->epochs_run = r->n_hist;
     r->best_val_rmse = has_val ? best_val : NAN;
@@ -552,7 +713,7 @@ int train_run(const train_config *c, const prep_data *d, dist_ctx *dist, run_rec
         row->pred_health = cls[i];
         row->true_health = te->h[i];
     }
-    r->wall_s = mtl_now() - t_start;
+    r->wall_s = prog.wall_before + mtl_now() - t_start;
     rc = 0;
 out:
     engine_free(e);

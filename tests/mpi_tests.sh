@@ -88,5 +88,39 @@ bad_args)
   echo "$out"
   [ $rc = 2 ] || fail "--epochs 0: exit $rc, expected 2"
   [ "$(grep -c -- "--epochs '0' is out of range" <<<"$out")" = 1 ] || fail "expected one message naming --epochs";;
+checkpoint_resume)
+  # train --checkpoint, SIGKILLed partway under mpirun, started again: it resumes and ends
+  # with the digest of an uninterrupted run; a checkpoint of another seed is refused
+  tmp=$(mktemp -d /tmp/mtlckpt.XXXXXX)
+  trap 'rm -rf "$tmp"' EXIT
+  args=(--model cnn1d --method uw-so:2 --epochs 8 --deterministic --checkpoint "$tmp/run.ckpt")
+  ref=$(run 1 1 --method uw-so:2 --epochs 8 --deterministic) || fail "uninterrupted run failed"
+  echo "uninterrupted: $ref"
+  OMP_NUM_THREADS=1 setsid "$mpiexec" --oversubscribe --bind-to none -np 2 "$bin" train --data "$data" "${args[@]}" \
+    >"$tmp/first.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 3000); do
+    grep -q "epoch   4/8" "$tmp/first.log" && break
+    sleep 0.1
+  done
+  kill -KILL -- -"$pid" 2>/dev/null
+  pkill -KILL -f -- "--checkpoint $tmp/run.ckpt" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  cat "$tmp/first.log"
+  [ -f "$tmp/run.ckpt" ] || fail "no checkpoint after 4 epochs"
+  out=$(OMP_NUM_THREADS=1 "$mpiexec" --oversubscribe --bind-to none -np 2 "$bin" train --data "$data" --seed 2 \
+        "${args[@]}" --quiet 2>&1)
+  rc=$?
+  echo "$out"
+  [ $rc = 2 ] || fail "a checkpoint of another seed: exit $rc, expected 2"
+  grep -q "is a checkpoint of another configuration" <<<"$out" || fail "no message for the foreign checkpoint"
+  out=$(run 2 1 "${args[@]}" 2>"$tmp/second.err") || { cat "$tmp/second.err"; fail "resumed run failed"; }
+  echo "resumed: $out"
+  from=$(field "$out" resumed_from_epoch)
+  [ "$from" -ge 4 ] && [ "$from" -lt 8 ] || fail "resumed_from_epoch $from, expected 4..7"
+  [ "$(field "$out" param_digest)" = "$(field "$ref" param_digest)" ] || fail "digest differs from the uninterrupted run"
+  [ "$(field "$out" epochs_run)" = 8 ] || fail "epochs_run is not 8"
+  [ ! -e "$tmp/run.ckpt" ] || fail "checkpoint left after the complete run"
+  echo "resumed from epoch $from to the uninterrupted digest";;
 *) echo "unknown test $test"; exit 2;;
 esac

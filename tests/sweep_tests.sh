@@ -83,5 +83,52 @@ bad_args)
   rc=$?
   echo "$out"
   [ $rc = 2 ] || fail "ranks with different data: exit $rc, expected 2 (124 is a hang)";;
+signals)
+  # a 2-rank sweep stopped twice, by SIGTERM to its ranks (as srun and Slurm deliver it) and
+  # by SIGUSR1 to mpirun (which forwards it), then run to the end: status 3 within 30 s each
+  # time, every run exactly once, the digests of an uninterrupted sweep
+  args=(sweep --data "$data" --model cnn1d --subsets FD001 --methods "uw,uw-so:2,fixed:0.5" --seeds "1,2"
+        --epochs 6 --deterministic --out "$tmp/out")
+  mpi -np 2 "$bin" "${args[@]/$tmp\/out/$tmp/ref}" --quiet >"$tmp/ref.log" 2>&1 || { cat "$tmp/ref.log"; fail "reference sweep failed"; }
+  ranks() { pgrep -f -- "^$bin sweep .*--out $tmp/out"; }
+  stop_when() { # stop_when SIGNAL TARGET MIN_RUNS LOG: start the sweep, signal it once a run is in flight
+    local sig=$1 target=$2 min=$3 log=$4 pid start rc n
+    "$mpiexec" --oversubscribe --bind-to none -np 2 "$bin" "${args[@]}" >"$log" 2>&1 &
+    pid=$!
+    for _ in $(seq 1 6000); do
+      n=$(find "$tmp/out/runs" -name '*.h5' ! -name '*.tmp.*' 2>/dev/null | wc -l)
+      [ "$n" -ge "$min" ] && [ -n "$(find "$tmp/out/checkpoints" -name '*.ckpt' -newer "$log" 2>/dev/null)" ] && break
+      sleep 0.1
+    done
+    start=$(date +%s)
+    if [ "$target" = ranks ]; then kill -"$sig" $(ranks); else kill -"$sig" "$pid"; fi
+    wait "$pid"
+    rc=$?
+    secs=$(( $(date +%s) - start ))
+    cat "$log"
+    echo "SIG$sig to $target: exit $rc after ${secs}s"
+    [ "$rc" = 3 ] || fail "SIG$sig to $target: exit $rc, expected 3"
+    [ "$secs" -le 30 ] || fail "SIG$sig to $target: took ${secs}s"
+    ranks >/dev/null && fail "ranks still running"
+    grep -q "run the same command again to resume" "$log" || fail "no resume hint"
+  }
+  stop_when TERM ranks 0 "$tmp/first.log"
+  n1=$(find "$tmp/out/runs" -name '*.h5' | wc -l)
+  stop_when USR1 mpirun $((n1 + 1)) "$tmp/second.log"
+  n2=$(find "$tmp/out/runs" -name '*.h5' | wc -l)
+  [ "$n2" -lt 6 ] || fail "the second stop came too late to test anything"
+  grep -q "resumed from epoch" "$tmp/second.log" || fail "no run resumed from its checkpoint"
+  mpi -np 2 "$bin" "${args[@]}" >"$tmp/third.log" 2>&1 || { cat "$tmp/third.log"; fail "the final sweep failed"; }
+  cat "$tmp/third.log"
+  grep -q "6 runs ($n2 complete, $((6 - n2)) to do)" "$tmp/third.log" || fail "did not skip the $n2 complete runs"
+  [ "$(find "$tmp/out/runs" -name '*.h5' | wc -l)" = 6 ] || fail "expected 6 run files"
+  [ -z "$(ls -A "$tmp/out/checkpoints")" ] || fail "checkpoints left behind: $(ls "$tmp/out/checkpoints")"
+  "$bin" report "$tmp/out" --csv "$tmp/runs.csv" >/dev/null || fail "report cannot read the results"
+  [ "$(tail -n +2 "$tmp/runs.csv" | cut -d, -f18 | sort -u | wc -l)" = 6 ] || fail "a run is missing or stored twice"
+  digests "$tmp/ref" >"$tmp/dref"
+  digests "$tmp/out" >"$tmp/dout"
+  cat "$tmp/dout"
+  diff "$tmp/dref" "$tmp/dout" || fail "digests differ from the uninterrupted sweep"
+  echo "stopped twice, resumed, every run once with the uninterrupted digests";;
 *) echo "unknown test $test"; exit 2;;
 esac
