@@ -238,11 +238,12 @@ fi
 grid=(--data "$data" --subsets FD001 --methods "fixed:0.5,uw,uw-o,uw-so:1" --seeds "1,2" --deterministic)
 [ ${#sweep_env[@]} = 0 ] || grid+=(--model cnn1d)
 ntasks=$((ncpu >= 2 ? 2 : 1))
-# Epochs for about 100 s of training on the job's ranks, from a short timing here.
+# Epochs for 45-80 s of training on the job's ranks, longer than the time limit, from a short
+# timing here (an epoch costs about as much as 21000 samples of it, often more).
 sps=$(OMP_NUM_THREADS=1 "$bin" sweep "${grid[@]}" --epochs 1 --threads 1 --dry-run --out "$tmp/probe" |
   sed -n 's/.*measured \([0-9]*\) samples\/s.*/\1/p')
 if ! [[ $sps =~ ^[0-9]+$ ]] || ((sps == 0)); then fail "no timing from sweep --dry-run"; fi
-epochs=$((100 * sps * ntasks / (8 * 16000)))
+epochs=$((45 * sps * ntasks / (8 * 21000)))
 ((epochs >= 4)) || epochs=4
 echo "measured $sps samples/s per rank: $epochs epochs per run, 8 runs on $ntasks rank(s)"
 long_env=("${common[@]}" OUT="$tmp/long" SUBSETS=FD001 METHODS="fixed:0.5,uw,uw-o,uw-so:1" SEEDS="1,2" EPOCHS="$epochs"
@@ -261,6 +262,7 @@ echo "time-limited sweep: $rounds rounds, $restarts requeues, $elapsed s from su
 grep -q 'DUE TO TIME LIMIT' "$job_log" && fail "time-limited sweep: a round was killed at the time limit"
 [ "$(count 'the sweep is complete' "$job_log")" = 1 ] || fail "time-limited sweep: not complete exactly once"
 [ "$(count '^# mtlbench report' "$job_log")" = 1 ] || fail "time-limited sweep: the report is not printed exactly once"
+grep -q 'resumed from epoch' "$job_log" || fail "time-limited sweep: no run resumed from its checkpoint"
 check_runs() { # check_runs DIR N EPOCHS: N complete runs, each once, each with all its epochs
   local n
   n=$(find "$1/runs" -name '*.h5' ! -name '*.tmp.*' | wc -l)
@@ -274,33 +276,37 @@ check_runs() { # check_runs DIR N EPOCHS: N complete runs, each once, each with 
 check_runs "$tmp/long" 8 "$epochs"
 
 # 5. the next round as a new job: the stop is asked for by hand, as the time limit would
-resub_env=("${common[@]}" OUT="$tmp/resub" SUBSETS=FD001 METHODS="uw,uw-o" SEEDS=1 EPOCHS=$((epochs / 2 + 2)) DETERMINISTIC=1 RESUBMIT=1)
-first=$(cd "$work" && env "${resub_env[@]}" "${sweep_env[@]}" sbatch --parsable --output="$work/resub-%j.log" \
-  "${geometry[@]}" "$src/jobs/sweep.sbatch") || fail "sbatch (resubmission)"
+resub_epochs=$((epochs / 2 + 2))
+resub_env=("${common[@]}" OUT="$tmp/resub" SUBSETS=FD001 METHODS="uw,uw-o" SEEDS=1 EPOCHS="$resub_epochs" DETERMINISTIC=1 RESUBMIT=1)
+log=$work/resub.log
+first=$(cd "$work" && env "${resub_env[@]}" "${sweep_env[@]}" sbatch --parsable --output="$log" "${geometry[@]}" \
+  "$src/jobs/sweep.sbatch") || fail "sbatch (resubmission)"
 for _ in $(seq 1 240); do
-  grep -q '^sweep: .* runs (' "$work/resub-$first.log" 2>/dev/null && break # the sweep has started
+  grep -q '^sweep: .* runs (' "$log" 2>/dev/null && break # the sweep has started
   sleep 0.5
 done
 sleep 2
 scancel --batch --signal=USR1 "$first" || fail "scancel --signal=USR1 $first"
 next=
 for _ in $(seq 1 240); do
-  next=$(sed -n 's/.*submitted job \([0-9]*\) for round 2.*/\1/p' "$work/resub-$first.log" 2>/dev/null)
+  next=$(sed -n 's/.*submitted job \([0-9]*\) for round 2.*/\1/p' "$log")
   [ -n "$next" ] && break
   sleep 0.5
 done
-sed 's/^/    | /' "$work/resub-$first.log"
-[ -n "$next" ] || fail "resubmission: job $first did not submit the next round"
+[ -n "$next" ] || { sed 's/^/    | /' "$log"; fail "resubmission: job $first did not submit the next round"; }
 for _ in $(seq 1 600); do
   [ -z "$(squeue -h -j "$first,$next" -o %i 2>/dev/null)" ] && break
   sleep 0.5
 done
-sed 's/^/    | /' "$work/resub-$next.log"
-echo "resubmission: job $first ($(scontrol show job "$first" | grep -o 'ExitCode=[0-9:]*')), then job $next ($(scontrol show job "$next" | grep -o 'ExitCode=[0-9:]*'))"
-scontrol show job "$first" | grep -q 'JobState=COMPLETED .*' || fail "resubmission: job $first did not complete"
-scontrol show job "$next" | grep -q 'ExitCode=0:0' || fail "resubmission: job $next did not end with status 0"
-grep -q 'round 2 of at most' "$work/resub-$next.log" || fail "resubmission: job $next is not round 2"
-grep -q 'the sweep is complete (round 2)' "$work/resub-$next.log" || fail "resubmission: the sweep did not complete in round 2"
-check_runs "$tmp/resub" 2 $((epochs / 2 + 2))
+state() { scontrol show -o job "$1" | sed -n 's/.*\(JobState=[A-Z_]*\) .* \(ExitCode=[0-9:]*\) .*/\1 \2/p'; }
+echo "=== resubmission: job $first ($(state "$first")), then job $next ($(state "$next"))"
+sed 's/^/    | /' "$log"
+state "$first" | grep -q 'JobState=COMPLETED ExitCode=0:0' || fail "resubmission: job $first did not complete with status 0"
+state "$next" | grep -q 'JobState=COMPLETED ExitCode=0:0' || fail "resubmission: job $next did not complete with status 0"
+grep -q "round 2 of at most 20, job $next " "$log" || fail "resubmission: job $next is not round 2, or logs elsewhere"
+[ "$(count 'the sweep is complete (round 2)' "$log")" = 1 ] || fail "resubmission: the sweep did not complete in round 2"
+[ "$(count '^# mtlbench report' "$log")" = 1 ] || fail "resubmission: the report is not printed exactly once"
+[ "$(count 'resumed from epoch' "$log")" = 2 ] || fail "resubmission: round 2 did not resume both runs"
+check_runs "$tmp/resub" 2 "$resub_epochs"
 
 echo "all Slurm jobs behaved ($((SECONDS - t_begin)) s)"
