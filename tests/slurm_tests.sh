@@ -238,14 +238,15 @@ fi
 grid=(--data "$data" --subsets FD001 --methods "fixed:0.5,uw,uw-o,uw-so:1" --seeds "1,2" --deterministic)
 [ ${#sweep_env[@]} = 0 ] || grid+=(--model cnn1d)
 ntasks=$((ncpu >= 2 ? 2 : 1))
-# Epochs for 45-80 s of training on the job's ranks, longer than the time limit, from a short
-# timing here (an epoch costs about as much as 21000 samples of it, often more).
+# Epochs for at least 65 s of training on the job's ranks, longer than the time limit, from a
+# short timing here (an epoch costs at least as much as 17000 samples of it: training and
+# validation windows; on a busy machine more).
 sps=$(OMP_NUM_THREADS=1 "$bin" sweep "${grid[@]}" --epochs 1 --threads 1 --dry-run --out "$tmp/probe" |
   sed -n 's/.*measured \([0-9]*\) samples\/s.*/\1/p')
 if ! [[ $sps =~ ^[0-9]+$ ]] || ((sps == 0)); then fail "no timing from sweep --dry-run"; fi
-epochs=$((45 * sps * ntasks / (8 * 21000)))
+epochs=$((65 * sps * ntasks / (8 * 17000)))
 ((epochs >= 4)) || epochs=4
-echo "measured $sps samples/s per rank: $epochs epochs per run, 8 runs on $ntasks rank(s)"
+echo "measured $sps samples/s per rank: $epochs epochs per run, 8 runs on $ntasks rank(s), at least $((epochs * 8 * 17000 / (sps * ntasks))) s of training against a 60 s time limit"
 long_env=("${common[@]}" OUT="$tmp/long" SUBSETS=FD001 METHODS="fixed:0.5,uw,uw-o,uw-so:1" SEEDS="1,2" EPOCHS="$epochs"
   DETERMINISTIC=1 MAX_ROUNDS=10)
 t0=$SECONDS
