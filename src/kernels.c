@@ -247,6 +247,7 @@ void dense_backward(const float *restrict in, int nin, const float *restrict w, 
             for (int l = 0; l < TB; l++) d[l] *= 1.0f - y[l] * y[l];
         }
         for (int l = 0; l < TB; l++) gb_lanes[(size_t)o * TB + l] = d[l];
+        if (!gw_lanes) continue;
         float *gw = gw_lanes + (size_t)o * nin * TB;
         for (int i = 0; i < nin; i++)
 #pragma omp simd
@@ -262,5 +263,39 @@ void dense_backward(const float *restrict in, int nin, const float *restrict w, 
             for (int l = 0; l < TB; l++) acc[l] += wv * dout[(size_t)o * TB + l];
         }
         for (int l = 0; l < TB; l++) din[(size_t)i * TB + l] = acc[l];
+    }
+}
+
+void dense_wgrad_sum(const float *restrict in, int nin, const float *restrict dz, int nout, float *restrict inT,
+                     float *restrict gw)
+{
+    /* inT [TB][ninp], rows padded to whole vectors of DW_VEC */
+    enum { DW_VEC = 16, DW_OUT = 4 };
+    const int ninp = (nin + DW_VEC - 1) / DW_VEC * DW_VEC;
+    for (int l = 0; l < TB; l++) {
+        for (int i = 0; i < nin; i++) inT[(size_t)l * ninp + i] = in[(size_t)i * TB + l];
+        for (int i = nin; i < ninp; i++) inT[(size_t)l * ninp + i] = 0.0f;
+    }
+    /* DW_OUT outputs x DW_VEC inputs of accumulators; every load of inT serves DW_OUT
+     * multiply-adds, the lanes are summed in order l = 0, 1, ... */
+    for (int o0 = 0; o0 < nout; o0 += DW_OUT) {
+        const int no = nout - o0 < DW_OUT ? nout - o0 : DW_OUT;
+        for (int i0 = 0; i0 < ninp; i0 += DW_VEC) {
+            float acc[DW_OUT][DW_VEC];
+            for (int k = 0; k < DW_OUT; k++)
+                for (int v = 0; v < DW_VEC; v++) acc[k][v] = 0.0f;
+            for (int l = 0; l < TB; l++) {
+                const float *x = inT + (size_t)l * ninp + i0;
+#pragma GCC unroll 4
+                for (int k = 0; k < DW_OUT; k++) {
+                    const float d = k < no ? dz[(size_t)(o0 + k) * TB + l] : 0.0f;
+#pragma omp simd
+                    for (int v = 0; v < DW_VEC; v++) acc[k][v] += d * x[v];
+                }
+            }
+            const int nv = nin - i0 < DW_VEC ? nin - i0 : DW_VEC;
+            for (int k = 0; k < no; k++)
+                for (int v = 0; v < nv; v++) gw[(size_t)(o0 + k) * nin + i0 + v] = acc[k][v];
+        }
     }
 }

@@ -223,6 +223,7 @@ int engine_grad(train_engine *e, const float *params, const prep_split *s, const
             for (int c = 0; c < MODEL_CLASSES; c++)
                 g->dlogits[c * TB + l] = valid ? gh * (p[c] / z - (c == s->h[ids[l]] ? 1.0f : 0.0f)) : 0.0f;
         }
+        g->fc_sum = e->deterministic ? NULL : e->tile_grad + (size_t)t * np + m->off_fw;
         model_backward(m, params, a, g);
         for (size_t k = nnet; k < np; k++)
             for (int l = 0; l < TB; l++) g->lanes[k * TB + l] = 0.0f;
@@ -250,8 +251,11 @@ int engine_grad(train_engine *e, const float *params, const prep_split *s, const
                 dst[k] = acc;
             }
         } else {
+            /* the dense layer's weights were summed by the backward pass (fc_sum) */
             float *dst = e->tile_grad + (size_t)t * np;
+            const size_t fw0 = m->off_fw, fw1 = m->off_fw + (size_t)m->hidden * m->flat;
             for (size_t k = 0; k < np; k++) {
+                if (k == fw0) k = fw1;
                 float acc = 0;
                 for (int l = 0; l < TB; l++) acc += g->lanes[k * TB + l];
                 dst[k] = acc;
@@ -659,9 +663,11 @@ int train_run(const train_config *c, const prep_data *d, dist_ctx *dist, run_rec
         if (show) {
             char eta[32];
             mtl_fmt_duration((mtl_now() - t_start) / (ep - first + 1) * (c->epochs - ep), eta, sizeof eta);
-            fprintf(out, "%sepoch %3d/%d  L_r %8.2f  L_h %.4f  w_r %.4g  w_h %.4g  val_rmse %6.2f  %7.0f samples/s  ETA %s\n",
-                    c->label ? c->label : "", ep, c->epochs, h->loss_rul, h->loss_health, h->w_rul, h->w_health,
-                    h->val_rmse, h->samples_per_s, eta);
+            char val[32] = "";
+            if (has_val) snprintf(val, sizeof val, "  val_rmse %6.2f", h->val_rmse);
+            fprintf(out, "%sepoch %3d/%d  L_r %8.2f  L_h %.4f  w_r %.4g  w_h %.4g%s  %7.0f samples/s  ETA %s\n",
+                    c->label ? c->label : "", ep, c->epochs, h->loss_rul, h->loss_health, h->w_rul, h->w_health, val,
+                    h->samples_per_s, eta);
             fflush(out);
         }
         if (c->checkpoint && dist->rank == 0) {

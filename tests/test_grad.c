@@ -166,6 +166,15 @@ static void check_dense(int nin, int nout, int act)
         w[i] = keep;
         near(an, (lp - lm) / (2 * h), 2e-2, 2e-3, "dense weight", i);
     }
+    /* the lane-summed weight gradient equals the sum of the per-lane ones */
+    float *gsum = calloc((size_t)nin * nout, 4), *inT = calloc((size_t)(nin + 15) / 16 * 16 * TB, 4);
+    dense_wgrad_sum(in, nin, dout, nout, inT, gsum);
+    for (int i = 0; i < nin * nout; i++) {
+        double an = 0;
+        for (int l = 0; l < TB; l++) an += gw[(size_t)i * TB + l];
+        near(gsum[i], an, 1e-5, 1e-6, "summed dense weight", i);
+    }
+    free(gsum), free(inT);
     for (int i = 0; i < nout; i++) {
         double an = 0;
         for (int l = 0; l < TB; l++) an += gb[(size_t)i * TB + l];
@@ -191,6 +200,7 @@ static void check_dense(int nin, int nout, int act)
 
 Test(grad, dense_tanh) { check_dense(30, 100, 1); }
 Test(grad, dense_linear_head) { check_dense(100, 3, 0); }
+Test(grad, dense_dcnn_flatten) { check_dense(420, 100, 1); }
 
 Test(kernels, tanh_accuracy)
 {
