@@ -9,7 +9,8 @@
 #   3. jobs/regression.sbatch against a baseline better than the code (RMSE halved): exit 1;
 #   4. jobs/sweep.sbatch with a 1-minute time limit on a longer sweep: it stops at Slurm's
 #      warning signal, requeues itself and ends complete, every run exactly once;
-#   5. the same, continued by a new job instead (RESUBMIT=1), the stop asked by hand.
+#   5. the same, continued by a new job instead (RESUBMIT=1), the stop asked by hand;
+#   6. a job stopped in its last allowed round (MAX_ROUNDS=1): exit 3, no requeue.
 # Slurm is shut down at the end, also on failure, through the pid files of its daemons; a
 # Slurm left behind by an earlier run that was killed is shut down the same way first.
 # Exit 77 (CTest: skipped) with the reason only where Slurm cannot run at all (not root, or
@@ -309,5 +310,25 @@ grep -q "round 2 of at most 20, job $next " "$log" || fail "resubmission: job $n
 [ "$(count '^# mtlbench report' "$log")" = 1 ] || fail "resubmission: the report is not printed exactly once"
 [ "$(count 'resumed from epoch' "$log")" = 2 ] || fail "resubmission: round 2 did not resume both runs"
 check_runs "$tmp/resub" 2 "$resub_epochs"
+
+# 6. MAX_ROUNDS reached: the job stops with status 3 and leaves the sweep resumable
+log=$work/capped.log
+(
+  for _ in $(seq 1 240); do
+    grep -q '^sweep: .* runs (' "$log" 2>/dev/null && break
+    sleep 0.5
+  done
+  sleep 2
+  scancel --batch --signal=USR1 --name=mtl-capped
+) &
+signaller=$!
+submit capped "${common[@]}" "${sweep_env[@]}" OUT="$tmp/capped" SUBSETS=FD001 METHODS=uw SEEDS=1 EPOCHS="$resub_epochs" \
+  MAX_ROUNDS=1 -- "${geometry[@]}" --job-name=mtl-capped "$src/jobs/sweep.sbatch"
+wait "$signaller"
+[ "$job_rc" = 3 ] || fail "capped sweep job: exit $job_rc, expected 3"
+grep -q 'MAX_ROUNDS=1 rounds done; submit the same command again' "$job_log" || fail "capped sweep job: no MAX_ROUNDS message"
+grep -q 'requeued job' "$job_log" && fail "capped sweep job: requeued beyond MAX_ROUNDS"
+[ "$(scontrol show job "$job_id" | sed -n 's/.*Restarts=\([0-9]*\).*/\1/p')" = 0 ] || fail "capped sweep job: Slurm counts a requeue"
+[ "$(find "$tmp/capped" -name '*.ckpt' | wc -l)" = 1 ] || fail "capped sweep job: expected the checkpoint of its run in flight"
 
 echo "all Slurm jobs behaved ($((SECONDS - t_begin)) s)"
