@@ -217,6 +217,7 @@ static int finish_mpi(int status)
 static int cmd_train(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
+    cli_stop_install(); /* a signal from now on stops training at its first epoch boundary */
     dist_ctx dist;
     dist_from_comm(&dist, MPI_COMM_WORLD);
     int root = dist.rank == 0;
@@ -280,7 +281,6 @@ static int cmd_train(int argc, char **argv)
     }
     run_record r;
     c.stop = cli_stop_poll;
-    cli_stop_install();
     int rc = train_run(&c, &d, &dist, &r, &err);
     prep_free(&d);
     if (rc == TRAIN_STOPPED) {
