@@ -178,7 +178,7 @@ submit() {
   while [ "$1" != -- ]; do vars+=("$1"); shift; done
   shift
   job_log=$work/$name.log
-  out=$(cd "$work" && env "${vars[@]}" timeout 600 sbatch --wait --parsable --output="$job_log" "$@" 2>&1)
+  out=$(cd "$work" && env "${vars[@]}" timeout 800 sbatch --wait --parsable --output="$job_log" "$@" 2>&1)
   job_rc=$?
   job_id=$(grep -m1 -o '^[0-9]\+' <<<"$out")
   echo "=== job $name: id ${job_id:-none}, exit status $job_rc, $((SECONDS - t0)) s"
@@ -249,7 +249,7 @@ epochs=$((65 * sps * ntasks / (8 * 17000)))
 ((epochs >= 4)) || epochs=4
 echo "measured $sps samples/s per rank: $epochs epochs per run, 8 runs on $ntasks rank(s), at least $((epochs * 8 * 17000 / (sps * ntasks))) s of training against a 60 s time limit"
 long_env=("${common[@]}" OUT="$tmp/long" SUBSETS=FD001 METHODS="fixed:0.5,uw,uw-o,uw-so:1" SEEDS="1,2" EPOCHS="$epochs"
-  DETERMINISTIC=1 MAX_ROUNDS=10)
+  DETERMINISTIC=1 MAX_ROUNDS=16)
 t0=$SECONDS
 submit sweep_time_limit "${long_env[@]}" "${sweep_env[@]}" -- "${geometry[@]}" --time=1 --signal=B:USR1@10 "$src/jobs/sweep.sbatch"
 elapsed=$((SECONDS - t0))
