@@ -4,14 +4,15 @@
 #include <math.h>
 #include <string.h>
 
-const char *model_name(model_kind k) { return k == MODEL_DCNN ? "dcnn" : "cnn1d"; }
+static const char *const MODEL_NAMES[] = {"dcnn", "cnn1d"}; /* by model_kind */
+
+const char *model_name(model_kind k) { return MODEL_NAMES[k == MODEL_DCNN ? 0 : 1]; }
 
 int model_parse(const char *name, model_kind *k)
 {
-    if (strcmp(name, "dcnn") == 0) *k = MODEL_DCNN;
-    else if (strcmp(name, "cnn1d") == 0) *k = MODEL_CNN1D;
-    else return -1;
-    return 0;
+    int i = mtl_name_index(name, MODEL_NAMES, 2);
+    if (i >= 0) *k = (model_kind)i;
+    return i >= 0 ? 0 : -1;
 }
 
 int model_init(model *m, model_kind kind, int W, float dropout, size_t n_extra, mtl_err *err)

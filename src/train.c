@@ -28,14 +28,15 @@ struct train_engine {
     int *bad_tile;
 };
 
-const char *protocol_name(protocol_kind p) { return p == PROTOCOL_LI2018 ? "li2018" : "spec"; }
+static const char *const PROTOCOL_NAMES[] = {"spec", "li2018"}; /* by protocol_kind */
+
+const char *protocol_name(protocol_kind p) { return PROTOCOL_NAMES[p == PROTOCOL_LI2018 ? 1 : 0]; }
 
 int protocol_parse(const char *name, protocol_kind *p)
 {
-    if (strcmp(name, "spec") == 0) *p = PROTOCOL_SPEC;
-    else if (strcmp(name, "li2018") == 0) *p = PROTOCOL_LI2018;
-    else return -1;
-    return 0;
+    int i = mtl_name_index(name, PROTOCOL_NAMES, 2);
+    if (i >= 0) *p = (protocol_kind)i;
+    return i >= 0 ? 0 : -1;
 }
 
 void train_config_defaults(train_config *c)
