@@ -1,9 +1,11 @@
-/* Training throughput of the dcnn: samples per second of the training step alone
- * (forward, backward, gradient sums, Adam; evaluation excluded), median of several
- * epochs, for each thread count asked for. One process, no MPI communication.
+/* Training throughput of a network (dcnn or cnn1d): samples per second of the training
+ * step alone (forward, backward, gradient sums, Adam; evaluation excluded), median of several
+ * epochs, for each thread count asked for, and the arithmetic rate that makes (the kernels'
+ * floating-point operations per sample, model_flops, times samples per second). One
+ * process, no MPI communication.
  *
  * usage: bench_throughput [--data DIR] [--subset FD001] [--method uw-so:1] [--epochs 5]
- *                         [--threads 1,2] [--deterministic] [--json] */
+ *                         [--threads 1,2] [--model dcnn|cnn1d] [--deterministic] [--json] */
 #define _POSIX_C_SOURCE 200809L
 #include <getopt.h>
 #include <omp.h>
@@ -25,7 +27,7 @@ static int cmp_double(const void *a, const void *b)
 
 /* Median samples/s over `epochs` epochs of training steps with t threads. */
 static double measure(model_kind kind, const prep_data *d, const weighting *w, int deterministic, int epochs, int t,
-                      double *min, double *max)
+                      double *min, double *max, double *flops)
 {
     omp_set_num_threads(t);
     model m;
@@ -45,6 +47,7 @@ static double measure(model_kind kind, const prep_data *d, const weighting *w, i
     double *sps = malloc(sizeof(double) * (size_t)(epochs + 1));
     model_init_params(&m, p, 1);
     if (w->m->init) w->m->init(w, p + m.n_net);
+    *flops = model_flops(&m, 1);
     for (int ep = 0; ep <= epochs; ep++) { /* epoch 0 warms caches and page-faults in */
         for (int i = 0; i < N; i++) perm[i] = i;
         for (int i = N - 1; i > 0; i--) {
@@ -111,21 +114,22 @@ int main(int argc, char **argv)
         return 2;
     }
     if (!json) {
-        printf("training throughput, %s %s, %d training windows, batch 512, median of %d epochs%s\n\n", subset,
-               method, d.train.n_win, epochs, det ? ", --deterministic" : "");
-        printf("| threads | samples/s (median) | min | max | speed-up |\n|---|---|---|---|---|\n");
+        printf("training throughput, %s %s %s, %d training windows, batch 512, median of %d epochs%s\n\n",
+               model_name(kind), subset, method, d.train.n_win, epochs, det ? ", --deterministic" : "");
+        printf("| threads | samples/s (median) | min | max | speed-up | GFLOP/s |\n|---|---|---|---|---|---|\n");
     }
     double base = 0;
     for (char *tok = strtok(threads, ","); tok; tok = strtok(NULL, ",")) {
         int t = atoi(tok);
         if (t < 1) continue;
-        double lo, hi, med = measure(kind, &d, &w, det, epochs, t, &lo, &hi);
+        double lo, hi, flops, med = measure(kind, &d, &w, det, epochs, t, &lo, &hi, &flops);
         if (base == 0) base = med;
         if (json)
-            printf("{\"threads\":%d,\"samples_per_s\":%.1f,\"min\":%.1f,\"max\":%.1f,\"deterministic\":%d}\n", t, med, lo,
-                   hi, det);
+            printf("{\"model\":\"%s\",\"threads\":%d,\"samples_per_s\":%.1f,\"min\":%.1f,\"max\":%.1f,"
+                   "\"flops_per_sample\":%.0f,\"gflops\":%.2f,\"deterministic\":%d}\n",
+                   model_name(kind), t, med, lo, hi, flops, med * flops / 1e9, det);
         else
-            printf("| %d | %.0f | %.0f | %.0f | %.2fx |\n", t, med, lo, hi, med / base);
+            printf("| %d | %.0f | %.0f | %.0f | %.2fx | %.1f |\n", t, med, lo, hi, med / base, med * flops / 1e9);
     }
     prep_free(&d);
     return 0;

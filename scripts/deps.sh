@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages mtlbench needs, when they are missing. Sourced by the
 # top-level scripts; needs root or sudo only when something has to be installed.
+# mtl_install_deps [PACKAGE...]: the build's packages and the named extra ones.
 mtl_install_deps() {
-  local pkgs=(cmake make gcc pkg-config libopenmpi-dev openmpi-bin libhdf5-dev hdf5-tools libcriterion-dev git)
+  local pkgs=(cmake make gcc pkg-config libopenmpi-dev openmpi-bin libhdf5-dev hdf5-tools libcriterion-dev git "$@")
   local missing=()
   local p
   for p in "${pkgs[@]}"; do

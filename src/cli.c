@@ -1,9 +1,50 @@
+#define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 #include "json.h"
 
 #include <omp.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* Set by the stop handler, read at epoch boundaries: the signal that asked to stop. */
+static volatile sig_atomic_t stop_signal;
+
+/* A repeated SIGTERM or SIGUSR1 changes nothing: launchers and batch systems often deliver
+ * one more than once (to mpirun or srun and to the ranks). A second SIGINT is a person
+ * pressing Ctrl-C again. */
+static void on_stop(int sig)
+{
+    if (stop_signal && sig == SIGINT) {
+        static const char msg[] = "mtlbench: second interrupt, stopping at once\n";
+        ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+        (void)w;
+        _exit(CLI_INTERRUPTED);
+    }
+    if (!stop_signal) stop_signal = sig;
+}
+
+int cli_stop_install(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    const int sigs[] = {SIGTERM, SIGINT, SIGUSR1};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        if (sigaction(sigs[i], &sa, NULL) < 0) return -1;
+    return 0;
+}
+
+int cli_stop_signal(void) { return stop_signal; }
+
+int cli_stop_poll(void *ctx)
+{
+    (void)ctx;
+    return stop_signal != 0;
+}
 
 const char *cli_default_data(void)
 {
@@ -62,6 +103,7 @@ void cli_print_run_json(const run_record *r, FILE *f)
     json_int(&j, "threads", r->threads);
     json_int(&j, "deterministic", r->deterministic);
     json_num(&j, "wall_s", r->wall_s);
+    json_int(&j, "resumed_from_epoch", r->resumed_from_epoch);
     json_close(&j);
 }
 

@@ -1,5 +1,6 @@
 /* Subcommands of the mtlbench program. Each returns the process exit status:
- * 0 success, 1 a failed check (a regression, a missing run), 2 bad usage or input. */
+ * 0 success, 1 a failed check (a regression, a missing run), 2 bad usage or input,
+ * 3 interrupted, resumable: run the same command again (train, sweep). */
 #ifndef MTL_CLI_H
 #define MTL_CLI_H
 
@@ -34,5 +35,17 @@ int cli_train_option(int code, const char *arg, train_config *c, int *window);
 extern const char CLI_TRAIN_HELP[];
 /* Default data folder: $MTLBENCH_DATA, else the bundled datasets/cmapss. */
 const char *cli_default_data(void);
+
+/* Graceful stop of train and sweep. After cli_stop_install (call it after MPI_Init, which
+ * may install handlers of its own), SIGTERM, SIGINT and SIGUSR1 set a flag that the
+ * command polls at epoch boundaries; a second SIGINT ends the process at once with
+ * CLI_INTERRUPTED (repeated SIGTERM/SIGUSR1 are ignored). The flag is the only state a
+ * signal handler touches. */
+#define CLI_INTERRUPTED 3
+int cli_stop_install(void);
+/* The signal that asked to stop, 0 when none did. */
+int cli_stop_signal(void);
+/* cli_stop_signal() != 0, in the shape of train_config.stop (ctx unused). */
+int cli_stop_poll(void *ctx);
 
 #endif

@@ -83,3 +83,16 @@ int dist_first_difference(MPI_Comm comm, const uint64_t *v, int n)
         if (lo[i] != hi[i]) return i;
     return -1;
 }
+
+int dist_bcast_bytes(dist_ctx *d, void *buf, size_t n)
+{
+    if (d->comm == MPI_COMM_NULL || d->size == 1) return 0;
+    double t0 = MPI_Wtime();
+    int rc = MPI_SUCCESS;
+    for (size_t at = 0; at < n && rc == MPI_SUCCESS; at += 1 << 30) {
+        size_t part = n - at < (size_t)1 << 30 ? n - at : (size_t)1 << 30;
+        rc = MPI_Bcast((char *)buf + at, (int)part, MPI_BYTE, 0, d->comm);
+    }
+    d->comm_seconds += MPI_Wtime() - t0;
+    return rc == MPI_SUCCESS ? 0 : -1;
+}

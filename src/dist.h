@@ -29,6 +29,8 @@ void dist_barrier(dist_ctx *d);
 /* Collective over comm: the index of the first of the n values that is not the same on every
  * rank, -1 when all agree, -2 when MPI fails (or n is out of range). */
 int dist_first_difference(MPI_Comm comm, const uint64_t *v, int n);
+/* Rank 0's n bytes to every rank. */
+int dist_bcast_bytes(dist_ctx *d, void *buf, size_t n);
 
 /* Contiguous share of n items for rank r of p: [lo, hi), sizes differ by at most one. */
 static inline void dist_share(long n, int r, int p, long *lo, long *hi)

@@ -213,24 +213,36 @@ void conv2d_backward(const float *restrict in, int cin, int R, int W, const floa
     }
 }
 
+/* Dense layers keep DN_BLOCK independent accumulators (outputs, or inputs for the input
+ * gradient), enough to cover the multiply-add latency; each sums in the fixed order i (or o)
+ * = 0, 1, ..., so a block's results do not depend on its neighbours. */
+#define DN_BLOCK 8
+
 void dense_forward(const float *restrict in, int nin, const float *restrict w, const float *restrict b, int nout,
                    int use_tanh, float *restrict out)
 {
-    for (int o = 0; o < nout; o++) {
-        float acc[TB];
-        for (int l = 0; l < TB; l++) acc[l] = b[o];
-        const float *wr = w + (size_t)o * nin;
+    for (int o0 = 0; o0 < nout; o0 += DN_BLOCK) {
+        const int no = nout - o0 < DN_BLOCK ? nout - o0 : DN_BLOCK;
+        float acc[DN_BLOCK][TB];
+        for (int c = 0; c < DN_BLOCK; c++)
+            for (int l = 0; l < TB; l++) acc[c][l] = c < no ? b[o0 + c] : 0.0f;
         for (int i = 0; i < nin; i++) {
-            float wv = wr[i];
+            const float *x = in + (size_t)i * TB;
+#pragma GCC unroll 8
+            for (int c = 0; c < DN_BLOCK; c++) {
+                const float wv = c < no ? w[(size_t)(o0 + c) * nin + i] : 0.0f;
 #pragma omp simd
-            for (int l = 0; l < TB; l++) acc[l] += wv * in[(size_t)i * TB + l];
+                for (int l = 0; l < TB; l++) acc[c][l] += wv * x[l];
+            }
         }
-        float *dst = out + (size_t)o * TB;
-        if (use_tanh) {
+        for (int c = 0; c < no; c++) {
+            float *dst = out + (size_t)(o0 + c) * TB;
+            if (use_tanh) {
 #pragma omp simd
-            for (int l = 0; l < TB; l++) dst[l] = tanh_v(acc[l]);
-        } else {
-            for (int l = 0; l < TB; l++) dst[l] = acc[l];
+                for (int l = 0; l < TB; l++) dst[l] = tanh_v(acc[c][l]);
+            } else {
+                for (int l = 0; l < TB; l++) dst[l] = acc[c][l];
+            }
         }
     }
 }
@@ -247,20 +259,69 @@ void dense_backward(const float *restrict in, int nin, const float *restrict w, 
             for (int l = 0; l < TB; l++) d[l] *= 1.0f - y[l] * y[l];
         }
         for (int l = 0; l < TB; l++) gb_lanes[(size_t)o * TB + l] = d[l];
+        if (!gw_lanes) continue;
         float *gw = gw_lanes + (size_t)o * nin * TB;
         for (int i = 0; i < nin; i++)
 #pragma omp simd
             for (int l = 0; l < TB; l++) gw[(size_t)i * TB + l] = d[l] * in[(size_t)i * TB + l];
     }
     if (!din) return;
-    for (int i = 0; i < nin; i++) {
-        float acc[TB];
-        for (int l = 0; l < TB; l++) acc[l] = 0;
+    for (int i0 = 0; i0 < nin; i0 += DN_BLOCK) {
+        const int ni = nin - i0 < DN_BLOCK ? nin - i0 : DN_BLOCK;
+        float acc[DN_BLOCK][TB];
+        for (int c = 0; c < DN_BLOCK; c++)
+            for (int l = 0; l < TB; l++) acc[c][l] = 0;
         for (int o = 0; o < nout; o++) {
-            float wv = w[(size_t)o * nin + i];
+            const float *d = dout + (size_t)o * TB;
+#pragma GCC unroll 8
+            for (int c = 0; c < DN_BLOCK; c++) {
+                const float wv = c < ni ? w[(size_t)o * nin + i0 + c] : 0.0f;
 #pragma omp simd
-            for (int l = 0; l < TB; l++) acc[l] += wv * dout[(size_t)o * TB + l];
+                for (int l = 0; l < TB; l++) acc[c][l] += wv * d[l];
+            }
         }
-        for (int l = 0; l < TB; l++) din[(size_t)i * TB + l] = acc[l];
+        for (int c = 0; c < ni; c++)
+            for (int l = 0; l < TB; l++) din[(size_t)(i0 + c) * TB + l] = acc[c][l];
+    }
+}
+
+void dense_wgrad_sum(const float *restrict in, int nin, const float *restrict dz, int nout, float *restrict inT,
+                     float *restrict gw)
+{
+    /* inT [TB][ninp], rows padded to whole vectors of DW_VEC */
+    enum { DW_VEC = 16, DW_OUT = 8 };
+    const int ninp = (nin + DW_VEC - 1) / DW_VEC * DW_VEC;
+    for (int l = 0; l < TB; l++) {
+        for (int i = 0; i < nin; i++) inT[(size_t)l * ninp + i] = in[(size_t)i * TB + l];
+        for (int i = nin; i < ninp; i++) inT[(size_t)l * ninp + i] = 0.0f;
+    }
+    /* DW_OUT outputs x DW_VEC inputs of accumulators; every load of inT serves DW_OUT
+     * multiply-adds, the lanes are summed in order l = 0, 1, ... */
+    for (int o0 = 0; o0 < nout; o0 += DW_OUT) {
+        const int no = nout - o0 < DW_OUT ? nout - o0 : DW_OUT;
+        for (int i0 = 0; i0 < ninp; i0 += DW_VEC) {
+            float acc[DW_OUT][DW_VEC];
+            for (int k = 0; k < DW_OUT; k++)
+                for (int v = 0; v < DW_VEC; v++) acc[k][v] = 0.0f;
+            for (int l = 0; l < TB; l++) {
+                const float *x = inT + (size_t)l * ninp + i0;
+#pragma GCC unroll 8
+                for (int k = 0; k < DW_OUT; k++) {
+                    const float d = k < no ? dz[(size_t)(o0 + k) * TB + l] : 0.0f;
+#pragma omp simd
+                    for (int v = 0; v < DW_VEC; v++) acc[k][v] += d * x[v];
+                }
+            }
+            const int nv = nin - i0 < DW_VEC ? nin - i0 : DW_VEC;
+            for (int k = 0; k < no; k++) {
+                float *dst = gw + (size_t)(o0 + k) * nin + i0;
+                if (nv == DW_VEC) {
+#pragma omp simd
+                    for (int v = 0; v < DW_VEC; v++) dst[v] = acc[k][v];
+                } else {
+                    for (int v = 0; v < nv; v++) dst[v] = acc[k][v];
+                }
+            }
+        }
     }
 }

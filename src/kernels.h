@@ -32,9 +32,17 @@ void conv2d_backward(const float *in, int cin, int R, int W, const float *w, int
 
 /* out[o] = act(b[o] + sum_i w[o][i] in[i]); act = tanh when use_tanh, else identity. */
 void dense_forward(const float *in, int nin, const float *w, const float *b, int nout, int use_tanh, float *out);
-/* dout as for conv1d_backward (converted in place when use_tanh); din may be NULL. */
+/* dout as for conv2d_backward (converted in place when use_tanh); gw_lanes [nout*nin][TB]
+ * per lane, or NULL to leave the weight gradient to dense_wgrad_sum; din may be NULL. */
 void dense_backward(const float *in, int nin, const float *w, int nout, int use_tanh, const float *out,
                     float *dout, float *gw_lanes, float *gb_lanes, float *din);
+
+/* The weight gradient of a dense layer summed over the lanes of a tile, lane 0 first:
+ * gw[o][i] = sum_l dz[o][l] in[i][l], with dz the pre-activation gradient left in dout by
+ * dense_backward. inT is scratch of (nin rounded up to a multiple of 16) * TB floats. The same values, in the same order,
+ * whatever the thread; per-lane gradients (dense_backward's gw_lanes) are needed only for
+ * exact fixed-point sums. */
+void dense_wgrad_sum(const float *in, int nin, const float *dz, int nout, float *inT, float *gw);
 
 /* Vectorisable tanh, absolute error below 2e-7. */
 float mtl_tanhf(float x);

@@ -19,8 +19,9 @@ static const char USAGE[] =
     "usage: mtlbench COMMAND [OPTIONS]\n"
     "\n"
     "Trains multi-task networks (RUL regression + health classification) on NASA C-MAPSS\n"
-    "and compares loss-weighting methods: fixed weights, uncertainty weighting (uw), its\n"
-    "analytic optimum (uw-o) and soft optimal uncertainty weighting (uw-so).\n"
+    "and compares loss-weighting methods: fixed weights, uncertainty weighting (uw, uw-o,\n"
+    "uw-so), equal, dynamic (dwa), random (rlw), IMTL-L, geometric (gls) and GradNorm\n"
+    "weighting ('mtlbench train --help' lists them).\n"
     "\n"
     "commands:\n"
     "  data      summarise a C-MAPSS subset after preprocessing (data verify: check files)\n"
@@ -30,7 +31,8 @@ static const char USAGE[] =
     "  compare   check new results against a baseline; exit 1 on a regression\n"
     "\n"
     "'mtlbench COMMAND --help' describes each command. Exit status: 0 success, 1 a failed\n"
-    "check or run, 2 bad usage or input.\n";
+    "check or run, 2 bad usage or input, 3 interrupted, resumable: run the same command\n"
+    "again (train, sweep: SIGTERM, SIGINT or SIGUSR1 stop them at the next epoch boundary).\n";
 
 static const char DATA_USAGE[] =
     "usage: mtlbench data [--data DIR] [--subset FD001] [--window W] [--seed S] [--json]\n"
@@ -59,13 +61,36 @@ static const char TRAIN_USAGE_HEAD[] =
     "\n"
     "  --data DIR        C-MAPSS folder (default: $MTLBENCH_DATA, else bundled)\n"
     "  --subset X        FD001..FD004 (default FD001)\n"
-    "  --method M        fixed:L (L in [0,1]), uw, uw-o, uw-so:T (T > 0) (default uw)\n"
+    "  --method M        loss-weighting method, see below (default uw)\n"
     "  --seed S          seed of initialisation, split, shuffling, dropout (default 1)\n";
 static const char TRAIN_USAGE_TAIL[] =
     "  --out FILE.h5     add the run to this HDF5 file (crash-safe, locked through FILE.h5.lock\n"
     "                    against concurrent writers; other runs are kept)\n"
+    "  --checkpoint FILE save the training state after every epoch; the same command started\n"
+    "                    again resumes from the last complete epoch, with the result of an\n"
+    "                    uninterrupted run. A checkpoint of another configuration is refused.\n"
+    "                    Removed when the run is complete.\n"
     "  --json            print one JSON object with the results at the end\n"
-    "  --quiet           no per-epoch progress lines\n";
+    "  --quiet           no per-epoch progress lines\n"
+    "\n"
+    "methods (K = 2 tasks; every weight is formed from global quantities, so P ranks train\n"
+    "the same model as one process):\n";
+
+static const char TRAIN_USAGE_END[] =
+    "\n"
+    "SIGTERM, SIGINT or SIGUSR1 (on any rank, or forwarded by mpirun/srun) stop the run at\n"
+    "the next epoch boundary, agreed by all ranks; a second SIGINT stops at once.\n"
+    "Exit status: 0 done, 1 the run failed, 2 bad usage or input (or a foreign checkpoint),\n"
+    "3 interrupted, resumable: run the same command again.\n";
+
+static void train_usage(FILE *f)
+{
+    fputs(TRAIN_USAGE_HEAD, f);
+    fputs(CLI_TRAIN_HELP, f);
+    fputs(TRAIN_USAGE_TAIL, f);
+    weighting_print_help(f, "  ");
+    fputs(TRAIN_USAGE_END, f);
+}
 
 static int data_verify(const char *dir)
 {
@@ -209,13 +234,14 @@ static int finish_mpi(int status)
 static int cmd_train(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
+    cli_stop_install(); /* a signal from now on stops training at its first epoch boundary */
     dist_ctx dist;
     dist_from_comm(&dist, MPI_COMM_WORLD);
     int root = dist.rank == 0;
     static const struct option opts[] = {
         {"data", 1, 0, 'd'}, {"subset", 1, 0, 's'}, {"method", 1, 0, 'm'}, {"seed", 1, 0, 'S'},
         {"out", 1, 0, 'o'},  {"json", 0, 0, 'j'},   {"quiet", 0, 0, 'q'},  {"help", 0, 0, 'h'},
-        CLI_TRAIN_OPTIONS,   {0, 0, 0, 0}};
+        {"checkpoint", 1, 0, 'c'}, CLI_TRAIN_OPTIONS, {0, 0, 0, 0}};
     const char *dir = cli_default_data(), *subset = "FD001", *method = "uw", *out = NULL;
     train_config c;
     train_config_defaults(&c);
@@ -235,6 +261,7 @@ static int cmd_train(int argc, char **argv)
         case 's': subset = optarg; break;
         case 'm': method = optarg; break;
         case 'o': out = optarg; break;
+        case 'c': c.checkpoint = optarg; break;
         case 'j': json = 1; break;
         case 'q': c.quiet = 1; break;
         case 'S':
@@ -277,7 +304,7 @@ static int cmd_train(int argc, char **argv)
         return 2;
     }
     if (worst == 1) {
-        if (root) printf("%s%s%s", TRAIN_USAGE_HEAD, CLI_TRAIN_HELP, TRAIN_USAGE_TAIL);
+        if (root) train_usage(stdout);
         MPI_Finalize();
         return 0;
     }
@@ -342,14 +369,28 @@ static int cmd_train(int argc, char **argv)
         return finish_mpi(2);
     }
     run_record r;
+    c.stop = cli_stop_poll;
     int rc = train_run(&c, &d, &dist, &r, &err);
     prep_free(&d);
+    if (rc == TRAIN_STOPPED) {
+        if (root)
+            fprintf(stderr, "mtlbench train: interrupted by signal %d after epoch %d%s%s; run the same command again%s\n",
+                    cli_stop_signal(), r.n_hist, c.checkpoint ? ", saved in " : "", c.checkpoint ? c.checkpoint : "",
+                    c.checkpoint ? " to resume" : "");
+        run_record_free(&r);
+        return finish_mpi(CLI_INTERRUPTED);
+    }
     if (rc) {
         /* the other ranks may wait in a collective this rank will never join: stop them all */
+        if (rc == TRAIN_REFUSED) { /* decided alike on every rank */
+            if (root) fprintf(stderr, "mtlbench train: %s\n", err.msg);
+            run_record_free(&r);
+            return finish_mpi(2);
+        }
         fprintf(stderr, "mtlbench train: %s%s\n", dist.size > 1 ? "a rank failed: " : "", err.msg);
         if (dist.size > 1) MPI_Abort(MPI_COMM_WORLD, 1);
         run_record_free(&r);
-        return finish_mpi(1);
+        return finish_mpi(rc == TRAIN_REFUSED ? 2 : 1);
     }
     int status = 0;
     if (root && out && results_append(out, &r, &err)) {
@@ -362,6 +403,8 @@ static int cmd_train(int argc, char **argv)
                "F1 %.3f  %s epoch %d  %.0f samples/s\n",
                r.subset, r.model, r.method, r.protocol, r.seed, r.status, r.rmse, r.rmse_uncapped, r.mae, r.score,
                r.acc, r.f1, r.val_frac > 0 ? "best" : "last", r.best_epoch, r.samples_per_s);
+    /* the run is complete and reported: its checkpoint has served */
+    if (root && c.checkpoint && status == 0) remove(c.checkpoint);
     run_record_free(&r);
     return finish_mpi(status);
 }

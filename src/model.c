@@ -4,14 +4,15 @@
 #include <math.h>
 #include <string.h>
 
-const char *model_name(model_kind k) { return k == MODEL_DCNN ? "dcnn" : "cnn1d"; }
+static const char *const MODEL_NAMES[] = {"dcnn", "cnn1d"}; /* by model_kind */
+
+const char *model_name(model_kind k) { return MODEL_NAMES[k == MODEL_DCNN ? 0 : 1]; }
 
 int model_parse(const char *name, model_kind *k)
 {
-    if (strcmp(name, "dcnn") == 0) *k = MODEL_DCNN;
-    else if (strcmp(name, "cnn1d") == 0) *k = MODEL_CNN1D;
-    else return -1;
-    return 0;
+    int i = mtl_name_index(name, MODEL_NAMES, 2);
+    if (i >= 0) *k = (model_kind)i;
+    return i >= 0 ? 0 : -1;
 }
 
 int model_init(model *m, model_kind kind, int W, float dropout, size_t n_extra, mtl_err *err)
@@ -140,7 +141,9 @@ void tile_acts_free(tile_acts *a)
 int tile_grads_alloc(const model *m, tile_grads *g, mtl_err *err)
 {
     int cmax = m->conv_cin[0] > m->filters ? m->conv_cin[0] : m->filters;
-    size_t n = 2 * seq_floats(m, cmax) + (size_t)m->flat * TB + 2 * (size_t)m->hidden * TB + TB + MODEL_CLASSES * TB;
+    size_t flat16 = ((size_t)m->flat + 15) / 16 * 16; /* dense_wgrad_sum's scratch */
+    size_t n = 2 * seq_floats(m, cmax) + ((size_t)m->flat + flat16) * TB + 2 * (size_t)m->hidden * TB + TB +
+               MODEL_CLASSES * TB;
     n += m->n_params * TB;
     g->mem = mtl_alloc_aligned(n * sizeof(float), err);
     if (!g->mem) return -1;
@@ -151,6 +154,8 @@ int tile_grads_alloc(const model *m, tile_grads *g, mtl_err *err)
     p += seq_floats(m, cmax);
     g->dxd = p;
     p += (size_t)m->flat * TB;
+    g->xT = p;
+    p += flat16 * TB;
     g->dh = p;
     p += (size_t)m->hidden * TB;
     g->dh2 = p;
@@ -160,6 +165,7 @@ int tile_grads_alloc(const model *m, tile_grads *g, mtl_err *err)
     g->dlogits = p;
     p += MODEL_CLASSES * TB;
     g->lanes = p;
+    g->fc_sum = NULL;
     return 0;
 }
 
@@ -221,8 +227,9 @@ void model_backward(const model *m, const float *p, tile_acts *a, tile_grads *g)
     dense_backward(a->h, m->hidden, p + m->off_hw, MODEL_CLASSES, 0, a->logits, g->dlogits, gl + m->off_hw * TB,
                    gl + m->off_hb * TB, dh_cls);
     for (int i = 0; i < m->hidden * TB; i++) g->dh[i] += dh_cls[i];
-    dense_backward(a->xd, m->flat, p + m->off_fw, m->hidden, 1, a->h, g->dh, gl + m->off_fw * TB,
+    dense_backward(a->xd, m->flat, p + m->off_fw, m->hidden, 1, a->h, g->dh, g->fc_sum ? NULL : gl + m->off_fw * TB,
                    gl + m->off_fb * TB, g->dxd);
+    if (g->fc_sum) dense_wgrad_sum(a->xd, m->flat, g->dh, m->hidden, g->xT, g->fc_sum);
     /* through dropout into the last conv's output (feature-map layout, one channel); the
      * padding of every feature-map gradient must be zero, which the kernels never write */
     float *d = g->dseq[0];

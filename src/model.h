@@ -55,12 +55,16 @@ typedef struct {
     float *mem;
 } tile_acts;
 
-/* Per-thread scratch of the backward pass. dyhat and dlogits are set by the caller. */
+/* Per-thread scratch of the backward pass. dyhat and dlogits are set by the caller, and
+ * fc_sum: when it is set, the dense layer's weight gradient goes there summed over the lanes
+ * ([hidden][flat], see dense_wgrad_sum) and its per-lane part of `lanes` is not written. */
 typedef struct {
     float *dseq[2];
     float *dxd, *dh, *dh2;
     float *dyhat, *dlogits;
     float *lanes;   /* [n_params][TB] per-lane gradients */
+    float *fc_sum;
+    float *xT;      /* [flat][TB] scratch of dense_wgrad_sum */
     float *mem;
 } tile_grads;
 
@@ -89,7 +93,8 @@ void model_gather(const model *m, const float *x, const int *start, int n, tile_
 void model_forward(const model *m, const float *params, tile_acts *a, int train, uint64_t seed, int epoch,
                    const int *ids);
 /* Backward pass from g->dyhat, g->dlogits to per-lane parameter gradients in g->lanes
- * (network part only; the weighting part of the lanes is left to the caller). */
+ * (network part only; the weighting part of the lanes is left to the caller), but the dense
+ * layer's weights when g->fc_sum is set. */
 void model_backward(const model *m, const float *params, tile_acts *a, tile_grads *g);
 
 /* Per-sample task losses of lane l: squared error and cross-entropy. */

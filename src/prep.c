@@ -126,14 +126,15 @@ static int row_regime(const prep_data *d, const double *row)
     return prep_nearest(row + CMAPSS_COL_SETTING, &d->centers[0][0], d->n_regimes, 3);
 }
 
-const char *prep_norm_name(int norm) { return norm == PREP_NORM_MINMAX ? "minmax" : "z"; }
+static const char *const NORM_NAMES[] = {"z", "minmax"}; /* by PREP_NORM_* */
+
+const char *prep_norm_name(int norm) { return NORM_NAMES[norm == PREP_NORM_MINMAX ? 1 : 0]; }
 
 int prep_norm_parse(const char *name, int *norm)
 {
-    if (strcmp(name, "z") == 0) *norm = PREP_NORM_Z;
-    else if (strcmp(name, "minmax") == 0) *norm = PREP_NORM_MINMAX;
-    else return -1;
-    return 0;
+    int i = mtl_name_index(name, NORM_NAMES, 2);
+    if (i >= 0) *norm = i;
+    return i >= 0 ? 0 : -1;
 }
 
 static void normalise_row(const prep_data *d, const double *row, float *out)

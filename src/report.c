@@ -334,7 +334,7 @@ static int paired_diffs(const method_row *row, const method_row *ref, double *d)
 
 /* ------------------------------------------------------------------ Markdown */
 
-#define NCOL 8
+#define NCOL 9
 #define CELL 160
 typedef struct {
     char c[NCOL][CELL];
@@ -461,8 +461,9 @@ static void print_config(const run_record **v, int k)
 }
 
 static const char REPORT_LEGEND[] =
-    "_Columns: runs = ok/total (diverged runs and ok runs with a non-finite metric are counted and listed "
-    "but left out of every mean); "
+    "_Columns: rank = 1 + the number of methods of the subset with a lower mean test RMSE; "
+    "runs = ok/total (diverged runs and ok runs with a non-finite metric are counted and listed but left "
+    "out of every mean); "
     "RMSE, NASA score (both lower is better), accuracy and macro-F1 of the health classes, all on the "
     "test units: mean ± sample standard deviation (n − 1) over seeds, — with fewer than two runs; "
     "vs best fixed = mean RMSE difference method − best fixed λ over the seeds ok in both (negative "
@@ -488,33 +489,40 @@ static int print_section(const method_row *rows, int a, int b, mtl_err *err)
         free(d);
         return -1;
     }
-    static const char *const head[NCOL] = {"method", "runs", "RMSE", "NASA score", "accuracy", "macro-F1",
+    static const char *const head[NCOL] = {"method", "rank", "runs", "RMSE", "NASA score", "accuracy", "macro-F1",
                                            "vs best fixed", "notes"};
-    static const int right[NCOL] = {0, 1, 1, 1, 1, 1, 1, 0};
+    static const int right[NCOL] = {0, 1, 1, 1, 1, 1, 1, 1, 0};
     for (int c = 0; c < NCOL; c++) snprintf(t[0].c[c], CELL, "%s", head[c]);
     for (int i = a; i < b; i++) {
         const method_row *r = &rows[i];
         table_row *tr = &t[i - a + 1];
         snprintf(tr->c[0], CELL, "%s", r->runs[0]->method);
-        snprintf(tr->c[1], CELL, "%d/%d", r->n_ok, r->n);
-        fmt_stat(tr->c[2], CELL, r->rmse, 2);
-        fmt_stat(tr->c[3], CELL, r->score, 1);
-        fmt_stat(tr->c[4], CELL, r->acc, 3);
-        fmt_stat(tr->c[5], CELL, r->f1, 3);
+        if (r->rmse.n < 1) {
+            snprintf(tr->c[1], CELL, "—");
+        } else {
+            int rank = 1;   /* 1 + the rows of the subset with a lower mean RMSE */
+            for (int j = a; j < b; j++) rank += rows[j].rmse.n > 0 && rows[j].rmse.mean < r->rmse.mean;
+            snprintf(tr->c[1], CELL, "%d", rank);
+        }
+        snprintf(tr->c[2], CELL, "%d/%d", r->n_ok, r->n);
+        fmt_stat(tr->c[3], CELL, r->rmse, 2);
+        fmt_stat(tr->c[4], CELL, r->score, 1);
+        fmt_stat(tr->c[5], CELL, r->acc, 3);
+        fmt_stat(tr->c[6], CELL, r->f1, 3);
         if (bf < 0) {
-            snprintf(tr->c[6], CELL, "n/a");
+            snprintf(tr->c[7], CELL, "n/a");
         } else if (i == bf) {
-            snprintf(tr->c[6], CELL, "reference");
+            snprintf(tr->c[7], CELL, "reference");
         } else {
             int np = paired_diffs(r, &rows[bf], d);
             double mean, sd, tv, p;
             report_paired_t(d, np, &mean, &sd, &tv, &p);
-            if (np == 0) snprintf(tr->c[6], CELL, "n/a (no common seeds)");
-            else if (np < 2) snprintf(tr->c[6], CELL, "%+.2f (p n/a, n=1)", mean);
-            else if (p < 0.0001) snprintf(tr->c[6], CELL, "%+.2f (p<0.0001, n=%d)", mean, np);
-            else snprintf(tr->c[6], CELL, "%+.2f (p=%.4f, n=%d)", mean, p, np);
+            if (np == 0) snprintf(tr->c[7], CELL, "n/a (no common seeds)");
+            else if (np < 2) snprintf(tr->c[7], CELL, "%+.2f (p n/a, n=1)", mean);
+            else if (p < 0.0001) snprintf(tr->c[7], CELL, "%+.2f (p<0.0001, n=%d)", mean, np);
+            else snprintf(tr->c[7], CELL, "%+.2f (p=%.4f, n=%d)", mean, p, np);
         }
-        char *notes = tr->c[7];
+        char *notes = tr->c[8];
         if (i == bf) append(notes, CELL, "**best λ**");
         if (i == bt) append(notes, CELL, "**best T**");
         if (i == ball) append(notes, CELL, "**best overall**");
@@ -931,7 +939,7 @@ static int write_svgs(const char *dir, const method_row *rows, int nrows, mtl_er
             fprintf(stderr, "report: %s %s %s has no uw-so results, no rmse_vs_temperature plot\n",
                     rows[a].runs[0]->subset, rows[a].runs[0]->model, rows[a].runs[0]->protocol);
         for (int i = a; i < b; i++) {
-            if (rows[i].kind != M_UW && rows[i].kind != M_UWSO) continue;
+            if (rows[i].kind == M_FIXED) continue;   /* constant by definition */
             if (plot_weights(dir, &rows[i], &w, err) < 0) return -1;
             if (!w)
                 fprintf(stderr, "report: %s %s has no weight history, no weights plot\n", rows[i].runs[0]->subset,
@@ -949,19 +957,21 @@ static const char REPORT_USAGE[] =
     "\n"
     "Summarises the runs in RESULTS (a results .h5 file, or a folder: its *.h5 files and those\n"
     "of its runs/ subfolder) as Markdown on stdout. One table per setup (subset, model and\n"
-    "protocol with its norm, validation fraction and lr step: two setups never share a table),\n"
-    "one row per method (fixed:λ,\n"
-    "uw, uw-o, uw-so:T) with runs ok/total, test RMSE, NASA score, accuracy and macro-F1 as\n"
-    "mean ± sample standard deviation over seeds, and a paired t-test of RMSE against the\n"
-    "best fixed weights (seeds ok in both). The best λ, the best T and the best method are\n"
-    "marked. Diverged runs are counted and listed, never averaged.\n"
+    "protocol with its norm, validation fraction and lr step: two setups never share a table)\n"
+    "of every method (fixed:λ, uw, uw-o, uw-so:T, then the others by name: dwa:T, ew, gls,\n"
+    "gradnorm:A, imtl-l, rlw, ...) with its rank by mean test RMSE, runs ok/total, test RMSE,\n"
+    "NASA score, accuracy and macro-F1 as mean ± sample standard deviation over seeds, and a\n"
+    "paired t-test of RMSE against the best fixed weights (seeds ok in both). The best λ, the\n"
+    "best T and the best method are marked. Diverged runs are counted and listed, never\n"
+    "averaged.\n"
     "\n"
     "  --csv FILE   also write one CSV row per run to FILE (missing values empty)\n"
     "  --svg DIR    also write SVG plots into DIR (created if needed):\n"
     "                 rmse_vs_temperature_<SETUP>.svg   uw-so RMSE against T (log axis) with\n"
     "                                                   lines for best fixed, uw and uw-o\n"
-    "                 weights_<SETUP>_<METHOD>.svg      task weights per epoch of uw and each\n"
-    "                                                   uw-so:T (':' in METHOD becomes '_')\n"
+    "                 weights_<SETUP>_<METHOD>.svg      task weights per epoch, one plot per\n"
+    "                                                   method except the constant fixed:λ\n"
+    "                                                   (':' in METHOD becomes '_')\n"
     "               SETUP is SUBSET_MODEL_PROTOCOL, e.g. FD001_dcnn_spec\n"
     "  --help       this text\n"
     "\n"

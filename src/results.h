@@ -22,7 +22,8 @@ typedef struct {
     int epoch;
     double loss_rul, loss_health;   /* epoch means of the global batch losses */
     double w_rul, w_health;         /* mean weights used over the epoch */
-    double s_rul, s_health;         /* uw log-variances at epoch end (NaN for other methods) */
+    double s_rul, s_health;         /* learnable method parameters at epoch end: uw log-variances,
+                                     * imtl-l s, gradnorm weights (NaN for other methods) */
     double val_rmse, val_acc;
     double seconds;                 /* training time of the epoch (evaluation excluded) */
     double comm_seconds;            /* of which inside MPI calls */
@@ -39,7 +40,7 @@ typedef struct {
 typedef struct {
     /* configuration (hashed into run_id) */
     char subset[16];
-    char method[48];       /* canonical: fixed:0.5, uw, uw-o, uw-so:2 */
+    char method[48];       /* canonical: fixed:0.5, uw, uw-o, uw-so:2, dwa:2, gradnorm:1.5, ... */
     char model[16];        /* dcnn | cnn1d */
     char protocol[16];     /* spec | li2018 (its options are recorded below, as run) */
     char norm[8];          /* z | minmax */
@@ -60,6 +61,7 @@ typedef struct {
     double samples_per_s, comm_fraction;
     double w_rul, w_health;   /* weights at the last step */
     char param_digest[17];
+    int resumed_from_epoch;   /* of this process: its first epoch - 1 (not stored) */
     /* tables */
     int n_hist;
     run_epoch *hist;

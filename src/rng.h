@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-enum { RNG_INIT = 1, RNG_SPLIT = 2, RNG_SHUFFLE = 3, RNG_DROPOUT = 4 };
+enum { RNG_INIT = 1, RNG_SPLIT = 2, RNG_SHUFFLE = 3, RNG_DROPOUT = 4, RNG_WEIGHTS = 5 };
 
 static inline uint64_t rng_mix(uint64_t z)
 {

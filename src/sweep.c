@@ -16,7 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { TAG_REQ = 101, TAG_IDX = 102 };
+enum { TAG_REQ = 101, TAG_IDX = 102, TAG_STOP = 103 };
+
+/* Answers of the dispatcher: a run's index, or one of these. */
+enum { NO_RUN_LEFT = -1, STOPPING = -2 };
 
 void sweep_options_defaults(sweep_options *o)
 {
@@ -93,10 +96,22 @@ int sweep_plan(const sweep_options *o, sweep_item **items, int *n, mtl_err *err)
     char methods[128][48];
     int nm = 0;
     snprintf(buf, sizeof buf, "%s", o->methods);
-    char *mt[64];
-    int k = split_list(buf, mt, 64);
+    char *mtok[64];
+    int k = split_list(buf, mtok, 64);
     if (k < 0) return mtl_fail(err, "--methods: more than 64 entries");
     if (k == 0) return mtl_fail(err, "--methods: empty list");
+    /* "all": every registered method at its default setting, fixed and uw-so over their grids */
+    const char *mt[128];
+    int nk = 0;
+    for (int i = 0; i < k; i++) {
+        if (strcmp(mtok[i], "all") != 0) {
+            if (nk < 128) mt[nk++] = mtok[i];
+            continue;
+        }
+        for (const weighting_method *const *m = weighting_registry(); *m; m++)
+            if (nk < 128) mt[nk++] = (*m)->name;
+    }
+    k = nk;
     for (int i = 0; i < k; i++) {
         const char *list = strcmp(mt[i], "fixed") == 0 ? o->lambdas : strcmp(mt[i], "uw-so") == 0 ? o->temperatures : NULL;
         char vbuf[512], *vt[64];
@@ -161,18 +176,40 @@ int sweep_plan(const sweep_options *o, sweep_item **items, int *n, mtl_err *err)
 
 typedef struct {
     int next, n, leaders_done, n_leaders;
+    /* The stop: once asked (a signal on rank 0, or a group that stopped on its own), no run
+     * is handed out any more, and every leader not yet told NO_RUN_LEFT gets exactly one
+     * TAG_STOP notice, which it receives at an epoch boundary or after its STOPPING answer. */
+    int stopping, R;          /* R: ranks per group; leader of group g is world rank g * R */
+    unsigned char *finished;  /* [group]: was answered NO_RUN_LEFT or STOPPING */
+    MPI_Request *notice;      /* [group]: the TAG_STOP notice sent to its leader */
 } dispatcher;
 
-static int dispatch_next(dispatcher *d) { return d->next < d->n ? d->next++ : -1; }
+static int dispatch_next(dispatcher *d)
+{
+    if (d->stopping) return STOPPING;
+    return d->next < d->n ? d->next++ : NO_RUN_LEFT;
+}
 
-/* Answers one request of a group leader: the next run's index, or -1 when none is left. */
+static void dispatch_stop(dispatcher *d)
+{
+    if (d->stopping) return;
+    d->stopping = 1;
+    for (int g = 1; g <= d->n_leaders; g++)
+        if (!d->finished[g]) MPI_Isend(&d->stopping, 1, MPI_INT, g * d->R, TAG_STOP, MPI_COMM_WORLD, &d->notice[g]);
+}
+
+/* Answers one request of a group leader: the next run's index, NO_RUN_LEFT or STOPPING.
+ * A request of 1 says that the leader's group was stopped by a signal. */
 static void dispatch_answer(dispatcher *d, int source)
 {
     int stop, idx;
     MPI_Recv(&stop, 1, MPI_INT, source, TAG_REQ, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-    if (stop) d->next = d->n; /* that leader could not save a run: no more runs for anyone */
+    if (stop) dispatch_stop(d);
     idx = dispatch_next(d);
-    if (idx < 0) d->leaders_done++;
+    if (idx < 0) {
+        d->leaders_done++;
+        d->finished[source / d->R] = 1;
+    }
     MPI_Send(&idx, 1, MPI_INT, source, TAG_IDX, MPI_COMM_WORLD);
 }
 
@@ -192,6 +229,12 @@ static void dispatch_poll(void *ctx)
 static void run_path(char *buf, size_t n, const char *out, const char *id)
 {
     snprintf(buf, n, "%s/runs/%s.h5", out, id);
+}
+
+/* OUT/checkpoints/<run_id>.ckpt: the state of a run in flight, removed once its file is written. */
+static void checkpoint_path(char *buf, size_t n, const char *out, const char *id)
+{
+    snprintf(buf, n, "%s/checkpoints/%s.ckpt", out, id);
 }
 
 
@@ -220,10 +263,22 @@ static const char USAGE[] =
     "dynamically, largest subset first. Each finished run is written at once to\n"
     "OUT/runs/<run_id>.h5 (atomically); a sweep started again with the same OUT skips every\n"
     "complete run. At the end all runs are merged into OUT/sweep.h5 and the report printed.\n"
+    "Runs in flight are checkpointed after every epoch in OUT/checkpoints/<run_id>.ckpt and\n"
+    "resume from there; a checkpoint is removed when its run's file is written.\n"
+    "\n"
+    "SIGTERM, SIGINT or SIGUSR1 (on any rank, or forwarded by mpirun/srun) stop every run at\n"
+    "its next epoch boundary; finished runs are merged and the sweep exits with status 3:\n"
+    "interrupted, resumable: run the same command again. A second SIGINT stops at once.\n"
+    "Under mpirun send SIGUSR1 to mpirun (it forwards it); SIGTERM to mpirun itself makes\n"
+    "Open MPI kill the ranks about two seconds later (status 1, still resumable).\n"
     "\n"
     "  --data DIR            C-MAPSS folder (default: $MTLBENCH_DATA, else bundled)\n"
     "  --subsets LIST        e.g. FD001,FD002 (default: every subset present in --data)\n"
-    "  --methods LIST        fixed, uw, uw-o, uw-so, or single fixed:L / uw-so:T\n"
+    "  --methods LIST        method names: fixed and uw-so expand over --lambdas and\n"
+    "                        --temperatures, the others (ew, dwa, rlw, imtl-l, gls,\n"
+    "                        gradnorm, uw, uw-o) take their default setting; single\n"
+    "                        settings such as fixed:0.3, uw-so:2, dwa:1 or gradnorm:0.5;\n"
+    "                        'all' = every method ('mtlbench train --help' lists them)\n"
     "                        (default fixed,uw,uw-o,uw-so)\n"
     "  --lambdas LIST        values of L for 'fixed' (default 0.1,0.2,...,0.9)\n"
     "  --temperatures LIST   values of T for 'uw-so' (default 0.5,1,2,5,10,20)\n"
@@ -232,6 +287,9 @@ static const char USAGE[] =
     "  --out DIR             results folder (default results)\n"
     "  --dry-run             print the plan and the estimated time, train nothing\n"
     "  --quiet               no progress lines and no report at the end\n"
+    "\n"
+    "Exit status: 0 every run done, 1 a run failed, 2 bad usage or input, 3 interrupted,\n"
+    "resumable: run the same command again.\n"
     "\n"
     "Training options, as for 'mtlbench train' (one setting for the whole sweep):\n";
 
@@ -248,16 +306,28 @@ typedef struct {
     int window, valid;
 } prep_cache;
 
-int cmd_sweep(int argc, char **argv)
+void sweep_job_init(sweep_job *j, int rank, int size)
 {
-    MPI_Init(&argc, &argv);
-    int rank, size;
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &size);
-    int root = rank == 0;
-    sweep_options o;
-    sweep_options_defaults(&o);
-    int R = 1, dry = 0, quiet = 0, bad = 0, help = 0;
+    memset(j, 0, sizeof *j);
+    sweep_options_defaults(&j->o);
+    j->ranks_per_run = 1;
+    j->rank = rank;
+    j->size = size;
+    j->t_start = mtl_now();
+}
+
+void sweep_job_free(sweep_job *j)
+{
+    for (int i = 0; i < j->n_sets; i++) cmapss_set_free(&j->sets[i]);
+    free(j->plan), free(j->pending);
+    j->plan = NULL, j->pending = NULL;
+    j->n_sets = j->n = j->n_pending = 0;
+}
+
+int sweep_parse(sweep_job *j, int argc, char **argv)
+{
+    int root = j->rank == 0, bad = 0;
+    sweep_options *o = &j->o;
     static const struct option opts[] = {
         {"data", 1, 0, 'd'},         {"subsets", 1, 0, 's'}, {"methods", 1, 0, 'm'},       {"lambdas", 1, 0, 'L'},
         {"temperatures", 1, 0, 'T'}, {"seeds", 1, 0, 'S'},   {"ranks-per-run", 1, 0, 'R'}, {"out", 1, 0, 'o'},
@@ -274,19 +344,19 @@ int cmd_sweep(int argc, char **argv)
             continue;
         }
         switch (c) {
-        case 'd': o.data = optarg; break;
-        case 's': bad = copy_list(o.subsets, sizeof o.subsets, optarg); break;
-        case 'm': bad = copy_list(o.methods, sizeof o.methods, optarg); break;
-        case 'L': bad = copy_list(o.lambdas, sizeof o.lambdas, optarg); break;
-        case 'T': bad = copy_list(o.temperatures, sizeof o.temperatures, optarg); break;
-        case 'S': bad = copy_list(o.seeds, sizeof o.seeds, optarg); break;
-        case 'o': o.out = optarg; break;
-        case 'n': dry = 1; break;
-        case 'q': quiet = 1; break;
-        case 'h': help = 1; break;
-        case 'R': bad = mtl_parse_long(optarg, &lv) || lv < 1 || lv > 1 << 20; R = (int)lv; break;
+        case 'd': o->data = optarg; break;
+        case 's': bad = copy_list(o->subsets, sizeof o->subsets, optarg); break;
+        case 'm': bad = copy_list(o->methods, sizeof o->methods, optarg); break;
+        case 'L': bad = copy_list(o->lambdas, sizeof o->lambdas, optarg); break;
+        case 'T': bad = copy_list(o->temperatures, sizeof o->temperatures, optarg); break;
+        case 'S': bad = copy_list(o->seeds, sizeof o->seeds, optarg); break;
+        case 'o': o->out = optarg; break;
+        case 'n': j->dry_run = 1; break;
+        case 'q': j->quiet = 1; break;
+        case 'h': j->help = 1; break;
+        case 'R': bad = mtl_parse_long(optarg, &lv) || lv < 1 || lv > 1 << 20; j->ranks_per_run = (int)lv; break;
         default:
-            bad = cli_train_option(c, optarg, &o.base, &o.window);
+            bad = cli_train_option(c, optarg, &o->base, &o->window);
             if (bad < 0) bad = 2;
             break;
         }
@@ -294,24 +364,29 @@ int cmd_sweep(int argc, char **argv)
             fprintf(stderr, "mtlbench sweep: --%s '%.60s' is out of range, too long or not a number (see --help)\n",
                     opts[li].name, optarg);
     }
-    train_config_apply_protocol(&o.base);
-    if (help) {
+    train_config_apply_protocol(&o->base);
+    if (j->help) {
         if (root) printf("%s%s", USAGE, CLI_TRAIN_HELP);
-        MPI_Finalize();
         return 0;
     }
     if (!bad && optind < argc) {
         if (root) fprintf(stderr, "mtlbench sweep: unexpected argument '%s'\n", argv[optind]);
         bad = 1;
     }
-    if (!bad && size % R != 0) {
-        if (root) fprintf(stderr, "mtlbench sweep: --ranks-per-run %d does not divide the %d ranks\n", R, size);
+    if (!bad && j->size % j->ranks_per_run != 0) {
+        if (root)
+            fprintf(stderr, "mtlbench sweep: --ranks-per-run %d does not divide the %d ranks\n", j->ranks_per_run,
+                    j->size);
         bad = 1;
     }
+    return bad;
+}
+
+int sweep_make_plan(sweep_job *j, int bad)
+{
+    int root = j->rank == 0;
     mtl_err err;
-    sweep_item *plan = NULL;
-    int n = 0;
-    if (!bad && sweep_plan(&o, &plan, &n, &err)) {
+    if (!bad && sweep_plan(&j->o, &j->plan, &j->n, &err)) {
         if (root) fprintf(stderr, "mtlbench sweep: %s\n", err.msg);
         bad = 1;
     }
@@ -321,38 +396,39 @@ int cmd_sweep(int argc, char **argv)
     if (any_bad) {
         if (root && !bad) fprintf(stderr, "mtlbench sweep: another rank could not plan the sweep (does it see the same --data?)\n");
         if (root && bad == 2) fputs("try 'mtlbench sweep --help'\n", stderr);
-        free(plan);
-        MPI_Finalize();
         return 2;
     }
+    return 0;
+}
 
+int sweep_load(sweep_job *j)
+{
+    int root = j->rank == 0;
+    mtl_err err;
     /* every rank must write into the same folder */
-    uint64_t out_hash = mtl_fnv1a(MTL_FNV_INIT, o.out, strlen(o.out));
+    uint64_t out_hash = mtl_fnv1a(MTL_FNV_INIT, j->o.out, strlen(j->o.out));
     if (dist_first_difference(MPI_COMM_WORLD, &out_hash, 1) != -1) {
         if (root) fprintf(stderr, "mtlbench sweep: --out differs between ranks; every rank needs the same folder\n");
-        free(plan);
-        MPI_Finalize();
         return 2;
     }
-
     /* every subset is parsed once, up front, and checked with the first seed's split: bad
      * data fails here, before any training, with one message */
-    cmapss_set sets[4];
-    int nsets = 0, failed = 0;
-    for (int i = 0; i < n && !failed; i++) {
+    int failed = 0;
+    for (int i = 0; i < j->n && !failed; i++) {
+        const sweep_item *it = &j->plan[i];
         int have = 0;
-        for (int j = 0; j < nsets; j++) have |= strcmp(sets[j].subset, plan[i].subset) == 0;
+        for (int k = 0; k < j->n_sets; k++) have |= strcmp(j->sets[k].subset, it->subset) == 0;
         if (have) continue;
-        if (cmapss_load(o.data, plan[i].subset, &sets[nsets], &err)) {
+        if (cmapss_load(j->o.data, it->subset, &j->sets[j->n_sets], &err)) {
             failed = 1;
             break;
         }
-        nsets++;
-        if (root && sets[nsets - 1].warning[0]) fprintf(stderr, "warning: %s\n", sets[nsets - 1].warning);
+        j->n_sets++;
+        if (root && j->sets[j->n_sets - 1].warning[0]) fprintf(stderr, "warning: %s\n", j->sets[j->n_sets - 1].warning);
         prep_data d;
-        prep_options po = train_prep_options(&o.base, plan[i].window);
-        po.seed = (uint64_t)plan[i].seed;
-        if (prep_build(&sets[nsets - 1], &po, &d, &err)) {
+        prep_options po = train_prep_options(&j->o.base, it->window);
+        po.seed = (uint64_t)it->seed;
+        if (prep_build(&j->sets[j->n_sets - 1], &po, &d, &err)) {
             failed = 1;
         } else {
             failed = prep_check_trainable(&d, &err) != 0;
@@ -360,12 +436,13 @@ int cmd_sweep(int argc, char **argv)
         }
     }
     /* and every rank must see the same plan and the same data */
-    uint64_t h = mtl_fnv1a(MTL_FNV_INIT, &n, sizeof n);
-    for (int i = 0; i < n; i++) h = mtl_fnv1a(h, plan[i].run_id, sizeof plan[i].run_id);
-    for (int j = 0; j < nsets; j++) {
-        h = mtl_fnv1a(h, sets[j].train.x, sizeof(double) * CMAPSS_COLS * (size_t)sets[j].train.n_rows);
-        h = mtl_fnv1a(h, sets[j].test.x, sizeof(double) * CMAPSS_COLS * (size_t)sets[j].test.n_rows);
-        h = mtl_fnv1a(h, sets[j].rul, sizeof(int) * (size_t)sets[j].test.n_units);
+    uint64_t h = mtl_fnv1a(MTL_FNV_INIT, &j->n, sizeof j->n);
+    for (int i = 0; i < j->n; i++) h = mtl_fnv1a(h, j->plan[i].run_id, sizeof j->plan[i].run_id);
+    for (int k = 0; k < j->n_sets; k++) {
+        const cmapss_set *s = &j->sets[k];
+        h = mtl_fnv1a(h, s->train.x, sizeof(double) * CMAPSS_COLS * (size_t)s->train.n_rows);
+        h = mtl_fnv1a(h, s->test.x, sizeof(double) * CMAPSS_COLS * (size_t)s->test.n_rows);
+        h = mtl_fnv1a(h, s->rul, sizeof(int) * (size_t)s->test.n_units);
     }
     unsigned long long hl = h, hmin = 0, hmax = 0;
     MPI_Allreduce(&hl, &hmin, 1, MPI_UNSIGNED_LONG_LONG, MPI_MIN, MPI_COMM_WORLD);
@@ -376,226 +453,395 @@ int cmd_sweep(int argc, char **argv)
         if (root) {
             if (failed) fprintf(stderr, "mtlbench sweep: %s\n", err.msg);
             else if (any_failed) fprintf(stderr, "mtlbench sweep: another rank could not load the data\n");
-            else fprintf(stderr, "mtlbench sweep: the ranks see different data in %s; every rank needs the same files\n", o.data);
+            else fprintf(stderr, "mtlbench sweep: the ranks see different data in %s; every rank needs the same files\n", j->o.data);
         }
-        for (int j = 0; j < nsets; j++) cmapss_set_free(&sets[j]);
-        free(plan);
-        MPI_Finalize();
         return 2;
     }
+    return 0;
+}
 
+int sweep_find_pending(sweep_job *j)
+{
+    int root = j->rank == 0, mkfail = 0, np = 0;
+    mtl_err err;
     /* pending runs: decided by rank 0 and broadcast, so every rank agrees */
     char runs_dir[4096];
-    snprintf(runs_dir, sizeof runs_dir, "%s/runs", o.out);
-    int *pending = malloc(sizeof(int) * (size_t)(n + 1));
-    int np = 0, mkfail = 0;
+    snprintf(runs_dir, sizeof runs_dir, "%s/runs", j->o.out);
+    j->pending = mtl_alloc((size_t)j->n + 1, sizeof(int), &err);
+    int nomem = j->pending == NULL, any_nomem = 0;
+    MPI_Allreduce(&nomem, &any_nomem, 1, MPI_INT, MPI_LOR, MPI_COMM_WORLD);
+    if (any_nomem) {
+        if (root) fprintf(stderr, "mtlbench sweep: out of memory\n");
+        return 2;
+    }
+    char ckpt_dir[4200];
+    snprintf(ckpt_dir, sizeof ckpt_dir, "%s/checkpoints", j->o.out);
     if (root) {
-        if (!dry && mtl_mkdir_p(runs_dir, &err)) {
+        if (!j->dry_run && (mtl_mkdir_p(runs_dir, &err) || mtl_mkdir_p(ckpt_dir, &err))) {
             fprintf(stderr, "mtlbench sweep: %s\n", err.msg);
             mkfail = 1;
         }
-        if (!dry) {
+        if (!j->dry_run) {
             remove_stale_temps(runs_dir);
-            remove_stale_temps(o.out);
+            remove_stale_temps(j->o.out);
+            remove_stale_temps(ckpt_dir);
         }
         /* a file in runs/ that is not one whole run of its name is moved to runs/bad/ */
-        if (!dry && !mkfail && results_tidy_runs(runs_dir, stderr, &err) < 0) {
+        if (!j->dry_run && !mkfail && results_tidy_runs(runs_dir, stderr, &err) < 0) {
             fprintf(stderr, "mtlbench sweep: %s\n", err.msg);
             mkfail = 1;
         }
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; i < j->n; i++) {
             char p[4200];
-            run_path(p, sizeof p, o.out, plan[i].run_id);
-            if (!results_has_run(p, plan[i].run_id)) pending[np++] = i;
+            run_path(p, sizeof p, j->o.out, j->plan[i].run_id);
+            if (!results_has_run(p, j->plan[i].run_id)) {
+                j->pending[np++] = i;
+            } else if (!j->dry_run) { /* a run written just before its checkpoint was removed */
+                checkpoint_path(p, sizeof p, j->o.out, j->plan[i].run_id);
+                remove(p);
+            }
         }
     }
     MPI_Bcast(&mkfail, 1, MPI_INT, 0, MPI_COMM_WORLD);
     MPI_Bcast(&np, 1, MPI_INT, 0, MPI_COMM_WORLD);
-    MPI_Bcast(pending, np, MPI_INT, 0, MPI_COMM_WORLD);
-    int groups = size / R;
+    MPI_Bcast(j->pending, np, MPI_INT, 0, MPI_COMM_WORLD);
+    j->n_pending = np;
+    int groups = j->size / j->ranks_per_run, R = j->ranks_per_run;
     if (root) {
-        printf("sweep: %d runs (%d complete, %d to do) in %s; %d group%s of %d rank%s x %d thread%s\n", n, n - np, np,
-               o.out, groups, groups > 1 ? "s" : "", R, R > 1 ? "s" : "", omp_get_max_threads(),
+        printf("sweep: %d runs (%d complete, %d to do) in %s; %d group%s of %d rank%s x %d thread%s\n", j->n,
+               j->n - np, np, j->o.out, groups, groups > 1 ? "s" : "", R, R > 1 ? "s" : "", omp_get_max_threads(),
                omp_get_max_threads() > 1 ? "s" : "");
         fflush(stdout);
     }
-    if (dry || mkfail) {
-        if (root && dry) {
-            /* a short timing of this machine gives the estimate */
-            double work = 0;
-            for (int i = 0; i < np; i++) {
-                const sweep_item *it = &plan[pending[i]];
-                for (int j = 0; j < nsets && j < 4; j++)
-                    if (strcmp(sets[j].subset, it->subset) == 0) work += (double)sets[j].train.n_rows;
-            }
-            prep_data d;
-            double sps = 0;
-            train_config tc = o.base;
-            weighting_parse("fixed:0.5", &tc.method, NULL);
-            int have_d = nsets > 0 && prep_build(&sets[0], &(prep_options){o.window, o.base.val_frac, 1, o.base.norm}, &d, &err) == 0;
-            if (have_d && d.train.n_win > 0) {
-                tc.epochs = 1;
-                model m;
-                dist_ctx one;
-                dist_single(&one);
-                train_engine *e = NULL;
-                if (model_init(&m, tc.model, d.W, (float)tc.dropout, 0, &err) == 0 &&
-                    engine_create(&m, &tc.method, tc.deterministic, tc.batch, &one, &e, &err) == 0) {
-                    float *p = calloc(m.n_params, sizeof(float)), *g = calloc(m.n_params, sizeof(float));
-                    int *b = malloc(sizeof(int) * (size_t)tc.batch);
-                    model_init_params(&m, p, 1);
-                    for (int i = 0; i < tc.batch; i++) b[i] = i % d.train.n_win;
-                    double Lr, Lh, wr, wh, t0 = 0;
-                    int steps = 6;
-                    for (int s = 0; s < steps; s++) {
-                        if (s == 1) t0 = mtl_now();
-                        engine_grad(e, p, &d.train, b, tc.batch, 1, 1, 1, g, &Lr, &Lh, &wr, &wh);
-                    }
-                    sps = (steps - 1) * (double)tc.batch / (mtl_now() - t0);
-                    free(p), free(g), free(b);
-                }
-                engine_free(e);
-            }
-            if (have_d) prep_free(&d);
-            /* windows ~ rows; evaluation adds ~15%; groups of R ranks scale at ~90% */
-            double secs = sps > 0 ? work * (1.0 - o.base.val_frac) * o.base.epochs * 1.15 / (sps * R * 0.9) / groups : NAN;
-            char eta[32];
-            mtl_fmt_duration(secs, eta, sizeof eta);
-            for (int i = 0; i < n; i++) {
-                int todo = 0;
-                for (int j = 0; j < np; j++) todo |= pending[j] == i;
-                printf("  %-5s %-12s seed %-4ld %s  %s\n", plan[i].subset, plan[i].method, plan[i].seed,
-                       plan[i].run_id, todo ? "to do" : "complete");
-            }
-            printf("estimated time: %s (measured %.0f samples/s per rank here, %d epochs)\n", eta, sps, o.base.epochs);
-        }
-        for (int j = 0; j < nsets; j++) cmapss_set_free(&sets[j]);
-        free(plan), free(pending);
-        MPI_Finalize();
-        return mkfail ? 2 : 0;
-    }
+    return mkfail ? 2 : 0;
+}
 
-    MPI_Comm gcomm;
-    MPI_Comm_split(MPI_COMM_WORLD, rank / R, rank, &gcomm);
-    dist_ctx dist;
-    dist_from_comm(&dist, gcomm);
-    int leader = dist.rank == 0, group = rank / R;
-    dispatcher disp = {0, np, 0, groups - 1};
-    int status = 0, done = 0, stop = 0;
-    double t_start = mtl_now();
-    prep_cache cache = {0};
-    for (;;) {
-        int idx = -1;
-        if (leader) {
-            if (root) {
-                if (stop) disp.next = disp.n;
-                idx = dispatch_next(&disp);
-            } else {
-                MPI_Send(&stop, 1, MPI_INT, 0, TAG_REQ, MPI_COMM_WORLD);
-                MPI_Recv(&idx, 1, MPI_INT, 0, TAG_IDX, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+/* Training samples per second of one rank on this machine, from a few steps of the first
+ * subset's data; 0 when it cannot be measured. */
+static double measure_speed(const sweep_job *j)
+{
+    const sweep_options *o = &j->o;
+    mtl_err err;
+    prep_data d;
+    double sps = 0;
+    train_config tc = o->base;
+    weighting_parse("fixed:0.5", &tc.method, NULL);
+    int have_d = j->n_sets > 0 &&
+                 prep_build(&j->sets[0], &(prep_options){o->window, o->base.val_frac, 1, o->base.norm}, &d, &err) == 0;
+    if (have_d && d.train.n_win > 0) {
+        tc.epochs = 1;
+        model m;
+        dist_ctx one;
+        dist_single(&one);
+        train_engine *e = NULL;
+        if (model_init(&m, tc.model, d.W, (float)tc.dropout, 0, &err) == 0 &&
+            engine_create(&m, &tc.method, tc.deterministic, tc.batch, &one, &e, &err) == 0) {
+            float *p = calloc(m.n_params, sizeof(float)), *g = calloc(m.n_params, sizeof(float));
+            int *b = malloc(sizeof(int) * (size_t)tc.batch);
+            model_init_params(&m, p, 1);
+            for (int i = 0; i < tc.batch; i++) b[i] = i % d.train.n_win;
+            double Lr, Lh, wr, wh, t0 = 0;
+            int steps = 6;
+            for (int s = 0; s < steps; s++) {
+                if (s == 1) t0 = mtl_now();
+                engine_grad(e, p, &d.train, b, tc.batch, 1, 1, 1, g, &Lr, &Lh, &wr, &wh);
             }
+            sps = (steps - 1) * (double)tc.batch / (mtl_now() - t0);
+            free(p), free(g), free(b);
         }
-        MPI_Bcast(&idx, 1, MPI_INT, 0, gcomm);
-        if (idx < 0) break;
-        const sweep_item *it = &plan[pending[idx]];
-        const cmapss_set *set = NULL;
-        for (int j = 0; j < nsets && j < 4; j++)
-            if (strcmp(sets[j].subset, it->subset) == 0) set = &sets[j];
-        if (!cache.valid || strcmp(cache.subset, it->subset) || cache.seed != it->seed || cache.window != it->window) {
-            if (cache.valid) prep_free(&cache.d);
-            cache.valid = 0;
-            prep_options po = train_prep_options(&o.base, it->window);
-            po.seed = (uint64_t)it->seed;
-            if (prep_build(set, &po, &cache.d, &err)) {
-                if (leader) fprintf(stderr, "mtlbench sweep: %s: %s\n", it->subset, err.msg);
-                status = 2;
-                continue;
-            }
-            snprintf(cache.subset, sizeof cache.subset, "%s", it->subset);
-            cache.seed = it->seed;
-            cache.window = it->window;
-            cache.valid = 1;
+        engine_free(e);
+    }
+    if (have_d) prep_free(&d);
+    return sps;
+}
+
+void sweep_estimate(const sweep_job *j)
+{
+    if (j->rank != 0) return;
+    /* a short timing of this machine gives the estimate */
+    double work = 0;
+    for (int i = 0; i < j->n_pending; i++) {
+        const sweep_item *it = &j->plan[j->pending[i]];
+        for (int k = 0; k < j->n_sets && k < 4; k++)
+            if (strcmp(j->sets[k].subset, it->subset) == 0) work += (double)j->sets[k].train.n_rows;
+    }
+    double sps = measure_speed(j);
+    int R = j->ranks_per_run, groups = j->size / R;
+    /* windows ~ rows; evaluation adds ~15%; groups of R ranks scale at ~90% */
+    double secs = sps > 0 ? work * (1.0 - j->o.base.val_frac) * j->o.base.epochs * 1.15 / (sps * R * 0.9) / groups : NAN;
+    char eta[32];
+    mtl_fmt_duration(secs, eta, sizeof eta);
+    for (int i = 0; i < j->n; i++) {
+        const sweep_item *it = &j->plan[i];
+        int todo = 0;
+        for (int k = 0; k < j->n_pending; k++) todo |= j->pending[k] == i;
+        printf("  %-5s %-12s seed %-4ld %s  %s\n", it->subset, it->method, it->seed, it->run_id,
+               todo ? "to do" : "complete");
+    }
+    printf("estimated time: %s (measured %.0f samples/s per rank here, %d epochs)\n", eta, sps, j->o.base.epochs);
+}
+
+/* One group's view of the sweep while it runs. */
+typedef struct {
+    sweep_job *job;
+    dist_ctx dist;          /* the group */
+    int leader, group;
+    dispatcher disp;        /* world rank 0 only */
+    prep_cache cache;       /* the last preprocessed (subset, seed, window) */
+    int done;
+    int stopped;            /* a run of this group was stopped (by a signal or rank 0's notice) */
+    int notice;             /* leader: rank 0's TAG_STOP notice was received */
+} sweep_group;
+
+/* Receives rank 0's stop notice (a leader other than rank 0); with wait unset, only when
+ * it has arrived. */
+static void receive_notice(sweep_group *g, int wait)
+{
+    int flag = wait, x;
+    if (!wait) MPI_Iprobe(0, TAG_STOP, MPI_COMM_WORLD, &flag, MPI_STATUS_IGNORE);
+    if (flag) {
+        MPI_Recv(&x, 1, MPI_INT, 0, TAG_STOP, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        g->notice = 1;
+    }
+}
+
+/* train_config.stop of a sweep, on every rank at each epoch boundary: this rank got a
+ * signal, or (leaders) the sweep is stopping. Rank 0 starts the stop of every group. */
+static int group_stop(void *ctx)
+{
+    sweep_group *g = ctx;
+    int signalled = cli_stop_signal() != 0;
+    if (g->job->rank == 0) {
+        if (signalled) dispatch_stop(&g->disp);
+        dispatch_poll(&g->disp);
+        return g->disp.stopping;
+    }
+    if (g->leader && !g->notice) receive_notice(g, 0);
+    return signalled || g->notice;
+}
+
+/* The index (into pending) of this group's next run, NO_RUN_LEFT or STOPPING; the group
+ * leader asks world rank 0, which answers itself directly. Collective over the group. */
+static int next_run(sweep_group *g)
+{
+    int idx = NO_RUN_LEFT;
+    if (g->leader) {
+        if (g->job->rank == 0) {
+            if (g->stopped) dispatch_stop(&g->disp);
+            idx = dispatch_next(&g->disp);
+        } else {
+            int req = g->stopped;
+            MPI_Send(&req, 1, MPI_INT, 0, TAG_REQ, MPI_COMM_WORLD);
+            MPI_Recv(&idx, 1, MPI_INT, 0, TAG_IDX, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            if (idx == STOPPING && !g->notice) receive_notice(g, 1);
         }
-        train_config tc = o.base;
-        weighting_parse(it->method, &tc.method, NULL);
-        tc.seed = it->seed;
-        tc.quiet = 1;
-        if (root) {
-            tc.poll = dispatch_poll;
-            tc.poll_ctx = &disp;
-        }
-        run_record r;
-        double t0 = mtl_now();
-        if (train_run(&tc, &cache.d, &dist, &r, &err)) {
-            if (leader) fprintf(stderr, "mtlbench sweep: %s %s seed %ld: %s\n", it->subset, it->method, it->seed, err.msg);
-            run_record_free(&r);
-            status = 1;
-            continue;
-        }
-        if (strcmp(r.run_id, it->run_id) != 0) {
-            if (leader) fprintf(stderr, "mtlbench sweep: internal error: run id %s, planned %s\n", r.run_id, it->run_id);
-            status = 1;
-        } else if (leader) {
-            char p[4200];
-            run_path(p, sizeof p, o.out, r.run_id);
-            if (results_write_all(p, &r, 1, &err)) {
-                fprintf(stderr, "mtlbench sweep: %s\n", err.msg);
-                snprintf(r.status, sizeof r.status, "NOT SAVED");
-                status = 2;
-                stop = 1;
-            }
-        }
-        done++;
-        if (leader && !quiet) {
-            char eta[32];
-            double el = mtl_now() - t_start;
-            mtl_fmt_duration(el / (idx + 1) * (np - idx - 1), eta, sizeof eta);
-            printf("[%*d/%d] %-5s %-10s seed %-3ld %-8s RMSE %6.2f  score %8.1f  acc %.3f  F1 %.3f  %6.1fs  group %d  ETA %s\n",
-                   np >= 100 ? 3 : 2, idx + 1, np, it->subset, it->method, it->seed, r.status, r.rmse, r.score, r.acc,
-                   r.f1, mtl_now() - t0, group, eta);
+    }
+    MPI_Bcast(&idx, 1, MPI_INT, 0, g->dist.comm);
+    return idx;
+}
+
+/* The preprocessed data of a run, from the group's cache when it holds the same subset,
+ * seed and window. Returns NULL (the leader says why) when it cannot be built. */
+static const prep_data *run_data(sweep_group *g, const sweep_item *it)
+{
+    prep_cache *cache = &g->cache;
+    if (cache->valid && !strcmp(cache->subset, it->subset) && cache->seed == it->seed && cache->window == it->window)
+        return &cache->d;
+    const cmapss_set *set = NULL;
+    for (int k = 0; k < g->job->n_sets && k < 4; k++)
+        if (strcmp(g->job->sets[k].subset, it->subset) == 0) set = &g->job->sets[k];
+    if (cache->valid) prep_free(&cache->d);
+    cache->valid = 0;
+    mtl_err err;
+    prep_options po = train_prep_options(&g->job->o.base, it->window);
+    po.seed = (uint64_t)it->seed;
+    if (prep_build(set, &po, &cache->d, &err)) {
+        if (g->leader) fprintf(stderr, "mtlbench sweep: %s: %s\n", it->subset, err.msg);
+        return NULL;
+    }
+    snprintf(cache->subset, sizeof cache->subset, "%s", it->subset);
+    cache->seed = it->seed;
+    cache->window = it->window;
+    cache->valid = 1;
+    return &cache->d;
+}
+
+/* Trains pending run idx with the group, from its checkpoint if it has one, and, on the
+ * leader, writes its file, removes the checkpoint and prints its line. Returns this rank's
+ * status: 0, 1 (training failed), 2 (data or file), CLI_INTERRUPTED (stopped; the
+ * checkpoint holds its last complete epoch). */
+static int train_one(sweep_group *g, int idx)
+{
+    sweep_job *j = g->job;
+    const sweep_item *it = &j->plan[j->pending[idx]];
+    const prep_data *d = run_data(g, it);
+    if (!d) return 2;
+    mtl_err err;
+    int status = 0;
+    train_config tc = j->o.base;
+    weighting_parse(it->method, &tc.method, NULL);
+    tc.seed = it->seed;
+    tc.quiet = 1;
+    if (j->rank == 0) {
+        tc.poll = dispatch_poll;
+        tc.poll_ctx = &g->disp;
+    }
+    char ckpt[4200];
+    checkpoint_path(ckpt, sizeof ckpt, j->o.out, it->run_id);
+    tc.checkpoint = ckpt;
+    tc.checkpoint_replace = 1;
+    tc.stop = group_stop;
+    tc.stop_ctx = g;
+    run_record r;
+    double t0 = mtl_now();
+    int rc = train_run(&tc, d, &g->dist, &r, &err);
+    if (rc == TRAIN_STOPPED) {
+        g->stopped = 1;
+        if (g->leader && !j->quiet) {
+            printf("[%*s/%d] %-5s %-10s seed %-3ld interrupted after epoch %d; resumable\n", j->n_pending >= 100 ? 3 : 2,
+                   "-", j->n_pending, it->subset, it->method, it->seed, r.n_hist);
             fflush(stdout);
         }
         run_record_free(&r);
+        return CLI_INTERRUPTED;
     }
-    if (cache.valid) prep_free(&cache.d);
-    /* world rank 0 goes on answering the other leaders until each was told to stop */
-    if (root)
-        while (disp.leaders_done < disp.n_leaders) {
+    if (rc) {
+        if (g->leader) fprintf(stderr, "mtlbench sweep: %s %s seed %ld: %s\n", it->subset, it->method, it->seed, err.msg);
+        run_record_free(&r);
+        return 1;
+    }
+    if (strcmp(r.run_id, it->run_id) != 0) {
+        if (g->leader) fprintf(stderr, "mtlbench sweep: internal error: run id %s, planned %s\n", r.run_id, it->run_id);
+        status = 1;
+    } else if (g->leader) {
+        char p[4200];
+        run_path(p, sizeof p, j->o.out, r.run_id);
+        if (results_write_all(p, &r, 1, &err)) {
+            fprintf(stderr, "mtlbench sweep: %s\n", err.msg);
+            snprintf(r.status, sizeof r.status, "NOT SAVED");
+            status = 2;
+        } else {
+            remove(ckpt);
+        }
+    }
+    g->done++;
+    if (g->leader && !j->quiet) {
+        char eta[32];
+        int np = j->n_pending;
+        double el = mtl_now() - j->t_start;
+        mtl_fmt_duration(el / (idx + 1) * (np - idx - 1), eta, sizeof eta);
+        char resumed[48] = "";
+        if (r.resumed_from_epoch > 0) snprintf(resumed, sizeof resumed, "  resumed from epoch %d", r.resumed_from_epoch);
+        printf("[%*d/%d] %-5s %-10s seed %-3ld %-8s RMSE %6.2f  score %8.1f  acc %.3f  F1 %.3f  %6.1fs  group %d  ETA %s%s\n",
+               np >= 100 ? 3 : 2, idx + 1, np, it->subset, it->method, it->seed, r.status, r.rmse, r.score, r.acc,
+               r.f1, mtl_now() - t0, g->group, eta, resumed);
+        fflush(stdout);
+    }
+    run_record_free(&r);
+    return status;
+}
+
+int sweep_run(sweep_job *j)
+{
+    int R = j->ranks_per_run, groups = j->size / R;
+    sweep_group g;
+    memset(&g, 0, sizeof g);
+    g.job = j;
+    MPI_Comm gcomm;
+    MPI_Comm_split(MPI_COMM_WORLD, j->rank / R, j->rank, &gcomm);
+    dist_from_comm(&g.dist, gcomm);
+    g.leader = g.dist.rank == 0;
+    g.group = j->rank / R;
+    g.disp = (dispatcher){0, j->n_pending, 0, groups - 1, 0, R, NULL, NULL};
+    unsigned char *finished = calloc((size_t)groups, 1);
+    MPI_Request *notice = malloc(sizeof(MPI_Request) * (size_t)groups);
+    int status = 0, nomem = !finished || !notice, any_nomem = 0;
+    MPI_Allreduce(&nomem, &any_nomem, 1, MPI_INT, MPI_LOR, MPI_COMM_WORLD);
+    if (any_nomem) {
+        if (nomem) fprintf(stderr, "mtlbench sweep: out of memory\n");
+        MPI_Comm_free(&gcomm);
+        free(finished), free(notice);
+        return 2;
+    }
+    for (int k = 0; k < groups; k++) notice[k] = MPI_REQUEST_NULL;
+    g.disp.finished = finished;
+    g.disp.notice = notice;
+    for (int idx; (idx = next_run(&g)) >= 0;) {
+        int st = train_one(&g, idx);
+        if (st > status) status = st;
+    }
+    if (g.cache.valid) prep_free(&g.cache.d);
+    /* world rank 0 goes on answering the other leaders until each was told to stop; runs
+     * never handed out make a stopped sweep incomplete even when no run was in flight */
+    if (j->rank == 0) {
+        while (g.disp.leaders_done < g.disp.n_leaders) {
             MPI_Status st;
             MPI_Probe(MPI_ANY_SOURCE, TAG_REQ, MPI_COMM_WORLD, &st);
-            dispatch_answer(&disp, st.MPI_SOURCE);
+            dispatch_answer(&g.disp, st.MPI_SOURCE);
         }
+        MPI_Waitall(groups, notice, MPI_STATUSES_IGNORE);
+        if (g.disp.stopping && g.disp.next < g.disp.n && status < CLI_INTERRUPTED) status = CLI_INTERRUPTED;
+    }
     MPI_Comm_free(&gcomm);
+    free(finished), free(notice);
     int all = 0;
     MPI_Allreduce(&status, &all, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-    for (int j = 0; j < nsets; j++) cmapss_set_free(&sets[j]);
-    free(plan), free(pending);
-    int rc = all;
-    if (root) {
+    return all;
+}
+
+int sweep_merge(sweep_job *j, int status)
+{
+    int rc = status;
+    if (j->rank == 0) {
+        mtl_err err;
         run_record *runs = NULL;
         int nr = 0;
-        char merged[4200];
-        snprintf(merged, sizeof merged, "%s/sweep.h5", o.out);
-        if (all == 2) {
-            rc = 2; /* a run could not be prepared or saved: said above, no merge */
-        } else if (results_read(runs_dir, &runs, &nr, &err) || results_write_all(merged, runs, nr, &err)) {
+        char runs_dir[4096], merged[4200];
+        snprintf(runs_dir, sizeof runs_dir, "%s/runs", j->o.out);
+        snprintf(merged, sizeof merged, "%s/sweep.h5", j->o.out);
+        if (results_read(runs_dir, &runs, &nr, &err) || results_write_all(merged, runs, nr, &err)) {
             fprintf(stderr, "mtlbench sweep: %s\n", err.msg);
             rc = 2;
+        } else if (status == CLI_INTERRUPTED) {
+            printf("sweep: interrupted; %d of %d runs complete in %s; run the same command again to resume\n", nr,
+                   j->n, merged);
+            fflush(stdout);
         } else {
             char t[32];
-            mtl_fmt_duration(mtl_now() - t_start, t, sizeof t);
-            printf("sweep: %d runs trained in %s; %d runs in %s\n\n", np, t, nr, merged);
+            mtl_fmt_duration(mtl_now() - j->t_start, t, sizeof t);
+            printf("sweep: %d runs trained in %s; %d runs in %s\n\n", j->n_pending, t, nr, merged);
             fflush(stdout);
         }
         for (int i = 0; i < nr; i++) run_record_free(&runs[i]);
         free(runs);
-        if (rc == 0 && nr > 0 && !quiet) {
-            char *rargv[] = {"report", (char *)o.out, NULL};
+        if (rc == 0 && nr > 0 && !j->quiet) {
+            char *rargv[] = {"report", (char *)j->o.out, NULL};
             int rr = cmd_report(2, rargv);
             if (rr == 2) rc = 2;
         }
     }
     MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    return rc;
+}
+
+int cmd_sweep(int argc, char **argv)
+{
+    MPI_Init(&argc, &argv);
+    int rank, size;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    cli_stop_install();
+    sweep_job j;
+    sweep_job_init(&j, rank, size);
+    int rc = sweep_parse(&j, argc, argv);
+    if (!j.help) {
+        rc = sweep_make_plan(&j, rc);
+        if (rc == 0) rc = sweep_load(&j);
+        if (rc == 0) rc = sweep_find_pending(&j);
+        if (rc == 0 && j.dry_run) sweep_estimate(&j);
+        else if (rc == 0) rc = sweep_merge(&j, sweep_run(&j));
+    }
+    sweep_job_free(&j);
     MPI_Finalize();
     return rc;
 }

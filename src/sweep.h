@@ -25,4 +25,47 @@ void sweep_options_defaults(sweep_options *o);
  * seed. Subsets default to every subset present in o->data. */
 int sweep_plan(const sweep_options *o, sweep_item **items, int *n, mtl_err *err);
 
+/* The sweep command (cmd_sweep in cli.h), step by step:
+ *   parse -> make_plan -> load -> find_pending -> estimate (--dry-run) | run -> merge.
+ * Every step after parse is collective over MPI_COMM_WORLD and returns the same value on
+ * every rank: 0 to go on, else the command's exit status. Messages come from rank 0 (or,
+ * for a run, from its group's leader). */
+typedef struct {
+    sweep_options o;
+    int ranks_per_run, dry_run, quiet, help;
+    int rank, size;                  /* in MPI_COMM_WORLD */
+    sweep_item *plan;                /* the whole grid, n items */
+    int n;
+    int *pending;                    /* indices into plan of the runs without a complete file */
+    int n_pending;
+    cmapss_set sets[4];              /* each subset of the plan, parsed once */
+    int n_sets;
+    double t_start;
+} sweep_job;
+
+void sweep_job_init(sweep_job *j, int rank, int size);
+void sweep_job_free(sweep_job *j);
+/* Reads the command line into j; --help prints the usage (rank 0) and sets j->help.
+ * Local, no MPI. Returns 0, 1 (a bad value or argument, said by rank 0) or 2 (an
+ * unknown option). */
+int sweep_parse(sweep_job *j, int argc, char **argv);
+/* Expands the plan; `bad` is this rank's parse result. 2 when any rank could not parse
+ * or plan, so that no rank trains a plan another rank does not share. */
+int sweep_make_plan(sweep_job *j, int bad);
+/* Parses every subset of the plan once and checks it with the first seed's split, then
+ * checks that every rank sees the same plan and the same data. 0 or 2. */
+int sweep_load(sweep_job *j);
+/* Rank 0 creates OUT/runs, removes stale temporary files, and lists the runs without a
+ * complete file; every rank gets the list. Prints the plan line. 0 or 2. */
+int sweep_find_pending(sweep_job *j);
+/* --dry-run: rank 0 prints the plan and a time estimate from a short timing. */
+void sweep_estimate(const sweep_job *j);
+/* Trains the pending runs: groups of ranks_per_run ranks, runs handed out by world rank 0,
+ * each finished run written at once to OUT/runs/<run_id>.h5 by its group's leader.
+ * Returns the worst status of all ranks: 0, 1 (a run failed), 2 (data or a file). */
+int sweep_run(sweep_job *j);
+/* Rank 0 merges OUT/runs into OUT/sweep.h5 and prints the report (unless quiet). Returns
+ * the final exit status, the same on every rank. */
+int sweep_merge(sweep_job *j, int status);
+
 #endif

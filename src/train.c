@@ -1,5 +1,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "train.h"
+#include "checkpoint.h"
 #include "metrics.h"
 #include "model.h"
 #include "optim.h"
@@ -25,16 +26,26 @@ struct train_engine {
     int64_t *fix;             /* [n_params] */
     double *lr_s, *lh_s;      /* per-sample losses of the shard, [max_tiles * TB] */
     int *bad_tile;
+    weighting_state ws;       /* the method's view of the run (epoch, step, loss history) */
+    /* methods trained on the task gradients (GradNorm): per-task gradients of the unweighted
+     * losses on the dense layer's weights, [2][hidden][fc inputs] */
+    size_t n_aux, aux_stride;
+    float *aux_dpre;          /* [n_threads][2 hidden + fc inputs][TB] scratch */
+    float *tile_aux;          /* [max_tiles][n_aux] (default mode) */
+    int64_t *tile_aux_fix;    /* [max_tiles][n_aux] (deterministic mode) */
+    float *aux;               /* [n_aux] global sums */
+    int64_t *aux_fix;         /* [n_aux] */
 };
 
-const char *protocol_name(protocol_kind p) { return p == PROTOCOL_LI2018 ? "li2018" : "spec"; }
+static const char *const PROTOCOL_NAMES[] = {"spec", "li2018"}; /* by protocol_kind */
+
+const char *protocol_name(protocol_kind p) { return PROTOCOL_NAMES[p == PROTOCOL_LI2018 ? 1 : 0]; }
 
 int protocol_parse(const char *name, protocol_kind *p)
 {
-    if (strcmp(name, "spec") == 0) *p = PROTOCOL_SPEC;
-    else if (strcmp(name, "li2018") == 0) *p = PROTOCOL_LI2018;
-    else return -1;
-    return 0;
+    int i = mtl_name_index(name, PROTOCOL_NAMES, 2);
+    if (i >= 0) *p = (protocol_kind)i;
+    return i >= 0 ? 0 : -1;
 }
 
 void train_config_defaults(train_config *c)
@@ -85,6 +96,7 @@ void engine_free(train_engine *e)
     for (int i = 0; i < e->n_threads && e->scratch; i++) tile_grads_free(&e->scratch[i]);
     free(e->acts), free(e->scratch), free(e->tile_grad), free(e->tile_fix), free(e->fix);
     free(e->lr_s), free(e->lh_s), free(e->bad_tile);
+    free(e->aux_dpre), free(e->tile_aux), free(e->tile_aux_fix), free(e->aux), free(e->aux_fix);
     free(e);
 }
 
@@ -123,6 +135,23 @@ int engine_create(const model *m, const weighting *w, int deterministic, int max
         engine_free(e);
         return -1;
     }
+    weighting_state_init(&e->ws, 0);
+    if (w->m->shared_grad) {
+        e->n_aux = 2 * (m->off_fb - m->off_fw);
+        e->aux_stride = (2 * (size_t)m->hidden + (m->off_fb - m->off_fw) / (size_t)m->hidden) * TB;
+        e->aux_dpre = mtl_calloc((size_t)e->n_threads * e->aux_stride, sizeof(float), err);
+        e->aux = mtl_calloc(e->n_aux, sizeof(float), err);
+        if (deterministic) {
+            e->tile_aux_fix = mtl_calloc(nt * e->n_aux, sizeof(int64_t), err);
+            e->aux_fix = mtl_calloc(e->n_aux, sizeof(int64_t), err);
+        } else {
+            e->tile_aux = mtl_calloc(nt * e->n_aux, sizeof(float), err);
+        }
+        if (!e->aux_dpre || !e->aux || (deterministic ? (!e->tile_aux_fix || !e->aux_fix) : !e->tile_aux)) {
+            engine_free(e);
+            return -1;
+        }
+    }
     for (int i = 0; i < e->max_tiles; i++)
         if (tile_acts_alloc(m, &e->acts[i], err)) {
             engine_free(e);
@@ -145,6 +174,62 @@ static const double FIX_SCALE = (double)(1ULL << TRAIN_FIX_BITS);
 /* Largest per-sample magnitude whose fixed-point sum over a global batch of ng samples stays
  * below 2^62 (so no partial sum can overflow int64): 2^(62 - bits) / ng. */
 static double fix_limit(int bits, int ng) { return ldexp(1.0, 62 - bits) / ng; }
+
+/* Per-task gradients of one tile on the dense layer's weights W[o][i], from the unweighted
+ * output gradients ur (RUL, [TB]) and uh (health logits, [3][TB]):
+ * dL_t/dW[o][i] = sum over lanes of (1 - h_o^2) (head_t^T u_t)_o x_i, with x the dense layer's
+ * input. Summed over lanes into out (float) or, per lane in fixed point, into fix. Returns 1
+ * when a per-lane value is out of the fixed-point range (or NaN), else 0. */
+static int shared_task_grads(const train_engine *e, const float *params, const tile_acts *a, const float *ur,
+                             const float *uh, float *dpre, float *out, int64_t *fix, float glim)
+{
+    const model *m = e->m;
+    const int H = m->hidden, nin = (int)((m->off_fb - m->off_fw) / (size_t)H);
+    const float *wr = params + m->off_rw, *wh = params + m->off_hw;
+    for (int o = 0; o < H; o++) {
+        float *dr = dpre + (size_t)o * TB, *dh = dpre + ((size_t)H + o) * TB;
+        const float *h = a->h + (size_t)o * TB;
+        for (int l = 0; l < TB; l++) {
+            float d = 1.0f - h[l] * h[l], sh = 0.0f;
+            for (int c = 0; c < MODEL_CLASSES; c++) sh += wh[c * H + o] * uh[c * TB + l];
+            dr[l] = d * wr[o] * ur[l];
+            dh[l] = d * sh;
+        }
+    }
+    /* the input transposed to [TB][nin], so that the sums over lanes (in lane order, the same
+     * for every element) vectorise over the inputs */
+    float *xt = dpre + 2 * (size_t)H * TB;
+    for (int i = 0; i < nin; i++)
+        for (int l = 0; l < TB; l++) xt[(size_t)l * nin + i] = a->xd[(size_t)i * TB + l];
+    int over = 0;
+    for (int t = 0; t < 2; t++)
+        for (int o = 0; o < H; o++) {
+            const float *d = dpre + ((size_t)t * H + o) * TB;
+            size_t base = ((size_t)t * H + o) * (size_t)nin;
+            if (fix) {
+                int64_t *dst = fix + base;
+                for (int i = 0; i < nin; i++) dst[i] = 0;
+                for (int l = 0; l < TB && !over; l++) {
+                    const float *x = xt + (size_t)l * nin;
+                    float dl = d[l];
+                    for (int i = 0; i < nin; i++) {
+                        float v = dl * x[i];
+                        over |= !(fabsf(v) < glim);
+                        dst[i] += (int64_t)((double)v * FIX_SCALE);
+                    }
+                }
+            } else {
+                float *dst = out + base;
+                for (int i = 0; i < nin; i++) dst[i] = 0.0f;
+                for (int l = 0; l < TB; l++) {
+                    const float *x = xt + (size_t)l * nin;
+                    float dl = d[l];
+                    for (int i = 0; i < nin; i++) dst[i] += dl * x[i];
+                }
+            }
+        }
+    return over;
+}
 
 int engine_grad(train_engine *e, const float *params, const prep_split *s, const int *batch, int ng,
                 uint64_t seed, int epoch, int train, float *grad, double *Lr, double *Lh, double *wr, double *wh)
@@ -199,8 +284,12 @@ int engine_grad(train_engine *e, const float *params, const prep_split *s, const
         *Lh = sums[1] / ng;
     }
     if (dist_any(e->dist, bad || !isfinite(*Lr) || !isfinite(*Lh))) return 1;
+    weighting_state *ws = &e->ws;
+    ws->seed = seed;
+    if (epoch != ws->epoch) ws->epoch = epoch, ws->step = 0;
+    if (!ws->have_first) ws->have_first = 1, ws->first[0] = *Lr, ws->first[1] = *Lh;
     const float *extra = params + nnet;
-    e->w->m->weights(e->w, extra, *Lr, *Lh, wr, wh);
+    e->w->m->weights(e->w, ws, extra, *Lr, *Lh, wr, wh);
     const double inv_b = 1.0 / ng;
     const float gr = (float)(*wr * 2.0 * inv_b), gh = (float)(*wh * inv_b);
     const float glim = (float)fix_limit(TRAIN_FIX_BITS, ng);
@@ -212,16 +301,28 @@ int engine_grad(train_engine *e, const float *params, const prep_split *s, const
         tile_acts *a = &e->acts[t];
         int n = nl - t * TB < TB ? nl - t * TB : TB;
         const int *ids = shard + t * TB;
+        float ur[TB], uh[MODEL_CLASSES * TB]; /* unweighted: d L_t / d output (GradNorm) */
         for (int l = 0; l < TB; l++) {
             int valid = l < n;
             g->dyhat[l] = valid ? gr * (a->yhat[l] - s->y[ids[l]]) : 0.0f;
+            ur[l] = valid ? (float)(2.0 * inv_b) * (a->yhat[l] - s->y[ids[l]]) : 0.0f;
             float mx = a->logits[l];
             for (int c = 1; c < MODEL_CLASSES; c++) mx = fmaxf(mx, a->logits[c * TB + l]);
             float p[MODEL_CLASSES], z = 0;
             for (int c = 0; c < MODEL_CLASSES; c++) z += p[c] = expf(a->logits[c * TB + l] - mx);
-            for (int c = 0; c < MODEL_CLASSES; c++)
-                g->dlogits[c * TB + l] = valid ? gh * (p[c] / z - (c == s->h[ids[l]] ? 1.0f : 0.0f)) : 0.0f;
+            for (int c = 0; c < MODEL_CLASSES; c++) {
+                float u = valid ? p[c] / z - (c == s->h[ids[l]] ? 1.0f : 0.0f) : 0.0f;
+                g->dlogits[c * TB + l] = gh * u;
+                uh[c * TB + l] = (float)inv_b * u;
+            }
         }
+        g->fc_sum = e->deterministic ? NULL : e->tile_grad + (size_t)t * np + m->off_fw;
+        int abad = 0;
+        if (e->n_aux)
+            abad = shared_task_grads(e, params, a, ur, uh,
+                                     e->aux_dpre + (size_t)omp_get_thread_num() * e->aux_stride,
+                                     e->tile_aux ? e->tile_aux + (size_t)t * e->n_aux : NULL,
+                                     e->tile_aux_fix ? e->tile_aux_fix + (size_t)t * e->n_aux : NULL, glim);
         model_backward(m, params, a, g);
         for (size_t k = nnet; k < np; k++)
             for (int l = 0; l < TB; l++) g->lanes[k * TB + l] = 0.0f;
@@ -233,7 +334,7 @@ int engine_grad(train_engine *e, const float *params, const prep_split *s, const
                 for (size_t k = nnet; k < np; k++) g->lanes[k * TB + l] = one[k - nnet];
             }
         }
-        int tbad = 0;
+        int tbad = abad;
         if (e->deterministic) {
             /* exact per-sample sums: one range check over all lanes (false for NaN too),
              * then truncation to fixed point, which vectorises (llrint would not) */
@@ -241,7 +342,7 @@ int engine_grad(train_engine *e, const float *params, const prep_split *s, const
             const float *v = g->lanes;
             int over = 0;
             for (size_t i = 0; i < np * TB; i++) over |= !(fabsf(v[i]) < glim);
-            tbad = over;
+            tbad |= over;
             for (size_t k = 0; k < np && !over; k++) {
                 int64_t acc = 0;
 #pragma omp simd reduction(+ : acc)
@@ -249,8 +350,11 @@ int engine_grad(train_engine *e, const float *params, const prep_split *s, const
                 dst[k] = acc;
             }
         } else {
+            /* the dense layer's weights were summed by the backward pass (fc_sum) */
             float *dst = e->tile_grad + (size_t)t * np;
+            const size_t fw0 = m->off_fw, fw1 = m->off_fw + (size_t)m->hidden * m->flat;
             for (size_t k = 0; k < np; k++) {
+                if (k == fw0) k = fw1;
                 float acc = 0;
                 for (int l = 0; l < TB; l++) acc += g->lanes[k * TB + l];
                 dst[k] = acc;
@@ -279,8 +383,44 @@ int engine_grad(train_engine *e, const float *params, const prep_split *s, const
         }
         if (dist_sum_float(e->dist, grad, np)) return -1;
     }
+    if (e->n_aux) {
+        /* the global per-task gradients on the dense layer, in the same fixed order */
+        const size_t na = e->n_aux;
+        if (e->deterministic) {
+#pragma omp parallel for schedule(static)
+            for (size_t k = 0; k < na; k++) {
+                int64_t acc = 0;
+                for (int t = 0; t < ntiles; t++) acc += e->tile_aux_fix[(size_t)t * na + k];
+                e->aux_fix[k] = acc;
+            }
+            if (dist_sum_int64(e->dist, e->aux_fix, na)) return -1;
+            for (size_t k = 0; k < na; k++) e->aux[k] = (float)((double)e->aux_fix[k] / FIX_SCALE);
+        } else {
+#pragma omp parallel for schedule(static)
+            for (size_t k = 0; k < na; k++) {
+                float acc = 0;
+                for (int t = 0; t < ntiles; t++) acc += e->tile_aux[(size_t)t * na + k];
+                e->aux[k] = acc;
+            }
+            if (dist_sum_float(e->dist, e->aux, na)) return -1;
+        }
+        double gn[2] = {0, 0};
+        for (int t = 0; t < 2; t++) {
+            const float *v = e->aux + (size_t)t * (na / 2);
+            for (size_t k = 0; k < na / 2; k++) gn[t] += (double)v[k] * v[k];
+            gn[t] = sqrt(gn[t]);
+        }
+        e->w->m->shared_grad(e->w, ws, extra, *Lr, *Lh, gn, grad + nnet);
+    }
     for (size_t k = 0; k < np && !bad; k++) bad = !isfinite(grad[k]);
-    return dist_any(e->dist, bad);
+    bad = dist_any(e->dist, bad);
+    if (!bad) ws->step++;
+    return bad;
+}
+
+void engine_epoch_end(train_engine *e, double mean_Lr, double mean_Lh)
+{
+    weighting_state_epoch_end(&e->ws, mean_Lr, mean_Lh);
 }
 
 int engine_predict(train_engine *e, const float *params, const prep_split *s, float *pred_rul, int *pred_cls)
@@ -390,6 +530,147 @@ static void record_config(const train_config *c, const prep_data *d, dist_ctx *d
     snprintf(r->status, sizeof r->status, "ok");
 }
 
+/* What a run carries from one epoch to the next, besides its parameter buffers. */
+typedef struct {
+    double best_val, train_time, comm_time, wall_before;
+    long samples;
+    int since_best;
+    double wr, wh;
+} train_progress;
+
+/* The configuration a checkpoint must match: the run id, the data it trains and validates
+ * on, the parameter count, and the ranks when the sums depend on them. */
+static void checkpoint_config(const train_config *c, const prep_data *d, const dist_ctx *dist, const run_record *r,
+                              size_t np, char out[CKPT_CONFIG_LEN])
+{
+    uint64_t h = MTL_FNV_INIT;
+    const prep_split *sp[2] = {&d->train, &d->val};
+    for (int i = 0; i < 2; i++) {
+        const prep_split *s = sp[i];
+        h = mtl_fnv1a(h, s->x, sizeof(float) * PREP_FEATURES * (size_t)s->n_rows);
+        h = mtl_fnv1a(h, s->win_start, sizeof(int) * (size_t)s->n_win);
+        h = mtl_fnv1a(h, s->y, sizeof(float) * (size_t)s->n_win);
+        h = mtl_fnv1a(h, s->h, (size_t)s->n_win);
+    }
+    char ranks[32];
+    if (c->deterministic) snprintf(ranks, sizeof ranks, "any");
+    else snprintf(ranks, sizeof ranks, "%d", dist->size);
+    snprintf(out, CKPT_CONFIG_LEN, "run %s, data %016llx, %zu parameters, ranks %s", r->run_id,
+             (unsigned long long)h, np, ranks);
+}
+
+/* Restores the state of c->checkpoint when there is one: parameters (GradNorm's weights among
+ * them), Adam, and the method's weighting_state (DWA's loss history, the first losses, the
+ * step). Rank 0 reads the file, every rank decodes the same bytes. Returns 0 (resumed, or
+ * nothing to resume), TRAIN_REFUSED or -1. */
+static int checkpoint_resume(const train_config *c, const char *config, dist_ctx *dist, float *params, float *best,
+                             adam *opt, weighting_state *ws, run_record *r, train_progress *p, mtl_err *err)
+{
+    unsigned char *buf = NULL;
+    size_t len = 0;
+    long hdr[2] = {0, 0}; /* read status, length */
+    if (dist->rank == 0) {
+        hdr[0] = ckpt_read_file(c->checkpoint, &buf, &len, err);
+        hdr[1] = (long)len;
+    }
+    if (dist_bcast_bytes(dist, hdr, sizeof hdr)) return mtl_fail(err, "MPI error while sharing the checkpoint");
+    if (hdr[0] == CKPT_MISSING) return 0;
+    if (hdr[0] != CKPT_OK) {
+        if (dist->rank != 0) mtl_fail(err, "%s: rank 0 cannot read the checkpoint", c->checkpoint);
+        return TRAIN_REFUSED;
+    }
+    if (dist->rank != 0 && !(buf = mtl_alloc((size_t)hdr[1] + 1, 1, err))) return -1;
+    len = (size_t)hdr[1];
+    if (dist_bcast_bytes(dist, buf, len)) {
+        free(buf);
+        return mtl_fail(err, "MPI error while sharing the checkpoint");
+    }
+    checkpoint k;
+    int st = ckpt_decode(buf, len, config, c->checkpoint, &k, err);
+    free(buf);
+    if (st == CKPT_OK && (k.n_params != opt->n || k.method_len != sizeof *ws || k.n_hist > c->epochs)) {
+        mtl_fail(err, "%s: checkpoint of another layout (%zu parameters, %d epochs)", c->checkpoint, k.n_params,
+                 k.n_hist);
+        ckpt_free(&k);
+        st = -1;
+    }
+    if (st != CKPT_OK) {
+        if (!c->checkpoint_replace) return TRAIN_REFUSED;
+        if (dist->rank == 0) fprintf(stderr, "warning: %s; starting this run afresh\n", err->msg);
+        return 0;
+    }
+    size_t pb = opt->n * sizeof(float);
+    memcpy(params, k.params, pb);
+    memcpy(best, k.best, pb);
+    memcpy(opt->m, k.adam_m, pb);
+    memcpy(opt->v, k.adam_v, pb);
+    opt->t = k.step;
+    opt->lr = k.lr;
+    memcpy(ws, k.method_state, sizeof *ws);
+    memcpy(r->hist, k.hist, sizeof(run_epoch) * (size_t)k.n_hist);
+    r->n_hist = k.n_hist;
+    r->best_epoch = k.best_epoch;
+    r->resumed_from_epoch = k.epoch;
+    p->best_val = k.best_val;
+    p->since_best = k.since_best;
+    p->samples = k.samples;
+    p->train_time = k.train_time;
+    p->comm_time = k.comm_time;
+    p->wall_before = k.wall_s;
+    p->wr = k.w_rul;
+    p->wh = k.w_health;
+    ckpt_free(&k);
+    return 0;
+}
+
+/* Rank 0 writes the state after epoch r->n_hist to c->checkpoint. */
+static int checkpoint_save(const train_config *c, const char *config, const float *params, const float *best,
+                           const adam *opt, const weighting_state *ws, const run_record *r, const train_progress *p,
+                           double wall, mtl_err *err)
+{
+    checkpoint k;
+    memset(&k, 0, sizeof k);
+    snprintf(k.config, sizeof k.config, "%s", config);
+    k.epoch = r->n_hist;
+    k.step = opt->t;
+    k.lr = opt->lr;
+    k.best_epoch = r->best_epoch;
+    k.since_best = p->since_best;
+    k.best_val = p->best_val;
+    k.samples = p->samples;
+    k.train_time = p->train_time;
+    k.comm_time = p->comm_time;
+    k.wall_s = wall;
+    k.w_rul = p->wr;
+    k.w_health = p->wh;
+    k.n_params = opt->n;
+    k.params = (float *)params, k.best = (float *)best, k.adam_m = opt->m, k.adam_v = opt->v;
+    k.n_hist = r->n_hist;
+    k.hist = r->hist;
+    k.method_state = (void *)ws;
+    k.method_len = sizeof *ws;
+    unsigned char *buf;
+    size_t len;
+    if (ckpt_encode(&k, &buf, &len, err)) return -1;
+    int rc = ckpt_write_file(c->checkpoint, buf, len, err);
+    free(buf);
+    return rc;
+}
+
+/* At an epoch boundary, every rank learns whether any was asked to stop and whether rank
+ * 0 failed to write the checkpoint: 0 go on, TRAIN_STOPPED, or -1 (err set). */
+static int epoch_boundary(const train_config *c, dist_ctx *dist, int save_failed, mtl_err *err)
+{
+    if (!c->stop && !c->checkpoint) return 0;
+    int64_t f[2] = {c->stop ? c->stop(c->stop_ctx) != 0 : 0, save_failed};
+    if (dist_sum_int64(dist, f, 2)) return mtl_fail(err, "MPI error at the end of an epoch");
+    if (f[1]) {
+        if (!save_failed) mtl_fail(err, "%s: rank 0 could not write the checkpoint", c->checkpoint);
+        return -1;
+    }
+    return f[0] ? TRAIN_STOPPED : 0;
+}
+
 int train_run(const train_config *c, const prep_data *d, dist_ctx *dist, run_record *r, mtl_err *err)
 {
     double t_start = mtl_now();
@@ -425,11 +706,30 @@ int train_run(const train_config *c, const prep_data *d, dist_ctx *dist, run_rec
 
     FILE *out = c->progress ? c->progress : stderr;
     int show = !c->quiet && dist->rank == 0;
-    double best_val = INFINITY, train_time = 0, comm_time = 0;
-    long samples = 0;
-    int since_best = 0;
-    double wr = NAN, wh = NAN;
-    for (int ep = 1; ep <= c->epochs; ep++) {
+    train_progress prog = {INFINITY, 0, 0, 0, 0, 0, NAN, NAN};
+    char ckpt_config[CKPT_CONFIG_LEN];
+    if (c->checkpoint) {
+        checkpoint_config(c, d, dist, r, np, ckpt_config);
+        int st = checkpoint_resume(c, ckpt_config, dist, params, best, &opt, &e->ws, r, &prog, err);
+        if (st) {
+            rc = st;
+            goto out;
+        }
+        if (show && r->resumed_from_epoch > 0)
+            fprintf(out, "%sresumed from epoch %d (%s)\n", c->label ? c->label : "", r->resumed_from_epoch,
+                    c->checkpoint);
+    }
+    double best_val = prog.best_val, train_time = prog.train_time, comm_time = prog.comm_time;
+    long samples = prog.samples;
+    int since_best = prog.since_best, save_failed = 0, first = r->resumed_from_epoch + 1;
+    double wr = prog.wr, wh = prog.wh;
+    for (int ep = first; ep <= c->epochs; ep++) {
+        if (c->patience > 0 && since_best >= c->patience) break;
+        int b = epoch_boundary(c, dist, save_failed, err);
+        if (b) {
+            rc = b;
+            goto out;
+        }
         shuffle(perm, N, (uint64_t)c->seed, ep);
         dist_barrier(dist);
         double comm0 = dist->comm_seconds, t0 = mtl_now();
@@ -448,6 +748,7 @@ int train_run(const train_config *c, const prep_data *d, dist_ctx *dist, run_rec
                 break;
             }
             adam_step(&opt, params, grad);
+            if (c->method.m->after_step) c->method.m->after_step(&c->method, params + m.n_net);
             if (c->poll) c->poll(c->poll_ctx);
             sum_lr += Lr * ng;
             sum_lh += Lh * ng;
@@ -473,6 +774,7 @@ int train_run(const train_config *c, const prep_data *d, dist_ctx *dist, run_rec
         h->s_rul = m.n_extra >= 2 ? params[m.n_net] : NAN;
         h->s_health = m.n_extra >= 2 ? params[m.n_net + 1] : NAN;
         h->val_rmse = h->val_acc = NAN;
+        if (!diverged) engine_epoch_end(e, h->loss_rul, h->loss_health);
         if (diverged) {
             snprintf(r->status, sizeof r->status, "diverged");
             if (!has_val) r->best_epoch = 0; /* the last parameters are not finite: nothing to test */
@@ -502,14 +804,21 @@ int train_run(const train_config *c, const prep_data *d, dist_ctx *dist, run_rec
         }
         if (show) {
             char eta[32];
-            mtl_fmt_duration((mtl_now() - t_start) / ep * (c->epochs - ep), eta, sizeof eta);
-            fprintf(out, "%sepoch %3d/%d  L_r %8.2f  L_h %.4f  w_r %.4g  w_h %.4g  val_rmse %6.2f  %7.0f samples/s  ETA %s\n",
-                    c->label ? c->label : "", ep, c->epochs, h->loss_rul, h->loss_health, h->w_rul, h->w_health,
-                    h->val_rmse, h->samples_per_s, eta);
+            mtl_fmt_duration((mtl_now() - t_start) / (ep - first + 1) * (c->epochs - ep), eta, sizeof eta);
+            char val[32] = "";
+            if (has_val) snprintf(val, sizeof val, "  val_rmse %6.2f", h->val_rmse);
+            fprintf(out, "%sepoch %3d/%d  L_r %8.2f  L_h %.4f  w_r %.4g  w_h %.4g%s  %7.0f samples/s  ETA %s\n",
+                    c->label ? c->label : "", ep, c->epochs, h->loss_rul, h->loss_health, h->w_rul, h->w_health, val,
+                    h->samples_per_s, eta);
             fflush(out);
         }
-        if (c->patience > 0 && since_best >= c->patience) break;
+        if (c->checkpoint && dist->rank == 0) {
+            train_progress now = {best_val, train_time, comm_time, 0, samples, since_best, wr, wh};
+            save_failed = checkpoint_save(c, ckpt_config, params, best, &opt, &e->ws, r, &now,
+                                          prog.wall_before + mtl_now() - t_start, err) != 0;
+        }
     }
+    if (save_failed) fprintf(stderr, "mtlbench: warning: %s\n", err->msg); /* after the last epoch */
     if (!has_val) memcpy(best, params, np * sizeof(float));
     r->epochs_run = r->n_hist;
     r->best_val_rmse = has_val ? best_val : NAN;
@@ -552,7 +861,7 @@ int train_run(const train_config *c, const prep_data *d, dist_ctx *dist, run_rec
         row->pred_health = cls[i];
         row->true_health = te->h[i];
     }
-    r->wall_s = mtl_now() - t_start;
+    r->wall_s = prog.wall_before + mtl_now() - t_start;
     rc = 0;
 out:
     engine_free(e);

@@ -47,7 +47,19 @@ typedef struct {
     const char *label;  /* prefix of progress lines, may be NULL */
     void (*poll)(void *ctx);  /* called after every step when set (the sweep's dispatcher) */
     void *poll_ctx;
+    /* Checkpoint file, written by rank 0 after every epoch and read at the start: a run
+     * finds its own checkpoint and goes on from its last complete epoch, with the result of
+     * an uninterrupted run. NULL: none. */
+    const char *checkpoint;
+    int checkpoint_replace;   /* a damaged or foreign checkpoint is replaced (with a warning)
+                                 instead of refused */
+    /* Asked on every rank at the start of each epoch (set on every rank or on none); a
+     * nonzero answer on any rank stops the run there (TRAIN_STOPPED). */
+    int (*stop)(void *ctx);
+    void *stop_ctx;
 } train_config;
+
+enum { TRAIN_STOPPED = 1, TRAIN_REFUSED = 2 };
 
 void train_config_defaults(train_config *c);
 /* Sets the options of c's protocol that were not given explicitly. */
@@ -62,9 +74,13 @@ void train_config_record(const train_config *c, const char *subset, int W, run_r
 
 /* Trains on d and fills r (configuration, metrics, history, test predictions). The test
  * metrics are those of the best-validation parameters, or of the last epoch's when d has no
- * validation units. A diverged
- * run is a success of this function with r->status "diverged". Returns -1 only on errors
- * (allocation, MPI). r->param_digest identifies the final parameters bit for bit. */
+ * validation units. A diverged run is a success of this function with r->status
+ * "diverged". Returns 0; TRAIN_STOPPED when c->stop asked to stop before the last epoch
+ * (the checkpoint, if any, holds the last complete epoch; r holds the configuration and
+ * the history so far); TRAIN_REFUSED when c->checkpoint cannot be read or belongs to
+ * another configuration (err says which); -1 on other errors (allocation, MPI, writing the
+ * checkpoint). The same on every rank. r->param_digest identifies the final parameters bit
+ * for bit; r->resumed_from_epoch is the checkpoint's epoch (0 for a fresh start). */
 int train_run(const train_config *c, const prep_data *d, dist_ctx *dist, run_record *r, mtl_err *err);
 
 /* Scale of the fixed-point gradient sums of --deterministic: per-sample values are multiplied
@@ -82,9 +98,13 @@ int engine_create(const model *m, const weighting *w, int deterministic, int max
 void engine_free(train_engine *e);
 /* Gradient of the method's objective over the global batch batch[0..ng) (dataset window
  * indices into s; this rank takes its contiguous shard), summed over ranks, into grad.
- * Lr, Lh: global batch losses; wr, wh: the weights used. Returns 1 when a loss or a
- * gradient is not finite (every rank returns the same), 0 otherwise, -1 on MPI errors. */
+ * Lr, Lh: global batch losses; wr, wh: the weights used. Successive calls with the same epoch
+ * are that epoch's steps 0, 1, ... (RLW draws its weights from seed, epoch and step).
+ * Returns 1 when a loss or a gradient is not finite (every rank returns the same), 0
+ * otherwise, -1 on MPI errors. */
 int engine_grad(train_engine *e, const float *params, const prep_split *s, const int *batch, int ng,
                 uint64_t seed, int epoch, int train, float *grad, double *Lr, double *Lh, double *wr, double *wh);
+/* End of an epoch: its mean training losses (global) go into the method's history (DWA). */
+void engine_epoch_end(train_engine *e, double mean_Lr, double mean_Lh);
 /* Predictions for every window of s (sharded over ranks, gathered on all). */
 int engine_predict(train_engine *e, const float *params, const prep_split *s, float *pred_rul, int *pred_cls);

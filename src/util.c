@@ -366,3 +366,10 @@ void mtl_fmt_shortest(double x, char *buf, size_t n)
         }
     }
 }
+
+int mtl_name_index(const char *s, const char *const *names, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(s, names[i]) == 0) return i;
+    return -1;
+}

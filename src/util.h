@@ -60,6 +60,8 @@ uint64_t mtl_fnv1a(uint64_t h, const void *data, size_t n);
 
 /* Human-readable duration, "1h02m", "3m05s", "12.3s". */
 void mtl_fmt_duration(double s, char *buf, size_t n);
+/* Index of s in names[0..n), -1 when it is none of them. */
+int mtl_name_index(const char *s, const char *const *names, int n);
 /* The shortest spelling of x that reads back as the same double, plain decimals unless an
  * exponent is shorter: 20, 0.5, 1e-05. */
 void mtl_fmt_shortest(double x, char *buf, size_t n);

@@ -5,10 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rng.h"
+
+#define K WEIGHTING_TASKS
+
 static double plain_total(const weighting *w, const float *params, double Lr, double Lh)
 {
     double wr, wh;
-    w->m->weights(w, params, Lr, Lh, &wr, &wh);
+    w->m->weights(w, NULL, params, Lr, Lh, &wr, &wh);
     return wr * Lr + wh * Lh;
 }
 
@@ -20,15 +24,20 @@ static int fixed_parse(weighting *w, double x, mtl_err *err)
     return 0;
 }
 
-static void fixed_weights(const weighting *w, const float *params, double Lr, double Lh, double *wr, double *wh)
+static void fixed_weights(const weighting *w, const weighting_state *st, const float *params, double Lr, double Lh,
+                          double *wr, double *wh)
 {
-    (void)params, (void)Lr, (void)Lh;
+    (void)st, (void)params, (void)Lr, (void)Lh;
     *wr = w->x;
     *wh = 1.0 - w->x;
 }
 
-static const weighting_method FIXED = {
-    "fixed", "fixed:L  L*L_r + (1-L)*L_h, L in [0, 1]", 1, 0, fixed_parse, NULL, fixed_weights, plain_total, NULL};
+static const weighting_method FIXED = {.name = "fixed",
+                                      .help = "fixed:L  L*L_r + (1-L)*L_h, L in [0, 1]",
+                                      .arg = 1,
+                                      .parse = fixed_parse,
+                                      .weights = fixed_weights,
+                                      .total = plain_total};
 
 /* uw -- Kendall et al. 2018: 1/2 e^{-s_r} L_r + 1/2 s_r + 1/2 e^{-s_h} L_h + 1/2 s_h,
  * s = log sigma^2 learnable (params[0] = s_r, params[1] = s_h), initialised at 0. */
@@ -38,9 +47,10 @@ static void uw_init(const weighting *w, float *params)
     params[0] = params[1] = 0.0f;
 }
 
-static void uw_weights(const weighting *w, const float *p, double Lr, double Lh, double *wr, double *wh)
+static void uw_weights(const weighting *w, const weighting_state *st, const float *p, double Lr, double Lh, double *wr,
+                       double *wh)
 {
-    (void)w, (void)Lr, (void)Lh;
+    (void)w, (void)st, (void)Lr, (void)Lh;
     *wr = 0.5 * exp(-(double)p[0]);
     *wh = 0.5 * exp(-(double)p[1]);
 }
@@ -58,19 +68,28 @@ static void uw_param_grad(const weighting *w, const float *p, double lr, double 
     g[1] += (float)((0.5 - 0.5 * exp(-(double)p[1]) * lh) * inv_b);
 }
 
-static const weighting_method UW = {"uw", "uw  Kendall uncertainty weighting, learnable log-variances", 0, 2,
-                                    NULL, uw_init, uw_weights, uw_total, uw_param_grad};
+static const weighting_method UW = {.name = "uw",
+                                   .help = "uw  Kendall uncertainty weighting, learnable log-variances",
+                                   .n_params = 2,
+                                   .exact = 1,
+                                   .init = uw_init,
+                                   .weights = uw_weights,
+                                   .total = uw_total,
+                                   .param_grad = uw_param_grad};
 
 /* uw-o -- w_t = 1 / (L_t + 1e-8), the analytically optimal sigma^2 = L_t, detached */
-static void uwo_weights(const weighting *w, const float *p, double Lr, double Lh, double *wr, double *wh)
+static void uwo_weights(const weighting *w, const weighting_state *st, const float *p, double Lr, double Lh, double *wr,
+                        double *wh)
 {
-    (void)w, (void)p;
+    (void)w, (void)st, (void)p;
     *wr = 1.0 / (Lr + 1e-8);
     *wh = 1.0 / (Lh + 1e-8);
 }
 
-static const weighting_method UWO = {"uw-o", "uw-o  w_t = 1/L_t (analytic optimum of uw), detached", 0, 0, NULL,
-                                     NULL, uwo_weights, plain_total, NULL};
+static const weighting_method UWO = {.name = "uw-o",
+                                    .help = "uw-o  w_t = 1/L_t (analytic optimum of uw), detached",
+                                    .weights = uwo_weights,
+                                    .total = plain_total};
 
 /* uw-so:T -- Kirchdorfer et al. 2024: w = softmax((1 / (L_t + 1e-8)) / T), detached */
 static int uwso_parse(weighting *w, double x, mtl_err *err)
@@ -80,9 +99,10 @@ static int uwso_parse(weighting *w, double x, mtl_err *err)
     return 0;
 }
 
-static void uwso_weights(const weighting *w, const float *p, double Lr, double Lh, double *wr, double *wh)
+static void uwso_weights(const weighting *w, const weighting_state *st, const float *p, double Lr, double Lh, double *wr,
+                         double *wh)
 {
-    (void)p;
+    (void)st, (void)p;
     double a = 1.0 / (Lr + 1e-8) / w->x, b = 1.0 / (Lh + 1e-8) / w->x;
     double mx = a > b ? a : b;
     double ea = exp(a - mx), eb = exp(b - mx);
@@ -90,11 +110,216 @@ static void uwso_weights(const weighting *w, const float *p, double Lr, double L
     *wh = eb / (ea + eb);
 }
 
-static const weighting_method UWSO = {
-    "uw-so", "uw-so:T  softmax of 1/L_t at temperature T > 0, detached", 1, 0, uwso_parse, NULL, uwso_weights,
-    plain_total, NULL};
+static const weighting_method UWSO = {.name = "uw-so",
+                                     .help = "uw-so:T  softmax of 1/L_t at temperature T > 0, detached",
+                                     .arg = 1,
+                                     .parse = uwso_parse,
+                                     .weights = uwso_weights,
+                                     .total = plain_total};
 
-static const weighting_method *const REGISTRY[] = {&FIXED, &UW, &UWO, &UWSO, NULL};
+/* ew -- equal weighting, w = (1, 1) */
+static void ew_weights(const weighting *w, const weighting_state *st, const float *p, double Lr, double Lh, double *wr,
+                       double *wh)
+{
+    (void)w, (void)st, (void)p, (void)Lr, (void)Lh;
+    *wr = *wh = 1.0;
+}
+
+static const weighting_method EW = {.name = "ew",
+                                   .help = "ew  equal weights, L_r + L_h",
+                                   .weights = ew_weights,
+                                   .total = plain_total};
+
+/* dwa:T -- Liu, Johns & Davison 2019: w_t(e) = K softmax_t(r / T), r_t = Lbar_t(e-1) / Lbar_t(e-2)
+ * with Lbar the epoch's mean training loss (global); w = 1 in the first two epochs. */
+static int temperature_parse(weighting *w, double x, mtl_err *err)
+{
+    if (!(x > 0.0) || !isfinite(x)) return mtl_fail(err, "method %s:%g: temperature must be > 0", w->m->name, x);
+    w->x = x;
+    return 0;
+}
+
+static void dwa_weights(const weighting *w, const weighting_state *st, const float *p, double Lr, double Lh,
+                        double *wr, double *wh)
+{
+    (void)p, (void)Lr, (void)Lh;
+    if (!st || st->epochs_done < 2) {
+        *wr = *wh = 1.0;
+        return;
+    }
+    double a = st->mean[0][0] / st->mean[1][0] / w->x, b = st->mean[0][1] / st->mean[1][1] / w->x;
+    double mx = a > b ? a : b;
+    double ea = exp(a - mx), eb = exp(b - mx);
+    *wr = K * ea / (ea + eb);
+    *wh = K * eb / (ea + eb);
+}
+
+static const weighting_method DWA = {.name = "dwa",
+                                    .help = "dwa:T  dynamic weight average, K softmax(epoch loss ratios / T) (dwa:2)",
+                                    .arg = 2,
+                                    .def = 2.0,
+                                    .parse = temperature_parse,
+                                    .weights = dwa_weights,
+                                    .total = plain_total};
+
+/* rlw -- Lin et al. 2022: every step w = K softmax(z), z ~ N(0, I_K) drawn from
+ * (seed, RNG_WEIGHTS, epoch, step), so every rank draws the same numbers. */
+static double rng_open01(uint64_t seed, uint64_t epoch, uint64_t step, uint64_t k)
+{
+    /* 53 random bits, in (0, 1] */
+    return (double)((rng_u64(seed, RNG_WEIGHTS, epoch, step, k) >> 11) + 1) * 0x1p-53;
+}
+
+static void rlw_weights(const weighting *w, const weighting_state *st, const float *p, double Lr, double Lh,
+                        double *wr, double *wh)
+{
+    (void)w, (void)p, (void)Lr, (void)Lh;
+    if (!st) {
+        *wr = *wh = 1.0;
+        return;
+    }
+    /* Box-Muller: two independent standard normals from two uniforms */
+    double u1 = rng_open01(st->seed, (uint64_t)st->epoch, (uint64_t)st->step, 0);
+    double u2 = rng_open01(st->seed, (uint64_t)st->epoch, (uint64_t)st->step, 1);
+    double rad = sqrt(-2.0 * log(u1)), ang = 6.283185307179586 * u2;
+    double a = rad * cos(ang), b = rad * sin(ang);
+    double mx = a > b ? a : b;
+    double ea = exp(a - mx), eb = exp(b - mx);
+    *wr = K * ea / (ea + eb);
+    *wh = K * eb / (ea + eb);
+}
+
+static const weighting_method RLW = {.name = "rlw",
+                                    .help = "rlw  random loss weighting, K softmax of N(0, I) drawn every step",
+                                    .weights = rlw_weights,
+                                    .total = plain_total};
+
+/* imtl-l -- Liu et al. 2021: total = sum_t (e^{s_t} L_t - s_t), s learnable, init 0
+ * (params[0] = s_r, params[1] = s_h); the network sees w_t = e^{s_t}. */
+static void imtl_weights(const weighting *w, const weighting_state *st, const float *p, double Lr, double Lh,
+                         double *wr, double *wh)
+{
+    (void)w, (void)st, (void)Lr, (void)Lh;
+    *wr = exp((double)p[0]);
+    *wh = exp((double)p[1]);
+}
+
+static double imtl_total(const weighting *w, const float *p, double Lr, double Lh)
+{
+    (void)w;
+    return exp((double)p[0]) * Lr - p[0] + exp((double)p[1]) * Lh - p[1];
+}
+
+static void imtl_param_grad(const weighting *w, const float *p, double lr, double lh, double inv_b, float *g)
+{
+    (void)w;
+    g[0] += (float)((exp((double)p[0]) * lr - 1.0) * inv_b);
+    g[1] += (float)((exp((double)p[1]) * lh - 1.0) * inv_b);
+}
+
+static const weighting_method IMTL = {.name = "imtl-l",
+                                     .help = "imtl-l  IMTL-L, sum of e^s_t L_t - s_t, s learnable",
+                                     .n_params = 2,
+                                     .exact = 1,
+                                     .init = uw_init,
+                                     .weights = imtl_weights,
+                                     .total = imtl_total,
+                                     .param_grad = imtl_param_grad};
+
+/* gls -- Chennupati et al. 2019: total = (L_r L_h)^{1/K}, the geometric mean. Its exact
+ * gradient is sum_t (d total / d L_t) dL_t, i.e. weights w_t = total / (K L_t) formed from
+ * the global batch losses (a loss below 1e-30 is taken as 1e-30). */
+static void gls_weights(const weighting *w, const weighting_state *st, const float *p, double Lr, double Lh,
+                        double *wr, double *wh)
+{
+    (void)w, (void)st, (void)p;
+    double r = Lr > 1e-30 ? Lr : 1e-30, h = Lh > 1e-30 ? Lh : 1e-30;
+    double g = sqrt(r * h);
+    *wr = g / (K * r);
+    *wh = g / (K * h);
+}
+
+static double gls_total(const weighting *w, const float *p, double Lr, double Lh)
+{
+    (void)w, (void)p;
+    return sqrt(Lr * Lh);
+}
+
+static const weighting_method GLS = {.name = "gls",
+                                    .help = "gls  geometric loss strategy, (L_r L_h)^(1/K), exact gradient",
+                                    .exact = 1,
+                                    .weights = gls_weights,
+                                    .total = gls_total};
+
+/* gradnorm:alpha -- Chen et al. 2018. Learnable weights w (params[0] = w_r, params[1] = w_h,
+ * init 1) trained on L_grad = sum_t |G_t - mean(G) r_t^alpha|, G_t = w_t ||dL_t/dW|| on the
+ * dense layer's weights W, r_t = (L_t / L_t(first step)) / mean over tasks, the targets
+ * mean(G) r_t^alpha held constant; so dL_grad/dw_t = sign(G_t - target_t) ||dL_t/dW||. The
+ * weights take the same Adam step as the network; after it they are floored at
+ * GRADNORM_MIN and renormalised to sum to K. */
+#define GRADNORM_MIN 1e-4
+
+static int alpha_parse(weighting *w, double x, mtl_err *err)
+{
+    if (!(x >= 0.0) || !isfinite(x)) return mtl_fail(err, "method gradnorm:%g: alpha must be >= 0", x);
+    w->x = x;
+    return 0;
+}
+
+static void gradnorm_init(const weighting *w, float *params)
+{
+    (void)w;
+    params[0] = params[1] = 1.0f;
+}
+
+static void gradnorm_weights(const weighting *w, const weighting_state *st, const float *p, double Lr, double Lh,
+                             double *wr, double *wh)
+{
+    (void)w, (void)st, (void)Lr, (void)Lh;
+    *wr = p[0];
+    *wh = p[1];
+}
+
+static void gradnorm_shared_grad(const weighting *w, const weighting_state *st, const float *p, double Lr, double Lh,
+                                 const double gn[2], float *grad)
+{
+    double L[2] = {Lr, Lh}, G[2], rel[2];
+    for (int t = 0; t < K; t++) {
+        G[t] = (double)p[t] * gn[t];
+        double first = st && st->have_first ? st->first[t] : L[t];
+        rel[t] = first > 0 ? L[t] / first : 1.0;
+    }
+    double gbar = 0.5 * (G[0] + G[1]), rbar = 0.5 * (rel[0] + rel[1]);
+    for (int t = 0; t < K; t++) {
+        double target = gbar * pow(rbar > 0 ? rel[t] / rbar : 1.0, w->x);
+        double d = G[t] - target;
+        grad[t] = (float)((d > 0 ? 1.0 : d < 0 ? -1.0 : 0.0) * gn[t]);
+    }
+}
+
+static void gradnorm_after_step(const weighting *w, float *p)
+{
+    (void)w;
+    double a = p[0] > GRADNORM_MIN ? p[0] : GRADNORM_MIN, b = p[1] > GRADNORM_MIN ? p[1] : GRADNORM_MIN;
+    double s = a + b;
+    p[0] = (float)(K * a / s);
+    p[1] = (float)(K * b / s);
+}
+
+static const weighting_method GRADNORM = {.name = "gradnorm",
+                                         .help = "gradnorm:A  GradNorm, learnable weights balancing task gradients "
+                                                 "(gradnorm:1.5)",
+                                         .arg = 2,
+                                         .def = 1.5,
+                                         .n_params = 2,
+                                         .parse = alpha_parse,
+                                         .init = gradnorm_init,
+                                         .weights = gradnorm_weights,
+                                         .total = plain_total,
+                                         .shared_grad = gradnorm_shared_grad,
+                                         .after_step = gradnorm_after_step};
+
+static const weighting_method *const REGISTRY[] = {&FIXED, &UW, &UWO, &UWSO, &EW, &DWA, &RLW, &IMTL, &GLS, &GRADNORM, NULL};
 
 const weighting_method *const *weighting_registry(void) { return REGISTRY; }
 
@@ -107,9 +332,10 @@ int weighting_parse(const char *spec, weighting *out, mtl_err *err)
         if (strlen((*m)->name) != nlen || strncmp((*m)->name, spec, nlen) != 0) continue;
         out->m = *m;
         if ((*m)->arg) {
-            double x;
-            if (!colon) return mtl_fail(err, "method '%s' needs an argument, e.g. %s:1", spec, (*m)->name);
-            if (mtl_parse_double(colon + 1, &x))
+            double x = (*m)->def;
+            if (!colon && (*m)->arg == 1)
+                return mtl_fail(err, "method '%s' needs an argument, e.g. %s:1", spec, (*m)->name);
+            if (colon && mtl_parse_double(colon + 1, &x))
                 return mtl_fail(err, "method '%s': '%s' is not a number", spec, colon + 1);
             if ((*m)->parse(out, x, err)) return -1;
             /* the shortest spelling that reads back as the same double, so that two
@@ -123,5 +349,36 @@ int weighting_parse(const char *spec, weighting *out, mtl_err *err)
         }
         return 0;
     }
-    return mtl_fail(err, "unknown method '%s', expected fixed:L, uw, uw-o or uw-so:T", spec);
+    char names[256] = "";
+    size_t len = 0;
+    for (const weighting_method *const *m = REGISTRY; *m && len < sizeof names; m++) {
+        const char *sp = strchr((*m)->help, ' ');
+        int n = sp ? (int)(sp - (*m)->help) : (int)strlen((*m)->help);
+        len += (size_t)snprintf(names + len, sizeof names - len, "%s%.*s", len ? ", " : "", n, (*m)->help);
+    }
+    return mtl_fail(err, "unknown method '%s', expected one of %s", spec, names);
+}
+
+void weighting_print_help(FILE *f, const char *indent)
+{
+    for (const weighting_method *const *m = REGISTRY; *m; m++) {
+        const char *h = (*m)->help, *sp = strstr(h, "  ");
+        int n = sp ? (int)(sp - h) : (int)strlen(h);
+        fprintf(f, "%s%-12.*s %s\n", indent, n, h, sp ? sp + 2 : "");
+    }
+}
+
+void weighting_state_init(weighting_state *st, uint64_t seed)
+{
+    memset(st, 0, sizeof *st);
+    st->seed = seed;
+}
+
+void weighting_state_epoch_end(weighting_state *st, double mean_Lr, double mean_Lh)
+{
+    st->mean[1][0] = st->mean[0][0];
+    st->mean[1][1] = st->mean[0][1];
+    st->mean[0][0] = mean_Lr;
+    st->mean[0][1] = mean_Lh;
+    st->epochs_done++;
 }

@@ -1,39 +1,82 @@
 /* Loss-weighting methods: how the RUL loss L_r (MSE, cycles^2) and the health loss L_h
  * (cross-entropy) are combined. A method is a small table of functions; a new one is a
- * new table and one line in the registry (weighting.c). */
+ * new table and one line in the registry (weighting.c).
+ *
+ * Everything a method computes comes from global quantities (the global batch losses, the
+ * epoch's global mean losses, GradNorm's norms of the global per-task gradients) and from
+ * the run's state below, which every rank updates the same way; so P ranks train the same
+ * model as one process. */
 #ifndef MTL_WEIGHTING_H
 #define MTL_WEIGHTING_H
 
+#include <stdint.h>
+#include <stdio.h>
+
 #include "util.h"
 
+#define WEIGHTING_TASKS 2 /* K: RUL and health */
+
 typedef struct weighting weighting;
+
+/* What a method may know of the run beyond its parameters. Owned by the run (the step
+ * engine), never global; the same on every rank. */
+typedef struct {
+    uint64_t seed;           /* the run's seed: RLW's random numbers */
+    int epoch;               /* current epoch, from 1 */
+    long step;               /* step within the epoch, from 0 */
+    int epochs_done;         /* epochs whose mean losses are in mean[] (counts up, no cap) */
+    double mean[2][2];       /* epoch mean training losses (L_r, L_h): [0] epoch e-1, [1] e-2 */
+    int have_first;
+    double first[2];         /* global batch losses (L_r, L_h) of the run's first step */
+} weighting_state;
 
 typedef struct {
     const char *name;     /* as typed before the ':' */
     const char *help;     /* one line for --help */
-    int arg;              /* 0 none, 1 required ":x" */
+    int arg;              /* 0 none, 1 required ":x", 2 optional ":x" (default def) */
+    double def;           /* the argument when arg == 2 and none is given */
     int n_params;         /* learnable parameters appended to the model's buffer */
-    /* validates the argument (called only when arg == 1) */
+    /* 1 when total() is the objective the network's gradient is exact for (its weights
+     * are d total / d L_t); 0 when the weights are detached constants of the step */
+    int exact;
+    /* validates the argument (called only when arg != 0) */
     int (*parse)(weighting *w, double x, mtl_err *err);
     /* initial values of the method's parameters */
     void (*init)(const weighting *w, float *params);
     /* weights from the global batch losses (treated as constants in the gradient) */
-    void (*weights)(const weighting *w, const float *params, double Lr, double Lh, double *wr, double *wh);
+    void (*weights)(const weighting *w, const weighting_state *st, const float *params, double Lr, double Lh,
+                    double *wr, double *wh);
     /* objective value: for methods without parameters, wr Lr + wh Lh */
     double (*total)(const weighting *w, const float *params, double Lr, double Lh);
     /* adds d(total)/d(params) for one sample with losses lr, lh, times inv_b (= 1 / global batch) */
     void (*param_grad)(const weighting *w, const float *params, double lr, double lh, double inv_b, float *grad);
+    /* Methods trained on the task gradients (GradNorm): when set, the engine forms the norms
+     * gn[t] = ||d L_t / dW|| of the global, unweighted per-task gradients on the weights W of
+     * the last shared layer (the dense layer), and this sets the gradient of the method's
+     * parameters (grad[0..n_params)) after the allreduce, from global values only. */
+    void (*shared_grad)(const weighting *w, const weighting_state *st, const float *params, double Lr, double Lh,
+                        const double gn[2], float *grad);
+    /* after every optimiser step (GradNorm: renormalise the weights to sum to K) */
+    void (*after_step)(const weighting *w, float *params);
 } weighting_method;
 
 struct weighting {
     const weighting_method *m;
-    double x;            /* the ":x" argument: lambda or temperature */
-    char canon[48];      /* canonical spelling: fixed:0.5, uw, uw-o, uw-so:2 */
+    double x;            /* the ":x" argument: lambda, temperature or alpha */
+    char canon[48];      /* canonical spelling: fixed:0.5, uw, uw-o, uw-so:2, dwa:2, gradnorm:1.5 */
 };
 
-/* "fixed:0.3", "uw", "uw-o", "uw-so:2". Errors say what was expected. */
+/* "fixed:0.3", "uw", "uw-o", "uw-so:2", "ew", "dwa" (= dwa:2), "rlw", "imtl-l", "gls",
+ * "gradnorm" (= gradnorm:1.5). Errors say what was expected. */
 int weighting_parse(const char *spec, weighting *out, mtl_err *err);
 /* NULL-terminated list of the registered methods. */
 const weighting_method *const *weighting_registry(void);
+/* One line per registered method ("  spelling  description"), for --help. */
+void weighting_print_help(FILE *f, const char *indent);
+
+/* A fresh state for a run with this seed. */
+void weighting_state_init(weighting_state *st, uint64_t seed);
+/* Records the epoch's mean training losses (global), at the end of every epoch. */
+void weighting_state_epoch_end(weighting_state *st, double mean_Lr, double mean_Lh);
 
 #endif

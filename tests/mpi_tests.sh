@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# MPI integration tests, each a CTest test: mpi_tests.sh TEST MTLBENCH MPIEXEC DATA [MPI_RANKS_BIN]
+# MPI integration tests, each a CTest test: mpi_tests.sh TEST MTLBENCH MPIEXEC DATA [MPI_RANKS_BIN [GENCMAPSS]]
 set -uo pipefail
-test=$1 bin=$2 mpiexec=$3 data=$4 ranks_bin=${5:-}
+test=$1 bin=$2 mpiexec=$3 data=$4 ranks_bin=${5:-} gen=${6:-}
 export OMP_WAIT_POLICY=passive
 run() { # run P THREADS ARGS...: one JSON line on stdout (the cnn1d unless --model is given)
   local p=$1 t=$2
@@ -63,6 +63,24 @@ deterministic_dcnn)
     [ "$d" = "$want" ] || fail "P=$p T=$t digest $d, expected $want"
   done
   echo "dcnn: one digest for every P and T: $want";;
+methods_deterministic)
+  # --deterministic, every method of the weighting table beyond uw (the test above): one
+  # param_digest for P = 1, 2, 3 and 1 or 2 threads. dwa runs 3 epochs, so that its weights
+  # come from the recorded loss history.
+  for method in ew dwa rlw imtl-l gls gradnorm fixed:0.3 uw-o uw-so:2; do
+    epochs=1
+    [ "$method" = dwa ] && epochs=3
+    want=""
+    for pt in "1 1" "2 1" "3 1" "2 2"; do
+      set -- $pt
+      out=$(run "$1" "$2" --method "$method" --epochs $epochs --deterministic --batch 200) || fail "$method P=$1 T=$2 failed"
+      d=$(field "$out" param_digest)
+      echo "$method P=$1 T=$2 digest $d w $(field "$out" w_rul) $(field "$out" w_health)"
+      [ -z "$want" ] && want=$d
+      [ "$d" = "$want" ] || fail "$method P=$1 T=$2 digest $d, expected $want"
+    done
+  done
+  echo "every method: one digest for P = 1, 2, 3 and T = 1, 2";;
 ranks_identical)
   OMP_NUM_THREADS=1 "$mpiexec" --oversubscribe -np 3 "$ranks_bin" "$data" uw || fail "ranks differ";;
 bad_path)
@@ -88,5 +106,43 @@ bad_args)
   echo "$out"
   [ $rc = 2 ] || fail "--epochs 0: exit $rc, expected 2"
   [ "$(grep -c -- "--epochs '0' is out of range" <<<"$out")" = 1 ] || fail "expected one message naming --epochs";;
+checkpoint_resume)
+  # train --checkpoint, SIGKILLed partway under mpirun, started again: it resumes and ends
+  # with the digest of an uninterrupted run; a checkpoint of another seed is refused. A small
+  # generated fleet keeps the epochs short (the sanitizer build is ~100x slower).
+  tmp=$(mktemp -d /tmp/mtlckpt.XXXXXX)
+  trap 'rm -rf "$tmp"' EXIT
+  "$gen" --out "$tmp/data" --subset FD001 --regimes 1 --train-units 12 --test-units 5 --min-cycles 45 \
+    --max-cycles 60 --seed 1 >/dev/null || fail "gencmapss failed"
+  data=$tmp/data
+  args=(--model cnn1d --method uw-so:2 --epochs 20 --deterministic --checkpoint "$tmp/run.ckpt")
+  ref=$(run 1 1 --method uw-so:2 --epochs 20 --deterministic) || fail "uninterrupted run failed"
+  echo "uninterrupted: $ref"
+  OMP_NUM_THREADS=1 setsid "$mpiexec" --oversubscribe --bind-to none -np 2 "$bin" train --data "$data" "${args[@]}" \
+    >"$tmp/first.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 30000); do
+    [ -f "$tmp/run.ckpt" ] && break
+    sleep 0.01
+  done
+  kill -KILL -- -"$pid" 2>/dev/null
+  pkill -KILL -f -- "--checkpoint $tmp/run.ckpt" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  cat "$tmp/first.log"
+  [ -f "$tmp/run.ckpt" ] || fail "no checkpoint"
+  out=$(OMP_NUM_THREADS=1 "$mpiexec" --oversubscribe --bind-to none -np 2 "$bin" train --data "$data" --seed 2 \
+        "${args[@]}" --quiet 2>&1)
+  rc=$?
+  echo "$out"
+  [ $rc = 2 ] || fail "a checkpoint of another seed: exit $rc, expected 2"
+  grep -q "is a checkpoint of another configuration" <<<"$out" || fail "no message for the foreign checkpoint"
+  out=$(run 2 1 "${args[@]}" 2>"$tmp/second.err") || { cat "$tmp/second.err"; fail "resumed run failed"; }
+  echo "resumed: $out"
+  from=$(field "$out" resumed_from_epoch)
+  [ "$from" -ge 1 ] && [ "$from" -lt 20 ] || fail "resumed_from_epoch $from, expected 1..19"
+  [ "$(field "$out" param_digest)" = "$(field "$ref" param_digest)" ] || fail "digest differs from the uninterrupted run"
+  [ "$(field "$out" epochs_run)" = 20 ] || fail "epochs_run is not 20"
+  [ ! -e "$tmp/run.ckpt" ] || fail "checkpoint left after the complete run"
+  echo "resumed from epoch $from to the uninterrupted digest";;
 *) echo "unknown test $test"; exit 2;;
 esac

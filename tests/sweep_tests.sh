@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Sweep integration tests, each a CTest test: sweep_tests.sh TEST MTLBENCH MPIEXEC DATA SOURCE_DIR
+# Sweep integration tests, each a CTest test: sweep_tests.sh TEST MTLBENCH MPIEXEC DATA SOURCE_DIR [GENCMAPSS]
 set -uo pipefail
-test=$1 bin=$2 mpiexec=$3 data=$4 src=$5
+test=$1 bin=$2 mpiexec=$3 data=$4 src=$5 gen=${6:-}
 export OMP_WAIT_POLICY=passive OMP_NUM_THREADS=1
 tmp=$(mktemp -d /tmp/mtlsweep.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
@@ -83,5 +83,58 @@ bad_args)
   rc=$?
   echo "$out"
   [ $rc = 2 ] || fail "ranks with different data: exit $rc, expected 2 (124 is a hang)";;
+signals)
+  # a 2-rank sweep stopped twice, by SIGTERM to its ranks (as srun and Slurm deliver it) and
+  # by SIGUSR1 to mpirun (which forwards it), then run to the end: status 3 within 30 s each
+  # time, every run exactly once, the digests of an uninterrupted sweep. The ranks are frozen
+  # (SIGSTOP) while the signal is sent, so that it lands while a run is in flight however fast
+  # the build; a small generated fleet keeps the sanitizer build quick.
+  "$gen" --out "$tmp/data" --subset FD001 --regimes 1 --train-units 12 --test-units 5 --min-cycles 45 \
+    --max-cycles 60 --seed 1 >/dev/null || fail "gencmapss failed"
+  args=(sweep --data "$tmp/data" --model cnn1d --subsets FD001 --methods "uw,uw-so:2" --seeds "1,2" --epochs 20
+        --deterministic --out "$tmp/out")
+  mpi -np 2 "$bin" "${args[@]/$tmp\/out/$tmp/ref}" --quiet >"$tmp/ref.log" 2>&1 || { cat "$tmp/ref.log"; fail "reference sweep failed"; }
+  ranks() { pgrep -f -- "^$bin sweep .*--out $tmp/out"; }
+  stop_once() { # stop_once SIGNAL TARGET LOG: start the sweep, signal it once a run has a checkpoint
+    local sig=$1 target=$2 log=$3 pid start rc pids
+    "$mpiexec" --oversubscribe --bind-to none -np 2 "$bin" "${args[@]}" >"$log" 2>&1 &
+    pid=$!
+    for _ in $(seq 1 60000); do
+      [ -n "$(find "$tmp/out/checkpoints" -name '*.ckpt' -newer "$log" 2>/dev/null)" ] && break
+      sleep 0.01
+    done
+    pids=$(ranks)
+    kill -STOP $pids
+    start=$(date +%s)
+    if [ "$target" = ranks ]; then kill -"$sig" $pids; else kill -"$sig" "$pid"; fi
+    sleep 1
+    kill -CONT $pids
+    wait "$pid"
+    rc=$?
+    secs=$(( $(date +%s) - start ))
+    cat "$log"
+    echo "SIG$sig to $target: exit $rc after ${secs}s"
+    [ "$rc" = 3 ] || fail "SIG$sig to $target: exit $rc, expected 3"
+    [ "$secs" -le 30 ] || fail "SIG$sig to $target: took ${secs}s"
+    ranks >/dev/null && fail "ranks still running"
+    grep -q "run the same command again to resume" "$log" || fail "no resume hint"
+  }
+  stop_once TERM ranks "$tmp/first.log"
+  stop_once USR1 mpirun "$tmp/second.log"
+  n2=$(find "$tmp/out/runs" -name '*.h5' | wc -l)
+  [ "$n2" -lt 4 ] || fail "the second stop came too late to test anything"
+  mpi -np 2 "$bin" "${args[@]}" >"$tmp/third.log" 2>&1 || { cat "$tmp/third.log"; fail "the final sweep failed"; }
+  cat "$tmp/third.log"
+  grep -q "4 runs ($n2 complete, $((4 - n2)) to do)" "$tmp/third.log" || fail "did not skip the $n2 complete runs"
+  cat "$tmp/second.log" "$tmp/third.log" | grep -q "resumed from epoch" || fail "no run resumed from its checkpoint"
+  [ "$(find "$tmp/out/runs" -name '*.h5' | wc -l)" = 4 ] || fail "expected 4 run files"
+  [ -z "$(ls -A "$tmp/out/checkpoints")" ] || fail "checkpoints left behind: $(ls "$tmp/out/checkpoints")"
+  "$bin" report "$tmp/out" --csv "$tmp/runs.csv" >/dev/null || fail "report cannot read the results"
+  [ "$(tail -n +2 "$tmp/runs.csv" | wc -l)" = 4 ] || fail "expected 4 runs in the merged results"
+  digests "$tmp/ref" >"$tmp/dref"
+  digests "$tmp/out" >"$tmp/dout"
+  cat "$tmp/dout"
+  diff "$tmp/dref" "$tmp/dout" || fail "digests differ from the uninterrupted sweep"
+  echo "stopped twice, resumed, every run once with the uninterrupted digests";;
 *) echo "unknown test $test"; exit 2;;
 esac

@@ -166,6 +166,15 @@ static void check_dense(int nin, int nout, int act)
         w[i] = keep;
         near(an, (lp - lm) / (2 * h), 2e-2, 2e-3, "dense weight", i);
     }
+    /* the lane-summed weight gradient equals the sum of the per-lane ones */
+    float *gsum = calloc((size_t)nin * nout, 4), *inT = calloc((size_t)(nin + 15) / 16 * 16 * TB, 4);
+    dense_wgrad_sum(in, nin, dout, nout, inT, gsum);
+    for (int i = 0; i < nin * nout; i++) {
+        double an = 0;
+        for (int l = 0; l < TB; l++) an += gw[(size_t)i * TB + l];
+        near(gsum[i], an, 1e-5, 1e-6, "summed dense weight", i);
+    }
+    free(gsum), free(inT);
     for (int i = 0; i < nout; i++) {
         double an = 0;
         for (int l = 0; l < TB; l++) an += gb[(size_t)i * TB + l];
@@ -191,6 +200,7 @@ static void check_dense(int nin, int nout, int act)
 
 Test(grad, dense_tanh) { check_dense(30, 100, 1); }
 Test(grad, dense_linear_head) { check_dense(100, 3, 0); }
+Test(grad, dense_dcnn_flatten) { check_dense(420, 100, 1); }
 
 Test(kernels, tanh_accuracy)
 {
@@ -255,26 +265,34 @@ static void check_method_on(model_kind kind, const char *spec)
     float *p = calloc(m.n_params, 4), *g = calloc(m.n_params, 4), *g2 = calloc(m.n_params, 4);
     model_init_params(&m, p, 3);
     if (w.m->init) w.m->init(&w, p + m.n_net);
-    if (w.m->n_params) p[m.n_net] = 0.7f, p[m.n_net + 1] = -0.4f; /* away from the symmetric start */
+    /* away from the symmetric start (GradNorm's weights stay positive) */
+    if (w.m->n_params) p[m.n_net] = 0.7f, p[m.n_net + 1] = w.m->exact ? -0.4f : 1.3f;
+    /* two epochs of loss history, so that DWA's weights are not the first epochs' (1, 1) */
+    engine_epoch_end(e, 400.0, 0.9);
+    engine_epoch_end(e, 300.0, 0.8);
     double Lr0, Lh0, wr0, wh0, Lr, Lh, wr, wh;
-    cr_assert_eq(engine_grad(e, p, &s, batch, nb, 5, 1, 1, g, &Lr0, &Lh0, &wr0, &wh0), 0);
-    /* objective with the method's weights held at their detached values (uw: its own total) */
-#define OBJ(Lr_, Lh_) (w.m->n_params ? w.m->total(&w, p + m.n_net, Lr_, Lh_) : wr0 * (Lr_) + wh0 * (Lh_))
+    cr_assert_eq(engine_grad(e, p, &s, batch, nb, 5, 3, 1, g, &Lr0, &Lh0, &wr0, &wh0), 0);
+    /* the objective: the method's own total where its gradient is exact (uw, imtl-l, gls),
+     * else the weights held at their detached values */
+#define OBJ(Lr_, Lh_) (w.m->exact ? w.m->total(&w, p + m.n_net, Lr_, Lh_) : wr0 * (Lr_) + wh0 * (Lh_))
     const float h = 2e-3f;
     int checked = 0;
     size_t idx[128];
     int n_idx = 0;
     const size_t stride = m.n_net / 110 + 1; /* about 110 network parameters, every layer */
     for (size_t i = 0; i < m.n_net; i += stride) idx[n_idx++] = i;
-    for (size_t i = m.n_net; i < m.n_params; i++) idx[n_idx++] = i; /* every method parameter */
+    /* every method parameter whose gradient is that of the total (not GradNorm's weights,
+     * trained on their own objective: see the next test) */
+    if (w.m->exact)
+        for (size_t i = m.n_net; i < m.n_params; i++) idx[n_idx++] = i;
     for (int q = 0; q < n_idx; q++) {
         size_t i = idx[q];
         float keep = p[i];
         p[i] = keep + h;
-        cr_assert_eq(engine_grad(e, p, &s, batch, nb, 5, 1, 1, g2, &Lr, &Lh, &wr, &wh), 0);
+        cr_assert_eq(engine_grad(e, p, &s, batch, nb, 5, 3, 1, g2, &Lr, &Lh, &wr, &wh), 0);
         double jp = OBJ(Lr, Lh);
         p[i] = keep - h;
-        cr_assert_eq(engine_grad(e, p, &s, batch, nb, 5, 1, 1, g2, &Lr, &Lh, &wr, &wh), 0);
+        cr_assert_eq(engine_grad(e, p, &s, batch, nb, 5, 3, 1, g2, &Lr, &Lh, &wr, &wh), 0);
         double jm = OBJ(Lr, Lh);
         p[i] = keep;
         near(g[i], (jp - jm) / (2 * h), 3e-2, 1e-3 * (fabs(wr0) + fabs(wh0) + 0.1), spec, (int)i);
@@ -300,3 +318,70 @@ Test(grad, whole_loss_fixed) { check_method("fixed:0.3"); }
 Test(grad, whole_loss_uw_including_log_variances) { check_method("uw"); }
 Test(grad, whole_loss_uw_o) { check_method("uw-o"); }
 Test(grad, whole_loss_uw_so) { check_method("uw-so:2"); }
+Test(grad, whole_loss_ew) { check_method("ew"); }
+Test(grad, whole_loss_dwa) { check_method("dwa:2"); }
+Test(grad, whole_loss_rlw) { check_method("rlw"); }
+Test(grad, whole_loss_imtl_l_including_s) { check_method("imtl-l"); }
+Test(grad, whole_loss_gls_exact_gradient_of_the_geometric_mean) { check_method("gls"); }
+Test(grad, whole_loss_gradnorm_network_part) { check_method("gradnorm"); }
+
+/* GradNorm's per-task gradient norms on the dense layer: |d L_grad / d w_t| = ||dL_t/dW||,
+ * equal to the norm of the dense-layer weight gradient that fixed:1 (L_r alone) and
+ * fixed:0 (L_h alone) give, in both summation modes. */
+static void check_gradnorm_norms(model_kind kind)
+{
+    mtl_err err;
+    const int W = 12, nb = 37;
+    prep_split s;
+    tiny_split(&s, W, nb);
+    int batch[37];
+    for (int i = 0; i < nb; i++) batch[i] = (i * 11) % nb;
+    dist_ctx dist;
+    dist_single(&dist);
+    for (int det = 0; det < 2; det++) {
+        double norm[2];
+        const char *single[2] = {"fixed:1", "fixed:0"};
+        for (int t = 0; t < 2; t++) {
+            weighting w;
+            cr_assert_eq(weighting_parse(single[t], &w, &err), 0);
+            model m;
+            cr_assert_eq(model_init(&m, kind, W, 0.5f, 0, &err), 0);
+            train_engine *e;
+            cr_assert_eq(engine_create(&m, &w, det, nb, &dist, &e, &err), 0, "%s", err.msg);
+            float *p = calloc(m.n_params, 4), *g = calloc(m.n_params, 4);
+            model_init_params(&m, p, 3);
+            double Lr, Lh, wr, wh;
+            cr_assert_eq(engine_grad(e, p, &s, batch, nb, 5, 1, 1, g, &Lr, &Lh, &wr, &wh), 0);
+            double ss = 0;
+            for (size_t i = m.off_fw; i < m.off_fb; i++) ss += (double)g[i] * g[i];
+            norm[t] = sqrt(ss);
+            cr_assert_gt(norm[t], 0);
+            engine_free(e);
+            free(p), free(g);
+        }
+        weighting w;
+        cr_assert_eq(weighting_parse("gradnorm", &w, &err), 0);
+        cr_assert_str_eq(w.canon, "gradnorm:1.5");
+        model m;
+        cr_assert_eq(model_init(&m, kind, W, 0.5f, 2, &err), 0);
+        train_engine *e;
+        cr_assert_eq(engine_create(&m, &w, det, nb, &dist, &e, &err), 0, "%s", err.msg);
+        float *p = calloc(m.n_params, 4), *g = calloc(m.n_params, 4);
+        model_init_params(&m, p, 3);
+        w.m->init(&w, p + m.n_net);
+        double Lr, Lh, wr, wh;
+        cr_assert_eq(engine_grad(e, p, &s, batch, nb, 5, 1, 1, g, &Lr, &Lh, &wr, &wh), 0);
+        cr_assert_eq(wr, 1.0);
+        cr_assert_eq(wh, 1.0);
+        /* first step: r_t = 1, targets = mean(G); the larger gradient is pushed down */
+        for (int t = 0; t < 2; t++) near(fabs(g[m.n_net + t]), norm[t], 1e-4, 0, "gradnorm |dL/dw|", t);
+        cr_assert_gt(g[m.n_net], 0.0f, "RUL's gradient is the larger one: its weight must go down");
+        cr_assert_lt(g[m.n_net + 1], 0.0f);
+        engine_free(e);
+        free(p), free(g);
+    }
+    free_split(&s);
+}
+
+Test(grad, gradnorm_task_gradient_norms_on_the_dense_layer) { check_gradnorm_norms(MODEL_CNN1D); }
+Test(grad, gradnorm_task_gradient_norms_dcnn) { check_gradnorm_norms(MODEL_DCNN); }

@@ -321,6 +321,7 @@ Test(report, table)
 
     char line[512];
     table_line(out, "fixed:0.5", line, sizeof line);
+    assert_contains(line, "| fixed:0.5 |    2 |");   /* rank by mean RMSE: after uw-so:5 */
     assert_contains(line, " 3/3 |");
     assert_contains(line, "14.50 ± 0.50");
     assert_contains(line, "320.0 ± 20.0");
@@ -335,6 +336,7 @@ Test(report, table)
     cr_assert_null(strstr(line, "**best λ**"));
 
     table_line(out, "uw", line, sizeof line);
+    assert_contains(line, "| uw        |    5 |");
     assert_contains(line, "16.50 ± 1.50");
     assert_contains(line, "+2.00 (p=0.0742, n=3)");
 
@@ -349,6 +351,7 @@ Test(report, table)
     assert_contains(line, "-0.80 (p=0.0572, n=3)");
     assert_contains(line, "**best T**");
     assert_contains(line, "**best overall**");
+    assert_contains(line, "| uw-so:5   |    1 |");
 
     /* the diverged run is listed, and the legend is there */
     assert_contains(out, "- uw-so:1 seed 4: diverged");

@@ -18,7 +18,7 @@ static void weights_of(const char *spec, double Lr, double Lh, double *wr, doubl
     mtl_err err;
     cr_assert_eq(weighting_parse(spec, &w, &err), 0, "%s", err.msg);
     float s[2] = {0, 0};
-    w.m->weights(&w, s, Lr, Lh, wr, wh);
+    w.m->weights(&w, NULL, s, Lr, Lh, wr, wh);
 }
 
 Test(weighting, uw_so_against_hand_values)
@@ -58,8 +58,173 @@ Test(weighting, other_methods_and_names)
     cr_assert(strstr(err.msg, "temperature must be > 0") != NULL, "%s", err.msg);
     cr_assert_eq(weighting_parse("uw-so", &w, &err), -1);
     cr_assert_eq(weighting_parse("uw:3", &w, &err), -1);
-    cr_assert_eq(weighting_parse("dwa", &w, &err), -1);
-    cr_assert(strstr(err.msg, "unknown method 'dwa'") != NULL, "%s", err.msg);
+    cr_assert_eq(weighting_parse("dwb", &w, &err), -1);
+    cr_assert(strstr(err.msg, "unknown method 'dwb'") != NULL, "%s", err.msg);
+    cr_assert(strstr(err.msg, "gradnorm:A") != NULL, "the message lists every method: %s", err.msg);
+    /* default arguments and canonical names */
+    cr_assert_eq(weighting_parse("dwa", &w, &err), 0);
+    cr_assert_str_eq(w.canon, "dwa:2");
+    cr_assert_eq(weighting_parse("dwa:2.0", &w, &err), 0);
+    cr_assert_str_eq(w.canon, "dwa:2");
+    cr_assert_eq(weighting_parse("gradnorm", &w, &err), 0);
+    cr_assert_str_eq(w.canon, "gradnorm:1.5");
+    cr_assert_eq(weighting_parse("gradnorm:0", &w, &err), 0);
+    cr_assert_str_eq(w.canon, "gradnorm:0");
+    cr_assert_eq(weighting_parse("gradnorm:-1", &w, &err), -1);
+    cr_assert(strstr(err.msg, "alpha must be >= 0") != NULL, "%s", err.msg);
+    cr_assert_eq(weighting_parse("dwa:0", &w, &err), -1);
+    cr_assert(strstr(err.msg, "temperature must be > 0") != NULL, "%s", err.msg);
+    const char *plain[] = {"ew", "rlw", "imtl-l", "gls"};
+    for (int i = 0; i < 4; i++) {
+        cr_assert_eq(weighting_parse(plain[i], &w, &err), 0, "%s", err.msg);
+        cr_assert_str_eq(w.canon, plain[i]);
+        char with_arg[32];
+        snprintf(with_arg, sizeof with_arg, "%s:1", plain[i]);
+        cr_assert_eq(weighting_parse(with_arg, &w, &err), -1);
+    }
+    weights_of("ew", 400, 0.36, &wr, &wh);
+    cr_assert(wr == 1.0 && wh == 1.0);
+    /* gls: w_t = sqrt(L_r L_h) / (2 L_t) = (sqrt(0.36/400)/2, sqrt(400/0.36)/2) */
+    weights_of("gls", 400, 0.36, &wr, &wh);
+    cr_assert_float_eq(wr, 0.015, 1e-15);
+    cr_assert_float_eq(wh, 16.666666666666667, 1e-12);
+    /* imtl-l at s = 0: e^0 */
+    weights_of("imtl-l", 400, 0.36, &wr, &wh);
+    cr_assert(wr == 1.0 && wh == 1.0);
+}
+
+Test(weighting, dwa_three_epochs_by_hand)
+{
+    /* epoch mean losses (400, 0.9), (300, 0.8), (270, 0.6); T = 2:
+     * epochs 1, 2: w = (1, 1);
+     * epoch 3: r = (300/400, 0.8/0.9), w = 2 softmax(r / 2) = (0.965291725134, 1.034708274866);
+     * epoch 4: r = (270/300, 0.6/0.8), w = (1.037482431757, 0.962517568243); at T = 0.5
+     * (1.148885033623, 0.851114966377) */
+    weighting w, w05;
+    mtl_err err;
+    cr_assert_eq(weighting_parse("dwa", &w, &err), 0);
+    cr_assert_eq(weighting_parse("dwa:0.5", &w05, &err), 0);
+    weighting_state st;
+    weighting_state_init(&st, 1);
+    const double L[3][2] = {{400, 0.9}, {300, 0.8}, {270, 0.6}};
+    const double want[4][2] = {{1, 1}, {1, 1}, {0.965291725134, 1.034708274866}, {1.037482431757, 0.962517568243}};
+    for (int e = 0; e < 4; e++) {
+        double wr, wh;
+        st.epoch = e + 1;
+        w.m->weights(&w, &st, NULL, 123.0, 0.5, &wr, &wh);   /* batch losses play no part */
+        cr_assert_float_eq(wr, want[e][0], 1e-11, "epoch %d", e + 1);
+        cr_assert_float_eq(wh, want[e][1], 1e-11, "epoch %d", e + 1);
+        cr_assert_float_eq(wr + wh, 2.0, 1e-14);
+        if (e == 3) {
+            w05.m->weights(&w05, &st, NULL, 123.0, 0.5, &wr, &wh);
+            cr_assert_float_eq(wr, 1.148885033623, 1e-11);
+            cr_assert_float_eq(wh, 0.851114966377, 1e-11);
+        }
+        if (e < 3) weighting_state_epoch_end(&st, L[e][0], L[e][1]);
+    }
+}
+
+Test(weighting, rlw_weights_sum_to_two_every_step_and_are_reproducible)
+{
+    weighting w;
+    mtl_err err;
+    cr_assert_eq(weighting_parse("rlw", &w, &err), 0);
+    weighting_state st, other;
+    weighting_state_init(&st, 7);
+    weighting_state_init(&other, 8);
+    double sum = 0, sum2 = 0, logratio = 0;
+    int n = 0, differ = 0;
+    for (int e = 1; e <= 3; e++)
+        for (long k = 0; k < 200; k++) {
+            double wr, wh, wr2, wh2;
+            st.epoch = other.epoch = e;
+            st.step = other.step = k;
+            w.m->weights(&w, &st, NULL, 400, 0.36, &wr, &wh);
+            cr_assert(wr > 0 && wh > 0);
+            cr_assert_float_eq(wr + wh, 2.0, 1e-14, "epoch %d step %ld: %.17g + %.17g", e, k, wr, wh);
+            w.m->weights(&w, &st, NULL, 1.0, 2.0, &wr2, &wh2);   /* a pure function of (seed, epoch, step) */
+            cr_assert(wr2 == wr && wh2 == wh);
+            w.m->weights(&w, &other, NULL, 400, 0.36, &wr2, &wh2);
+            differ += wr2 != wr;
+            sum += wr, sum2 += wr * wr, logratio += log(wr / wh), n++;
+        }
+    cr_assert_gt(differ, n - 3, "another seed draws other weights");
+    /* log(w_r / w_h) = z_r - z_h ~ N(0, 2): mean near 0, the weights spread */
+    cr_assert_lt(fabs(logratio / n), 0.3);
+    double mean = sum / n, sd = sqrt(sum2 / n - mean * mean);
+    cr_assert(fabs(mean - 1.0) < 0.1 && sd > 0.3, "mean %g sd %g", mean, sd);
+}
+
+Test(weighting, gradnorm_one_step_by_hand_and_renormalisation)
+{
+    weighting w;
+    mtl_err err;
+    cr_assert_eq(weighting_parse("gradnorm", &w, &err), 0);
+    cr_assert_eq(w.m->n_params, 2);
+    float p[2];
+    w.m->init(&w, p);
+    cr_assert(p[0] == 1.0f && p[1] == 1.0f);
+    weighting_state st;
+    weighting_state_init(&st, 1);
+    st.have_first = 1, st.first[0] = 1000.0, st.first[1] = 1.0;
+    /* losses (500, 0.8): relative (0.5, 0.8), r = (0.769231, 1.230769); norms (3, 0.5), so
+     * G = (3, 0.5), mean 1.75, targets 1.75 r^1.5 = (1.180655, 2.389478):
+     * dL_grad/dw = (sign(3 - 1.18) 3, sign(0.5 - 2.39) 0.5) = (3, -0.5) */
+    float g[2];
+    const double gn1[2] = {3.0, 0.5};
+    w.m->shared_grad(&w, &st, p, 500.0, 0.8, gn1, g);
+    cr_assert_float_eq(g[0], 3.0f, 1e-7);
+    cr_assert_float_eq(g[1], -0.5f, 1e-7);
+    /* RUL trains slower: losses (900, 0.4), relative (0.9, 0.4), r = (1.384615, 0.615385);
+     * norms (1, 1.2): G mean 1.1, targets (1.792, 0.531): (-1, +1.2), w_r goes up */
+    const double gn2[2] = {1.0, 1.2};
+    w.m->shared_grad(&w, &st, p, 900.0, 0.4, gn2, g);
+    cr_assert_float_eq(g[0], -1.0f, 1e-7);
+    cr_assert_float_eq(g[1], 1.2f, 1e-7);
+    /* with weights (0.5, 1.5) G = (0.5, 1.8), mean 1.15, targets (1.874, 0.555): (-1, +1.2) */
+    float q[2] = {0.5f, 1.5f};
+    w.m->shared_grad(&w, &st, q, 900.0, 0.4, gn2, g);
+    cr_assert_float_eq(g[0], -1.0f, 1e-7);
+    cr_assert_float_eq(g[1], 1.2f, 1e-7);
+    /* one Adam step (the first moves each parameter by lr against its gradient's sign),
+     * then the renormalisation to sum 2 */
+    adam a;
+    cr_assert_eq(adam_init(&a, 2, 1e-3, &err), 0);
+    w.m->shared_grad(&w, &st, p, 500.0, 0.8, gn1, g);
+    adam_step(&a, p, g);
+    w.m->after_step(&w, p);
+    cr_assert_float_eq(p[0], 0.999f, 1e-6);
+    cr_assert_float_eq(p[1], 1.001f, 1e-6);
+    cr_assert_float_eq((double)p[0] + p[1], 2.0, 1e-6);
+    adam_free(&a);
+    /* renormalisation: (0.5, 2.5) -> (1/3, 5/3); a weight at or below 1e-4 is floored first */
+    float r[2] = {0.5f, 2.5f};
+    w.m->after_step(&w, r);
+    cr_assert_float_eq(r[0], 1.0 / 3.0, 1e-7);
+    cr_assert_float_eq(r[1], 5.0 / 3.0, 1e-6);
+    float f[2] = {-0.2f, 1.0f};
+    w.m->after_step(&w, f);
+    cr_assert_float_eq(f[0], 2e-4 / 1.0001, 1e-9);
+    cr_assert_float_eq(f[1], 2.0 / 1.0001, 1e-6);
+    cr_assert(f[0] > 0);
+}
+
+Test(weighting, help_lists_every_registered_method)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    cr_assert_not_null(f);
+    weighting_print_help(f, "  ");
+    fclose(f);
+    int n = 0;
+    for (const weighting_method *const *m = weighting_registry(); *m; m++, n++) {
+        char key[64];
+        snprintf(key, sizeof key, "\n  %s", (*m)->name);
+        cr_assert(strstr(buf, key + (n == 0)) != NULL, "%s missing from:\n%s", (*m)->name, buf);
+    }
+    cr_assert_eq(n, 10);
+    free(buf);
 }
 
 Test(optim, adam_two_steps_by_hand)
@@ -167,18 +332,42 @@ Test(sweep, plan_expansion_order_and_stable_ids)
     }
     cr_assert_eq(it[0].window, 30);
     cr_assert_eq(it[10].window, 20);
-    /* configuration hashes are stable: the same configuration has this id in every version */
-    cr_assert_str_eq(it[0].run_id, "85db02429b2ffcb6");
+    /* configuration hashes are stable: the same configuration has this id in every version
+     * (FNV-1a of "model=dcnn;subset=FD001;method=fixed:0.3;seed=1;...;lr_step=none") */
+    cr_assert_str_eq(it[0].run_id, "559e1cdcbc74ca0a");
     /* and `train` with the same configuration reports the same id */
     cr_assert_str_eq(it[2].method, "fixed:0.5");
-    cr_assert_str_eq(it[2].run_id, "a75571319c9efe9c");
+    cr_assert_str_eq(it[2].run_id, "5dc00cbd64f7d9d0");
     train_config c;
     train_config_defaults(&c);
     cr_assert_eq(weighting_parse("fixed:0.5", &c.method, &err), 0);
     run_record r;
     train_config_record(&c, "FD001", 30, &r);
-    cr_assert_str_eq(r.run_id, "a75571319c9efe9c");
+    cr_assert_str_eq(r.run_id, "5dc00cbd64f7d9d0");
     free(it);
+}
+
+Test(sweep, plan_all_methods)
+{
+    sweep_options o;
+    sweep_options_defaults(&o);
+    o.data = MTL_TEST_DATA;
+    snprintf(o.methods, sizeof o.methods, "all,dwa:1");
+    snprintf(o.lambdas, sizeof o.lambdas, "0.3,0.5");
+    snprintf(o.temperatures, sizeof o.temperatures, "1");
+    snprintf(o.seeds, sizeof o.seeds, "1");
+    sweep_item *it;
+    int n;
+    mtl_err err;
+    cr_assert_eq(sweep_plan(&o, &it, &n, &err), 0, "%s", err.msg);
+    const char *want[] = {"fixed:0.3", "fixed:0.5", "uw", "uw-o", "uw-so:1", "ew", "dwa:2",
+                          "rlw", "imtl-l", "gls", "gradnorm:1.5", "dwa:1"};
+    cr_assert_eq(n, 12);
+    for (int i = 0; i < n; i++) cr_assert_str_eq(it[i].method, want[i]);
+    free(it);
+    /* the default grid is unchanged */
+    sweep_options_defaults(&o);
+    cr_assert_str_eq(o.methods, "fixed,uw,uw-o,uw-so");
 }
 
 Test(sweep, plan_errors)
