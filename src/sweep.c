@@ -589,7 +589,9 @@ typedef struct {
     dispatcher disp;        /* world rank 0 only */
     prep_cache cache;       /* the last preprocessed (subset, seed, window) */
     int done;
-    int stopped;            /* a run of this group was stopped (by a signal or rank 0's notice) */
+    int stopped;            /* a run of this group was stopped (by a signal or rank 0's notice), or
+                               could not be written */
+    int save_failed;        /* leader: a finished run could not be written */
     int notice;             /* leader: rank 0's TAG_STOP notice was received */
 } sweep_group;
 
@@ -720,6 +722,8 @@ static int train_one(sweep_group *g, int idx)
             fprintf(stderr, "mtlbench sweep: %s\n", err.msg);
             snprintf(r.status, sizeof r.status, "NOT SAVED");
             status = 2;
+            g->stopped = 1; /* the next run would fail the same way: stop the sweep */
+            g->save_failed = 1;
         } else {
             remove(ckpt);
         }
@@ -784,15 +788,16 @@ int sweep_run(sweep_job *j)
     }
     MPI_Comm_free(&gcomm);
     free(finished), free(notice);
-    int all = 0;
-    MPI_Allreduce(&status, &all, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-    return all;
+    int all[2] = {0, 0}, mine[2] = {status, g.save_failed};
+    MPI_Allreduce(mine, all, 2, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    j->save_failed = all[1];
+    return j->save_failed ? 2 : all[0];
 }
 
 int sweep_merge(sweep_job *j, int status)
 {
     int rc = status;
-    if (j->rank == 0) {
+    if (j->rank == 0 && !j->save_failed) {
         mtl_err err;
         run_record *runs = NULL;
         int nr = 0;

@@ -812,7 +812,9 @@ int train_run(const train_config *c, const prep_data *d, dist_ctx *dist, run_rec
                     h->samples_per_s, eta);
             fflush(out);
         }
-        if (c->checkpoint && dist->rank == 0) {
+        /* after the last epoch only the result is written: a run killed before that redoes
+         * its last epoch from the previous checkpoint, to the same result */
+        if (c->checkpoint && dist->rank == 0 && ep < c->epochs) {
             train_progress now = {best_val, train_time, comm_time, 0, samples, since_best, wr, wh};
             save_failed = checkpoint_save(c, ckpt_config, params, best, &opt, &e->ws, r, &now,
                                           prog.wall_before + mtl_now() - t_start, err) != 0;

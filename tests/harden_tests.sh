@@ -118,6 +118,10 @@ full_disk)
   mkdir "$tmp/full/sw" "$tmp/full/sw/runs" || fail "mkdir on the full file system"
   expect_fail 2 "$tmp/full/sw/runs/.*no space left on device" "$bin" sweep --data "$data" --model cnn1d --subsets FD001 \
     --methods uw,uw-o --seeds 1 --epochs 1 --quiet --out "$tmp/full/sw"
+  # the first run that cannot be written stops the sweep: one line, not one per run
+  n=$("$bin" sweep --data "$data" --model cnn1d --subsets FD001 --methods uw,uw-o,gls --seeds 1 --epochs 1 --quiet \
+      --out "$tmp/full/sw" 2>&1 >/dev/null | tee /dev/stderr | grep -c .)
+  [ "$n" = 1 ] || fail "sweep on a full disk: expected one line on stderr, got $n"
   expect_fail 2 "$tmp/full/runs.csv: .*no space left on device" "$bin" report "$src/results/baseline" \
     --csv "$tmp/full/runs.csv"
   left=$(find "$tmp/full" -name '*.tmp.*' | wc -l)
