@@ -211,56 +211,18 @@ int ckpt_decode(const unsigned char *buf, size_t len, const char *config, const 
 
 /* ------------------------------------------------------------------ files */
 
-static int fsync_dir_of(const char *path)
-{
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (!slash) snprintf(dir, sizeof dir, ".");
-    else if (slash == dir) dir[1] = '\0';
-    else *slash = '\0';
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (fd < 0) return -1;
-    int rc = fsync(fd), e = errno;
-    close(fd);
-    if (rc < 0 && (e == EINVAL || e == ENOTSUP)) rc = 0; /* file systems that cannot */
-    errno = e;
-    return rc;
-}
-
 int ckpt_write_file(const char *path, const unsigned char *buf, size_t len, mtl_err *err)
 {
-    char tmp[4200];
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp)
-        return mtl_fail(err, "%s: path too long", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0) return mtl_fail(err, "%s: cannot create %s: %s", path, tmp, strerror(errno));
-    size_t done = 0;
-    while (done < len) {
-        ssize_t w = write(fd, buf + done, len - done);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) break;
-        done += (size_t)w;
-    }
-    int e = errno;
-    if (done < len || fsync(fd) < 0) {
-        e = errno;
+    char *tmp;
+    int fd = mtl_tmp_create(path, &tmp, err);
+    if (fd < 0) return -1;
+    if (mtl_write_all(fd, buf, len, path, err)) {
         close(fd);
         unlink(tmp);
-        return mtl_fail(err, "%s: cannot write %s: %s", path, tmp, strerror(e));
+        free(tmp);
+        return -1;
     }
-    if (close(fd) < 0) {
-        e = errno;
-        unlink(tmp);
-        return mtl_fail(err, "%s: cannot write %s: %s", path, tmp, strerror(e));
-    }
-    if (rename(tmp, path) < 0) {
-        e = errno;
-        unlink(tmp);
-        return mtl_fail(err, "%s: cannot rename %s over it: %s", path, tmp, strerror(e));
-    }
-    if (fsync_dir_of(path) < 0) return mtl_fail(err, "%s: written, but cannot fsync its folder: %s", path, strerror(errno));
-    return 0;
+    return mtl_commit_tmp(fd, tmp, path, err);
 }
 
 int ckpt_read_file(const char *path, unsigned char **buf, size_t *len, mtl_err *err)
