@@ -66,7 +66,13 @@ deterministic_dcnn)
 methods_deterministic)
   # --deterministic, every method of the weighting table beyond uw (the test above): one
   # param_digest for P = 1, 2, 3 and 1 or 2 threads. dwa runs 3 epochs, so that its weights
-  # come from the recorded loss history.
+  # come from the recorded loss history. A generated fleet of 40 units keeps the 36 runs short
+  # (several steps per epoch, a last batch that is not full).
+  tmp=$(mktemp -d /tmp/mtlmeth.XXXXXX)
+  trap 'rm -rf "$tmp"' EXIT
+  "$gen" --out "$tmp/data" --subset FD001 --regimes 1 --train-units 40 --test-units 10 --min-cycles 80 \
+    --max-cycles 120 --seed 2 >/dev/null || fail "gencmapss failed"
+  data=$tmp/data
   for method in ew dwa rlw imtl-l gls gradnorm fixed:0.3 uw-o uw-so:2; do
     epochs=1
     [ "$method" = dwa ] && epochs=3
