@@ -261,41 +261,48 @@ Test(metrics, hand_cases)
     cr_assert_float_eq(metric_macro_f1(p2, t2, 2, 3), 1.0 / 3, 1e-15);
 }
 
-static void train_digest(model_kind kind, int threads, char out[17])
+static void train_digest(const char *dir, model_kind kind, int threads, char out[17])
 {
     omp_set_num_threads(threads);
     train_config c;
     train_config_defaults(&c);
     c.model = kind;
-    c.epochs = 1;
+    c.epochs = 2;
+    c.batch = 96; /* several steps, several tiles per thread, a last batch that is not full */
     c.quiet = 1;
     mtl_err err;
     cr_assert_eq(weighting_parse("uw", &c.method, &err), 0);
     prep_data d;
     prep_options po = train_prep_options(&c, 0);
-    cr_assert_eq(cli_load(MTL_TEST_DATA, "FD001", &po, &d, &err), 0, "%s", err.msg);
+    cr_assert_eq(cli_load(dir, "FD001", &po, &d, &err), 0, "%s", err.msg);
     dist_ctx one;
     dist_single(&one);
     run_record r;
     cr_assert_eq(train_run(&c, &d, &one, &r, &err), 0, "%s", err.msg);
     cr_assert_str_eq(r.status, "ok");
     cr_assert_eq(r.threads, threads);
-    cr_assert_eq(r.n_hist, 1);
-    cr_assert_eq(r.n_test, 100);
+    cr_assert_eq(r.n_hist, 2);
+    cr_assert_eq(r.n_test, 8);
     memcpy(out, r.param_digest, 17);
     run_record_free(&r);
     prep_free(&d);
 }
 
+/* On a small generated fleet, so that the sanitizer build runs it quickly. */
 Test(train, one_and_two_threads_give_the_same_parameters)
 {
+    char dir[64], cmd[512];
+    th_tmpdir(dir, sizeof dir);
+    snprintf(cmd, sizeof cmd, "%s --out %s --subset FD001 --regimes 1 --train-units 16 --test-units 8 "
+             "--min-cycles 50 --max-cycles 70 --seed 3 >/dev/null", MTL_GENCMAPSS, dir);
+    cr_assert_eq(th_system(cmd), 0);
     char a[17], b[17], c[17], d[17];
-    train_digest(MODEL_CNN1D, 1, a);
-    train_digest(MODEL_CNN1D, 2, b);
+    train_digest(dir, MODEL_CNN1D, 1, a);
+    train_digest(dir, MODEL_CNN1D, 2, b);
     cr_assert_str_eq(a, b);
     cr_assert_eq(strlen(a), 16);
-    train_digest(MODEL_DCNN, 1, c);
-    train_digest(MODEL_DCNN, 2, d);
+    train_digest(dir, MODEL_DCNN, 1, c);
+    train_digest(dir, MODEL_DCNN, 2, d);
     cr_assert_str_eq(c, d);
     cr_assert_str_neq(a, c);
 }
