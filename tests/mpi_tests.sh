@@ -13,10 +13,18 @@ field() { # field JSON NAME
   python3 -c 'import json,sys; v=json.loads(sys.argv[1])[sys.argv[2]]; print(v)' "$1" "$2"
 }
 fail() { echo "FAIL: $*"; exit 1; }
+small_fleet() { # small_fleet UNITS SEED: a generated FD001-like fleet in a temporary folder; sets data
+  tmp=$(mktemp -d /tmp/mtlfleet.XXXXXX)
+  trap 'rm -rf "$tmp"' EXIT
+  "$gen" --out "$tmp/data" --subset FD001 --regimes 1 --train-units "$1" --test-units 8 --min-cycles 60 \
+    --max-cycles 100 --seed "$2" >/dev/null || fail "gencmapss failed"
+  data=$tmp/data
+}
 
 case $test in
 default_agree)
   # P = 1, 2, 3 in the default mode: the same model up to rounding (test metrics within 1e-3 relative)
+  small_fleet 60 5
   ref=$(run 1 1 --method uw-so:2 --epochs 1) || fail "P=1 run failed"
   echo "P=1: $ref"
   for p in 2 3; do
@@ -35,6 +43,7 @@ PY
   echo "P=1,2,3 agree within 1e-3";;
 deterministic)
   # --deterministic: one param_digest and identical metrics for P = 1..4 and 1 or 2 threads
+  small_fleet 60 6
   want="" wantm=""
   for p in 1 2 3 4; do
     for t in 1 2; do
@@ -51,11 +60,7 @@ deterministic)
 deterministic_dcnn)
   # the published dcnn too: one digest for P = 1, 2, 3 and 1 or 2 threads, on a generated
   # fleet of 30 units (the dcnn costs ten times the cnn1d)
-  tmp=$(mktemp -d /tmp/mtldcnn.XXXXXX)
-  trap 'rm -rf "$tmp"' EXIT
-  "$gen" --out "$tmp/data" --subset FD001 --regimes 1 --train-units 30 --test-units 8 --min-cycles 60 \
-    --max-cycles 90 --seed 4 >/dev/null || fail "gencmapss failed"
-  data=$tmp/data
+  small_fleet 30 4
   want=""
   for pt in "1 1" "1 2" "2 1" "3 1"; do
     read -r p t <<<"$pt"
@@ -73,17 +78,14 @@ methods_deterministic)
   # param_digest for P = 1, 2, 3 and 1 or 2 threads. dwa runs 3 epochs, so that its weights
   # come from the recorded loss history. A generated fleet of 40 units keeps the 36 runs short
   # (several steps per epoch, a last batch that is not full).
-  tmp=$(mktemp -d /tmp/mtlmeth.XXXXXX)
-  trap 'rm -rf "$tmp"' EXIT
-  "$gen" --out "$tmp/data" --subset FD001 --regimes 1 --train-units 40 --test-units 10 --min-cycles 80 \
-    --max-cycles 120 --seed 2 >/dev/null || fail "gencmapss failed"
-  data=$tmp/data
+  small_fleet 40 2
   for method in ew dwa rlw imtl-l gls gradnorm fixed:0.3 uw-o uw-so:2; do
     epochs=1
     [ "$method" = dwa ] && epochs=3
     want=""
     for pt in "1 1" "2 1" "3 1" "2 2"; do
-      set -- $pt
+      read -r p1 t1 <<<"$pt"
+      set -- "$p1" "$t1"
       out=$(run "$1" "$2" --method "$method" --epochs $epochs --deterministic --batch 200) || fail "$method P=$1 T=$2 failed"
       d=$(field "$out" param_digest)
       echo "$method P=$1 T=$2 digest $d w $(field "$out" w_rul) $(field "$out" w_health)"
@@ -150,7 +152,7 @@ checkpoint_resume)
   out=$(run 2 1 "${args[@]}" 2>"$tmp/second.err") || { cat "$tmp/second.err"; fail "resumed run failed"; }
   echo "resumed: $out"
   from=$(field "$out" resumed_from_epoch)
-  [ "$from" -ge 1 ] && [ "$from" -lt 20 ] || fail "resumed_from_epoch $from, expected 1..19"
+  if [ "$from" -lt 1 ] || [ "$from" -ge 20 ]; then fail "resumed_from_epoch $from, expected 1..19"; fi
   [ "$(field "$out" param_digest)" = "$(field "$ref" param_digest)" ] || fail "digest differs from the uninterrupted run"
   [ "$(field "$out" epochs_run)" = 20 ] || fail "epochs_run is not 20"
   [ ! -e "$tmp/run.ckpt" ] || fail "checkpoint left after the complete run"
