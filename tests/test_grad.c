@@ -38,6 +38,19 @@ static double conv_loss(const float *in, int cin, int R, int W, const float *w, 
     return s;
 }
 
+/* Central difference of conv_loss in the element *x of in, w or b. */
+static double conv_fd(float *x, float h, const float *in, int cin, int R, int W, const float *w, const float *b,
+                      int cout, int k, float *out, const float *Rnd)
+{
+    float keep = *x;
+    *x = keep + h;
+    double lp = conv_loss(in, cin, R, W, w, b, cout, k, out, Rnd);
+    *x = keep - h;
+    double lm = conv_loss(in, cin, R, W, w, b, cout, k, out, Rnd);
+    *x = keep;
+    return (lp - lm) / (2 * h);
+}
+
 static void check_conv(int cin, int R, int cout, int k, int W)
 {
     size_t nin = (size_t)cin * R * SEQ_STRIDE(W) * TB, nout = (size_t)cout * R * SEQ_STRIDE(W) * TB;
@@ -81,36 +94,19 @@ static void check_conv(int cin, int R, int cout, int k, int W)
     for (size_t i = 0; i < nw; i += wstep) {
         double an = 0;
         for (int l = 0; l < TB; l++) an += gw[i * TB + l];
-        float keep = w[i];
-        w[i] = keep + h;
-        double lp = conv_loss(in, cin, R, W, w, b, cout, k, out, Rnd);
-        w[i] = keep - h;
-        double lm = conv_loss(in, cin, R, W, w, b, cout, k, out, Rnd);
-        w[i] = keep;
-        near(an, (lp - lm) / (2 * h), 2e-2, 2e-3 * R, "conv weight", (int)i);
+        near(an, conv_fd(&w[i], h, in, cin, R, W, w, b, cout, k, out, Rnd), 2e-2, 2e-3 * R, "conv weight", (int)i);
     }
     for (int i = 0; i < cout; i++) {
         double an = 0;
         for (int l = 0; l < TB; l++) an += gb[(size_t)i * TB + l];
-        float keep = b[i];
-        b[i] = keep + h;
-        double lp = conv_loss(in, cin, R, W, w, b, cout, k, out, Rnd);
-        b[i] = keep - h;
-        double lm = conv_loss(in, cin, R, W, w, b, cout, k, out, Rnd);
-        b[i] = keep;
-        near(an, (lp - lm) / (2 * h), 2e-2, 2e-3 * R, "conv bias", i);
+        near(an, conv_fd(&b[i], h, in, cin, R, W, w, b, cout, k, out, Rnd), 2e-2, 2e-3 * R, "conv bias", i);
     }
     for (int c = 0; c < cin; c += R > 4 ? 3 : 1)
         for (int r = 0; r < R; r += R > 4 ? 5 : 1)
             for (int t = 0; t < W; t += R > 4 ? 7 : 3) {
                 size_t i = fm(c, r, t, (c + r + t) % TB, R, W);
-                float keep = in[i];
-                in[i] = keep + h;
-                double lp = conv_loss(in, cin, R, W, w, b, cout, k, out, Rnd);
-                in[i] = keep - h;
-                double lm = conv_loss(in, cin, R, W, w, b, cout, k, out, Rnd);
-                in[i] = keep;
-                near(din[i], (lp - lm) / (2 * h), 2e-2, 2e-3, "conv input", (int)i);
+                near(din[i], conv_fd(&in[i], h, in, cin, R, W, w, b, cout, k, out, Rnd), 2e-2, 2e-3, "conv input",
+                     (int)i);
             }
     /* padding of the input gradient stays zero, on both sides of every row */
     for (int c = 0; c < cin; c++)
