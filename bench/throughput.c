@@ -109,7 +109,7 @@ int main(int argc, char **argv)
     mtl_err err;
     weighting w;
     prep_data d;
-    if (weighting_parse(method, &w, &err) || cli_load(dir, subset, &(prep_options){0, 0.2, 1, PREP_NORM_Z}, &d, &err)) {
+    if (weighting_parse(method, &w, &err) || cli_load(dir, subset, &(prep_options){.val_frac = 0.2, .seed = 1, .norm = PREP_NORM_Z}, &d, &err)) {
         fprintf(stderr, "bench_throughput: %s\n", err.msg);
         return 2;
     }

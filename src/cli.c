@@ -80,6 +80,8 @@ void cli_print_run_json(const run_record *r, FILE *f)
     json_str(&j, "model", r->model);
     json_str(&j, "protocol", r->protocol);
     json_str(&j, "norm", r->norm);
+    json_str(&j, "norm_scope", r->norm_scope);
+    json_str(&j, "data_digest", r->data_digest);
     json_num(&j, "val_frac", r->val_frac);
     json_str(&j, "lr_step", r->lr_step);
     json_int(&j, "epochs", r->epochs);
@@ -149,6 +151,10 @@ int cli_train_option(int code, const char *arg, train_config *c, int *window)
         if (prep_norm_parse(arg, &c->norm)) return 1;
         c->given |= GIVEN_NORM;
         return 0;
+    case 'G':
+        if (prep_scope_parse(arg, &c->norm_scope)) return 1;
+        c->given |= GIVEN_NORM_SCOPE;
+        return 0;
     case 'V':
         if (mtl_parse_double(arg, &dv) || !(dv >= 0 && dv < 1)) return 1;
         c->val_frac = dv;
@@ -180,10 +186,13 @@ int cli_train_option(int code, const char *arg, train_config *c, int *window)
 const char CLI_TRAIN_HELP[] =
     "  --model M         dcnn (Li et al. 2018 as published: 10x1 convolutions per sensor) or\n"
     "                    cnn1d (sensors as channels of 1-D convolutions, 10x cheaper) (default dcnn)\n"
-    "  --protocol P      spec (z-score, 20% validation units, best-validation epoch, 100 epochs)\n"
-    "                    or li2018 (min-max, no validation, last epoch, 250 epochs, lr x0.1\n"
+    "  --protocol P      spec (z-score per regime, 20% validation units, best-validation epoch,\n"
+    "                    100 epochs) or li2018 (global min-max, no validation, last epoch, 250\n"
+    "                    epochs, lr x0.1\n"
     "                    after epoch 200) (default spec); the options below override it\n"
-    "  --norm N          z or minmax, per operating regime and sensor\n"
+    "  --norm N          z or minmax (spec z, li2018 minmax)\n"
+    "  --norm-scope S    regime: statistics per operating regime and sensor; global: per sensor\n"
+    "                    over all training rows (spec regime, li2018 global)\n"
     "  --val-frac F      fraction of training units held out for validation, in [0, 1); 0: none,\n"
     "                    the last epoch's parameters are evaluated\n"
     "  --lr-step E:F     multiply the learning rate by F after epoch E ('none': never)\n"

@@ -21,7 +21,7 @@ int cli_load_digest(const char *dir, const char *subset, const prep_options *po,
 void cli_print_run_json(const run_record *r, FILE *f);
 /* The training options shared by train and sweep, by getopt code: x --deterministic,
  * e --epochs, b --batch, w --window, p --patience, t --threads, l --lr, D --dropout,
- * M --model, P --protocol, N --norm, V --val-frac, Z --lr-step. Options a protocol sets are
+ * M --model, P --protocol, N --norm, G --norm-scope, V --val-frac, Z --lr-step. Options a protocol sets are
  * marked in c->given; call train_config_apply_protocol once all are parsed.
  * Returns 0 when applied, 1 for an invalid value, -1 when code is not one of them. */
 int cli_train_option(int code, const char *arg, train_config *c, int *window);
@@ -30,7 +30,7 @@ int cli_train_option(int code, const char *arg, train_config *c, int *window);
     {"epochs", 1, 0, 'e'}, {"batch", 1, 0, 'b'}, {"lr", 1, 0, 'l'}, {"dropout", 1, 0, 'D'},                   \
         {"window", 1, 0, 'w'}, {"patience", 1, 0, 'p'}, {"deterministic", 0, 0, 'x'}, {"threads", 1, 0, 't'},  \
         {"model", 1, 0, 'M'}, {"protocol", 1, 0, 'P'}, {"norm", 1, 0, 'N'}, {"val-frac", 1, 0, 'V'},           \
-        {"lr-step", 1, 0, 'Z'}
+        {"lr-step", 1, 0, 'Z'}, {"norm-scope", 1, 0, 'G'}
 /* The --help text of those options. */
 extern const char CLI_TRAIN_HELP[];
 /* Default data folder: $MTLBENCH_DATA, else the bundled datasets/cmapss. */

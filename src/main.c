@@ -171,7 +171,7 @@ static int cmd_data(int argc, char **argv)
     }
     double t_parse = mtl_now() - t0;
     if (set.warning[0]) fprintf(stderr, "warning: %s\n", set.warning);
-    prep_options po = {(int)window, 0.2, (uint64_t)seed, PREP_NORM_Z};
+    prep_options po = {.window = (int)window, .val_frac = 0.2, .seed = (uint64_t)seed, .norm = PREP_NORM_Z};
     int rc = prep_build(&set, &po, &d, &err);
     cmapss_set_free(&set);
     if (rc) {
@@ -313,10 +313,10 @@ static int cmd_train(int argc, char **argv)
      * --quiet), compared option by option so that the message can name the one that differs. */
     static const char *const CHECKED[] = {"subset", "model", "protocol", "method", "seed", "epochs", "batch", "lr",
                                           "dropout", "window", "patience", "deterministic", "norm", "val-frac",
-                                          "lr-step"};
+                                          "lr-step", "norm-scope"};
     enum { N_CHECKED = sizeof CHECKED / sizeof CHECKED[0] };
     run_record cr;
-    train_config_record(&c, subset, window > 0 ? window : prep_default_window(subset), &cr);
+    train_config_record(&c, subset, window > 0 ? window : prep_default_window(subset), 0, &cr);
     char text[N_CHECKED][64];
     snprintf(text[0], sizeof text[0], "%.60s", subset);
     snprintf(text[1], sizeof text[1], "%s", cr.model);
@@ -333,6 +333,7 @@ static int cmd_train(int argc, char **argv)
     snprintf(text[12], sizeof text[12], "%s", cr.norm);
     snprintf(text[13], sizeof text[13], "%.17g", cr.val_frac);
     snprintf(text[14], sizeof text[14], "%s", cr.lr_step);
+    snprintf(text[15], sizeof text[15], "%s", cr.norm_scope);
     run_record_free(&cr);
     uint64_t opt_hash[N_CHECKED];
     for (int i = 0; i < N_CHECKED; i++) opt_hash[i] = mtl_fnv1a(MTL_FNV_INIT, text[i], strlen(text[i]));

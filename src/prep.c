@@ -126,7 +126,16 @@ static int row_regime(const prep_data *d, const double *row)
     return prep_nearest(row + CMAPSS_COL_SETTING, &d->centers[0][0], d->n_regimes, 3);
 }
 
+/* The group of statistics a row is normalised with: its regime, or 0 for global statistics. */
+static int stats_group(const prep_data *d, const double *row)
+{
+    return d->norm_scope == PREP_SCOPE_GLOBAL ? 0 : row_regime(d, row);
+}
+
+static int stats_groups(const prep_data *d) { return d->norm_scope == PREP_SCOPE_GLOBAL ? 1 : d->n_regimes; }
+
 static const char *const NORM_NAMES[] = {"z", "minmax"}; /* by PREP_NORM_* */
+static const char *const SCOPE_NAMES[] = {"regime", "global"}; /* by PREP_SCOPE_* */
 
 const char *prep_norm_name(int norm) { return NORM_NAMES[norm == PREP_NORM_MINMAX ? 1 : 0]; }
 
@@ -137,9 +146,18 @@ int prep_norm_parse(const char *name, int *norm)
     return i >= 0 ? 0 : -1;
 }
 
+const char *prep_scope_name(int scope) { return SCOPE_NAMES[scope == PREP_SCOPE_GLOBAL ? 1 : 0]; }
+
+int prep_scope_parse(const char *name, int *scope)
+{
+    int i = mtl_name_index(name, SCOPE_NAMES, 2);
+    if (i >= 0) *scope = i;
+    return i >= 0 ? 0 : -1;
+}
+
 static void normalise_row(const prep_data *d, const double *row, float *out)
 {
-    int g = row_regime(d, row);
+    int g = stats_group(d, row);
     for (int f = 0; f < PREP_FEATURES; f++) {
         double v = row[CMAPSS_COL_SENSOR1 - 1 + PREP_SENSORS[f]];
         if (d->norm == PREP_NORM_MINMAX)
@@ -190,7 +208,11 @@ int prep_build(const cmapss_set *set, const prep_options *opt, prep_data *out, m
     snprintf(out->subset, sizeof out->subset, "%s", set->subset);
     out->W = opt->window > 0 ? opt->window : prep_default_window(set->subset);
     out->norm = opt->norm;
+    out->norm_scope = opt->norm_scope;
+    out->data_digest = cmapss_set_digest(set);
     if (opt->norm != PREP_NORM_Z && opt->norm != PREP_NORM_MINMAX) return mtl_fail(err, "unknown normalisation %d", opt->norm);
+    if (opt->norm_scope != PREP_SCOPE_REGIME && opt->norm_scope != PREP_SCOPE_GLOBAL)
+        return mtl_fail(err, "unknown normalisation scope %d", opt->norm_scope);
     if (!(opt->val_frac >= 0 && opt->val_frac < 1))
         return mtl_fail(err, "validation fraction %g, expected [0, 1)", opt->val_frac);
     out->n_regimes = prep_regimes(set->subset);
@@ -257,7 +279,7 @@ int prep_build(const cmapss_set *set, const prep_options *opt, prep_data *out, m
             for (int f = 0; f < PREP_FEATURES; f++) out->min[g][f] = INFINITY, out->max[g][f] = -INFINITY;
         for (int i = 0; i < nfit; i++) {
             const double *row = tr->x + (size_t)fit_row[i] * CMAPSS_COLS;
-            int g = row_regime(out, row);
+            int g = stats_group(out, row);
             cnt[g]++;
             for (int f = 0; f < PREP_FEATURES; f++) {
                 double v = row[CMAPSS_COL_SENSOR1 - 1 + PREP_SENSORS[f]];
@@ -266,20 +288,20 @@ int prep_build(const cmapss_set *set, const prep_options *opt, prep_data *out, m
                 if (v > out->max[g][f]) out->max[g][f] = v;
             }
         }
-        for (int g = 0; g < out->n_regimes && rc == 0; g++) {
+        for (int g = 0; g < stats_groups(out) && rc == 0; g++) {
             if (cnt[g] == 0) rc = mtl_fail(err, "%s: operating regime %d has no training rows", set->subset, g);
             for (int f = 0; f < PREP_FEATURES && rc == 0; f++) out->mean[g][f] = sum[g][f] / (double)cnt[g];
         }
         /* two-pass variance (population), numerically safer than sum of squares */
         for (int i = 0; i < nfit && rc == 0; i++) {
             const double *row = tr->x + (size_t)fit_row[i] * CMAPSS_COLS;
-            int g = row_regime(out, row);
+            int g = stats_group(out, row);
             for (int f = 0; f < PREP_FEATURES; f++) {
                 double dv = row[CMAPSS_COL_SENSOR1 - 1 + PREP_SENSORS[f]] - out->mean[g][f];
                 sq[g][f] += dv * dv;
             }
         }
-        for (int g = 0; g < out->n_regimes && rc == 0; g++)
+        for (int g = 0; g < stats_groups(out) && rc == 0; g++)
             for (int f = 0; f < PREP_FEATURES; f++) out->std[g][f] = sqrt(sq[g][f] / (double)cnt[g]);
     }
     free(settings);

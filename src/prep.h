@@ -1,5 +1,5 @@
 /* Preprocessing of one C-MAPSS subset (SPEC section 2): sensor selection, operating
- * regimes by k-means on the settings, per-regime z-score or min-max scaling, capped RUL, health labels,
+ * regimes by k-means on the settings, z-score or min-max scaling per regime or over all rows, capped RUL, health labels,
  * sliding windows, a unit-level validation split, and one test window per unit.
  * Every statistic is fitted on the training units only. */
 #ifndef MTL_PREP_H
@@ -36,6 +36,8 @@ typedef struct {
     int n_regimes;
     double centers[PREP_MAX_REGIMES][3];
     int norm;                                             /* PREP_NORM_Z or PREP_NORM_MINMAX */
+    int norm_scope;                                       /* PREP_SCOPE_REGIME or PREP_SCOPE_GLOBAL */
+    uint64_t data_digest;                                 /* cmapss_set_digest of the files read */
     double mean[PREP_MAX_REGIMES][PREP_FEATURES];
     double std[PREP_MAX_REGIMES][PREP_FEATURES];
     double min[PREP_MAX_REGIMES][PREP_FEATURES];
@@ -49,19 +51,26 @@ typedef struct {
     prep_split train, val, test;
 } prep_data;
 
-/* Normalisation per (regime, feature), fitted on the training units:
+/* Normalisation, fitted on the training units:
  * z       (x - mean) / (std + 1e-8)
  * minmax  2 (x - min) / (max - min + 1e-8) - 1   (Li et al. 2018) */
 enum { PREP_NORM_Z = 0, PREP_NORM_MINMAX = 1 };
 const char *prep_norm_name(int norm);
 /* 0 and *norm set for "z" / "minmax", -1 otherwise. */
 int prep_norm_parse(const char *name, int *norm);
+/* Scope of the statistics: per (operating regime, feature), or per feature over all rows
+ * (Li et al. 2018). Subsets with one regime give the same numbers either way. */
+enum { PREP_SCOPE_REGIME = 0, PREP_SCOPE_GLOBAL = 1 };
+const char *prep_scope_name(int scope);
+/* 0 and *scope set for "regime" / "global", -1 otherwise. */
+int prep_scope_parse(const char *name, int *scope);
 
 typedef struct {
     int window;          /* 0: the subset's default */
     double val_frac;     /* 0.2; 0: no validation units */
     uint64_t seed;       /* chooses the validation units */
     int norm;            /* PREP_NORM_Z (default) or PREP_NORM_MINMAX */
+    int norm_scope;      /* PREP_SCOPE_REGIME (default) or PREP_SCOPE_GLOBAL */
 } prep_options;
 
 /* The default window length of a subset (30/20/30/15). */

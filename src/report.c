@@ -177,15 +177,17 @@ int report_method_cmp(const char *a, const char *b)
     return strcmp(a, b);
 }
 
-/* Runs are compared only within one setup: the subset, the model and the protocol with the
- * options it sets (norm, validation fraction, learning-rate step). Two setups never share a
- * table or a plot. */
+/* Runs are compared only within one setup: the subset and its data, the model and the
+ * protocol with the options it sets (norm and its scope, validation fraction, learning-rate
+ * step). Two setups never share a table or a plot. */
 static int setup_cmp(const run_record *a, const run_record *b)
 {
     int c = strcmp(a->subset, b->subset);
+    if (!c) c = strcmp(a->data_digest, b->data_digest);
     if (!c) c = strcmp(a->model, b->model);
     if (!c) c = strcmp(a->protocol, b->protocol);
     if (!c) c = strcmp(a->norm, b->norm);
+    if (!c) c = strcmp(a->norm_scope, b->norm_scope);
     if (!c && a->val_frac != b->val_frac) c = a->val_frac < b->val_frac ? -1 : 1;
     if (!c) c = strcmp(a->lr_step, b->lr_step);
     return c;
@@ -425,9 +427,11 @@ static void print_config(const run_record **v, int k)
     char buf[1024] = "";
     int same_model = 1;
     for (int i = 1; i < k; i++) same_model &= strcmp(v[i]->model, v[0]->model) == 0;
-    char s[160];
-    snprintf(s, sizeof s, "model %s, protocol %s (norm %s, lr step %s)", same_model ? v[0]->model : "mixed",
-             v[0]->protocol, v[0]->norm, v[0]->lr_step);
+    char s[256];
+    snprintf(s, sizeof s, "model %s, protocol %s (norm %s, lr step %s, statistics per %s), data %s",
+             same_model ? v[0]->model : "mixed", v[0]->protocol, v[0]->norm, v[0]->lr_step,
+             strcmp(v[0]->norm_scope, "global") == 0 ? "sensor" : "regime and sensor",
+             v[0]->data_digest[0] ? v[0]->data_digest : "not recorded");
     append(buf, sizeof buf, s);
     describe_int(buf, sizeof buf, "epochs", v, k, offsetof(run_record, epochs));
     describe_int(buf, sizeof buf, "window", v, k, offsetof(run_record, window));
@@ -470,13 +474,27 @@ static const char REPORT_LEGEND[] =
     "is better), two-sided paired t-test p-value and number of pairs n; **best λ** / **best T** = lowest "
     "mean RMSE among the fixed / uw-so rows, **best overall** = lowest mean RMSE of the subset._\n";
 
-/* Prints the section of rows[a..b) (one subset). Returns -1 on out of memory. */
-static int print_section(const method_row *rows, int a, int b, mtl_err *err)
+/* 1 when some row of rows[0..nrows) is of the same subset as r but of other data. */
+static int other_data(const method_row *rows, int nrows, const run_record *r)
+{
+    for (int i = 0; i < nrows; i++) {
+        const run_record *q = rows[i].runs[0];
+        if (strcmp(q->subset, r->subset) == 0 && strcmp(q->data_digest, r->data_digest) != 0) return 1;
+    }
+    return 0;
+}
+
+/* Prints the section of rows[a..b) (one setup) of rows[0..nrows). Returns -1 on out of memory. */
+static int print_section(const method_row *rows, int nrows, int a, int b, mtl_err *err)
 {
     const run_record **first = rows[a].runs;
     int nruns = 0, nok = 0;
     for (int i = a; i < b; i++) nruns += rows[i].n, nok += rows[i].n_ok;
-    printf("## %s · model %s · protocol %s\n\n", first[0]->subset, first[0]->model, first[0]->protocol);
+    printf("## %s · model %s · protocol %s", first[0]->subset, first[0]->model, first[0]->protocol);
+    /* runs of one subset on different files never share a table, and the heading says so */
+    if (other_data(rows, nrows, first[0]))
+        printf(" · data %s", first[0]->data_digest[0] ? first[0]->data_digest : "not recorded");
+    printf("\n\n");
     printf("%d runs (%d ok, %d diverged or failed), %d methods.\n", nruns, nok, nruns - nok, b - a);
     print_config(first, nruns);
     printf("\n");
@@ -1034,7 +1052,7 @@ int cmd_report(int argc, char **argv)
     for (int a = 0; a < nrows && status == 0;) {
         int b = a + 1;
         while (b < nrows && setup_cmp(rows[b].runs[0], rows[a].runs[0]) == 0) b++;
-        if (print_section(rows, a, b, &err) < 0) {
+        if (print_section(rows, nrows, a, b, &err) < 0) {
             fprintf(stderr, "mtlbench report: %s\n", err.msg);
             status = 2;
         }

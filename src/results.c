@@ -22,7 +22,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define RESULTS_FORMAT "mtlbench-results-2"
+#define RESULTS_FORMAT "mtlbench-results-3"
+#define RESULTS_FORMAT_V2 "mtlbench-results-2"
 #define RESULTS_FORMAT_V1 "mtlbench-results-1"
 /* Longest fixed-length string attribute the reader accepts before even looking at it. */
 #define MAX_FIXED_STR (1u << 20)
@@ -43,6 +44,7 @@ typedef struct {
 #define FSZ(f) sizeof(((run_record *)0)->f)
 #define FSTR(f) {#f, F_STR, offsetof(run_record, f), FSZ(f), 1}
 #define FSTR2(f) {#f, F_STR, offsetof(run_record, f), FSZ(f), 2}
+#define FSTR3(f) {#f, F_STR, offsetof(run_record, f), FSZ(f), 3}
 #define FINT(f) {#f, F_INT, offsetof(run_record, f), FSZ(f), 1}
 #define FLNG(f) {#f, F_LONG, offsetof(run_record, f), FSZ(f), 1}
 #define FDBL(f) {#f, F_DBL, offsetof(run_record, f), FSZ(f), 1}
@@ -50,7 +52,8 @@ typedef struct {
 /* Every scalar field of run_record, stored as an attribute of /runs/<run_id> under the
  * field's own name (n_hist / n_test are the lengths of the datasets). */
 static const field_desc RUN_FIELDS[] = {
-    FSTR(subset), FSTR(method), FSTR(model), FSTR2(protocol), FSTR2(norm), FSTR2(lr_step), FLNG(seed),
+    FSTR(subset), FSTR(method), FSTR(model), FSTR2(protocol), FSTR2(norm), FSTR3(norm_scope), FSTR2(lr_step),
+    FSTR3(data_digest), FLNG(seed),
     FINT(epochs), FINT(window), FINT(batch), FINT(patience), FINT(deterministic),
     FDBL(lr), FDBL(dropout), FDBL(val_frac),
     FSTR(run_id), FSTR(status), FINT(ranks), FINT(threads), FDBL(wall_s),
@@ -108,6 +111,13 @@ void run_config_id(const run_record *r, char out[17])
                        (int)strnlen(r->norm, sizeof r->norm), r->norm,
                        (int)strnlen(r->lr_step, sizeof r->lr_step), r->lr_step);
     if (len < 0) len = 0;
+    /* fields of format 3: absent from the text of a format-2 run (no data digest) */
+    if (r->data_digest[0] && (size_t)len < sizeof text) {
+        int more = snprintf(text + len, sizeof text - (size_t)len, ";norm_scope=%.*s;data=%.*s",
+                            (int)strnlen(r->norm_scope, sizeof r->norm_scope), r->norm_scope,
+                            (int)strnlen(r->data_digest, sizeof r->data_digest), r->data_digest);
+        if (more > 0) len += more;
+    }
     if ((size_t)len >= sizeof text) len = (int)sizeof text - 1; /* cannot happen: fields are bounded */
     uint64_t h = mtl_fnv1a(MTL_FNV_INIT, text, (size_t)len);
     snprintf(out, 17, "%016" PRIx64, h);
@@ -740,6 +750,7 @@ static int read_run(hid_t g, int version, run_record *r, const char *where, mtl_
                                   : read_attr_num(g, f, base + f->off, where, err);
         if (rc < 0) return -1;
     }
+    if (version < 3) snprintf(r->norm_scope, sizeof r->norm_scope, "regime"); /* data_digest stays empty */
     if (version == 1) { /* the 1-D network, named dcnn then; see results.h */
         snprintf(r->model, sizeof r->model, "cnn1d");
         snprintf(r->protocol, sizeof r->protocol, "spec");
@@ -854,10 +865,12 @@ int results_read_file(const char *path, run_record **runs, int *n, mtl_err *err)
         char fmt[64];
         if (read_attr_str(file, "format", fmt, sizeof fmt, path, err) < 0) goto done;
         if (strcmp(fmt, RESULTS_FORMAT) == 0) {
+            version = 3;
+        } else if (strcmp(fmt, RESULTS_FORMAT_V2) == 0) {
             version = 2;
         } else if (strcmp(fmt, RESULTS_FORMAT_V1) != 0) {
-            mtl_fail(err, "%s: unsupported results format '%s' (expected %s or %s)", path, fmt,
-                     RESULTS_FORMAT, RESULTS_FORMAT_V1);
+            mtl_fail(err, "%s: unsupported results format '%s' (expected %s, %s or %s)", path, fmt,
+                     RESULTS_FORMAT, RESULTS_FORMAT_V2, RESULTS_FORMAT_V1);
             goto done;
         }
     }

@@ -1,7 +1,7 @@
 /* The run record and its HDF5 storage.
  *
  * Layout of every results file (readable with h5dump and h5py):
- *   format                      attribute "mtlbench-results-2" (version 1: see results_read)
+ *   format                      attribute "mtlbench-results-3" (versions 1 and 2: see results_read)
  *   /runs/<run_id>              group, one per run; run_id = 16 hex digits of the config hash
  *       attributes              the configuration, the run's metadata and its test metrics
  *                               (names as the fields of run_record below)
@@ -44,6 +44,9 @@ typedef struct {
     char model[16];        /* dcnn | cnn1d */
     char protocol[16];     /* spec | li2018 (its options are recorded below, as run) */
     char norm[8];          /* z | minmax */
+    char norm_scope[8];    /* regime | global: statistics per (regime, feature) or per feature */
+    char data_digest[17];  /* 16 hex digits of the subset's data (cmapss_set_digest): a run is
+                            * tied to the files it trained and was tested on */
     char lr_step[32];      /* E:F (lr times F after epoch E) | none */
     long seed;
     int epochs, window, batch, patience, deterministic;
@@ -69,7 +72,8 @@ typedef struct {
     run_test_row *test;
 } run_record;
 
-/* run_id from the configuration fields (stable across versions of the program). */
+/* run_id from the configuration fields (stable across versions of the program). A run of
+ * format 2 (no data_digest) hashes to the id it was given then. */
 void run_config_id(const run_record *r, char out[17]);
 void run_record_free(run_record *r);
 
@@ -83,6 +87,9 @@ int results_write_all(const char *path, const run_record *runs, int n, mtl_err *
  * network now called cnn1d under the name dcnn, trained under the spec protocol; they are
  * read with model "cnn1d", protocol "spec", norm "z", lr_step "none" and their original
  * run_id, so they are never grouped or compared with runs of the published dcnn.
+ * Files of format version 2 (before the normalisation scope and the data digest were
+ * recorded) are read with norm_scope "regime", an empty data_digest (data unknown) and
+ * their original run_id.
  *
  * Reads every run of a results file (path ends in .h5) or of every *.h5 file in a
  * directory's runs/ subdirectory and then the directory itself (the first copy of a run

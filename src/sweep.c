@@ -160,12 +160,6 @@ int sweep_plan(const sweep_options *o, sweep_item **items, int *n, mtl_err *err)
                 memcpy(x->method, methods[b], sizeof x->method);
                 x->seed = seeds[s];
                 x->window = o->window > 0 ? o->window : prep_default_window(subs[a]);
-                train_config tc = o->base;
-                weighting_parse(x->method, &tc.method, NULL);
-                tc.seed = x->seed;
-                run_record r;
-                train_config_record(&tc, x->subset, x->window, &r);
-                memcpy(x->run_id, r.run_id, sizeof x->run_id);
             }
     *items = it;
     *n = c;
@@ -401,6 +395,23 @@ int sweep_make_plan(sweep_job *j, int bad)
     return 0;
 }
 
+/* The run id of every item of the plan, from its configuration and its subset's data. */
+static void assign_run_ids(sweep_job *j)
+{
+    for (int i = 0; i < j->n; i++) {
+        sweep_item *x = &j->plan[i];
+        uint64_t digest = 0;
+        for (int k = 0; k < j->n_sets; k++)
+            if (strcmp(j->sets[k].subset, x->subset) == 0) digest = cmapss_set_digest(&j->sets[k]);
+        train_config tc = j->o.base;
+        weighting_parse(x->method, &tc.method, NULL);
+        tc.seed = x->seed;
+        run_record r;
+        train_config_record(&tc, x->subset, x->window, digest, &r);
+        memcpy(x->run_id, r.run_id, sizeof x->run_id);
+    }
+}
+
 int sweep_load(sweep_job *j)
 {
     int root = j->rank == 0;
@@ -435,15 +446,10 @@ int sweep_load(sweep_job *j)
             prep_free(&d);
         }
     }
-    /* and every rank must see the same plan and the same data */
+    /* and every rank must see the same plan and the same data: the run ids hash both */
+    if (!failed) assign_run_ids(j);
     uint64_t h = mtl_fnv1a(MTL_FNV_INIT, &j->n, sizeof j->n);
     for (int i = 0; i < j->n; i++) h = mtl_fnv1a(h, j->plan[i].run_id, sizeof j->plan[i].run_id);
-    for (int k = 0; k < j->n_sets; k++) {
-        const cmapss_set *s = &j->sets[k];
-        h = mtl_fnv1a(h, s->train.x, sizeof(double) * CMAPSS_COLS * (size_t)s->train.n_rows);
-        h = mtl_fnv1a(h, s->test.x, sizeof(double) * CMAPSS_COLS * (size_t)s->test.n_rows);
-        h = mtl_fnv1a(h, s->rul, sizeof(int) * (size_t)s->test.n_units);
-    }
     unsigned long long hl = h, hmin = 0, hmax = 0;
     MPI_Allreduce(&hl, &hmin, 1, MPI_UNSIGNED_LONG_LONG, MPI_MIN, MPI_COMM_WORLD);
     MPI_Allreduce(&hl, &hmax, 1, MPI_UNSIGNED_LONG_LONG, MPI_MAX, MPI_COMM_WORLD);
@@ -527,7 +533,8 @@ static double measure_speed(const sweep_job *j)
     train_config tc = o->base;
     weighting_parse("fixed:0.5", &tc.method, NULL);
     int have_d = j->n_sets > 0 &&
-                 prep_build(&j->sets[0], &(prep_options){o->window, o->base.val_frac, 1, o->base.norm}, &d, &err) == 0;
+                 prep_build(&j->sets[0], &(prep_options){.window = o->window, .val_frac = o->base.val_frac, .seed = 1, .norm = o->base.norm,
+                                                 .norm_scope = o->base.norm_scope}, &d, &err) == 0;
     if (have_d && d.train.n_win > 0) {
         tc.epochs = 1;
         model m;

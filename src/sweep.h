@@ -10,7 +10,7 @@ typedef struct {
     char method[48];
     long seed;
     int window;
-    char run_id[17];
+    char run_id[17];        /* set by sweep_load, from the configuration and the subset's data */
 } sweep_item;
 
 typedef struct {
@@ -22,7 +22,8 @@ typedef struct {
 
 void sweep_options_defaults(sweep_options *o);
 /* Expands the grid, largest subset first (by size of its training file), then method, then
- * seed. Subsets default to every subset present in o->data. */
+ * seed. Subsets default to every subset present in o->data. The run ids are left empty:
+ * they hash the data too, which sweep_load reads. */
 int sweep_plan(const sweep_options *o, sweep_item **items, int *n, mtl_err *err);
 
 /* The sweep command (cmd_sweep in cli.h), step by step:
@@ -53,8 +54,9 @@ int sweep_parse(sweep_job *j, int argc, char **argv);
 /* Expands the plan; `bad` is this rank's parse result. 2 when any rank could not parse
  * or plan, so that no rank trains a plan another rank does not share. */
 int sweep_make_plan(sweep_job *j, int bad);
-/* Parses every subset of the plan once and checks it with the first seed's split, then
- * checks that every rank sees the same plan and the same data. 0 or 2. */
+/* Parses every subset of the plan once and checks it with the first seed's split, gives
+ * every item its run id (configuration and data digest), then checks that every rank sees
+ * the same plan and the same data. 0 or 2. */
 int sweep_load(sweep_job *j);
 /* Rank 0 creates OUT/runs, removes stale temporary files, and lists the runs without a
  * complete file; every rank gets the list. Prints the plan line. 0 or 2. */

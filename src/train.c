@@ -6,6 +6,7 @@
 #include "optim.h"
 #include "rng.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -64,6 +65,7 @@ void train_config_apply_protocol(train_config *c)
     const int li = c->protocol == PROTOCOL_LI2018;
     if (!(c->given & GIVEN_EPOCHS)) c->epochs = li ? 250 : 100;
     if (!(c->given & GIVEN_NORM)) c->norm = li ? PREP_NORM_MINMAX : PREP_NORM_Z;
+    if (!(c->given & GIVEN_NORM_SCOPE)) c->norm_scope = li ? PREP_SCOPE_GLOBAL : PREP_SCOPE_REGIME;
     if (!(c->given & GIVEN_VAL_FRAC)) c->val_frac = li ? 0.0 : 0.2;
     if (!(c->given & GIVEN_LR)) c->lr = 1e-3;
     if (!(c->given & GIVEN_LR_STEP)) {
@@ -85,7 +87,8 @@ void train_lr_step_text(const train_config *c, char *buf, size_t n)
 
 prep_options train_prep_options(const train_config *c, int window)
 {
-    prep_options po = {window, c->val_frac, (uint64_t)c->seed, c->norm};
+    prep_options po = {.window = window, .val_frac = c->val_frac, .seed = (uint64_t)c->seed, .norm = c->norm,
+                       .norm_scope = c->norm_scope};
     return po;
 }
 
@@ -494,7 +497,7 @@ static int all_finite(const float *p, size_t n)
     return 1;
 }
 
-void train_config_record(const train_config *c, const char *subset, int W, run_record *r)
+void train_config_record(const train_config *c, const char *subset, int W, uint64_t data_digest, run_record *r)
 {
     memset(r, 0, sizeof *r);
     snprintf(r->subset, sizeof r->subset, "%s", subset);
@@ -502,6 +505,8 @@ void train_config_record(const train_config *c, const char *subset, int W, run_r
     snprintf(r->model, sizeof r->model, "%s", model_name(c->model));
     snprintf(r->protocol, sizeof r->protocol, "%s", protocol_name(c->protocol));
     snprintf(r->norm, sizeof r->norm, "%s", prep_norm_name(c->norm));
+    snprintf(r->norm_scope, sizeof r->norm_scope, "%s", prep_scope_name(c->norm_scope));
+    snprintf(r->data_digest, sizeof r->data_digest, "%016" PRIx64, data_digest);
     train_lr_step_text(c, r->lr_step, sizeof r->lr_step);
     r->seed = c->seed;
     r->epochs = c->epochs;
@@ -517,7 +522,7 @@ void train_config_record(const train_config *c, const char *subset, int W, run_r
 
 static void record_config(const train_config *c, const prep_data *d, dist_ctx *dist, run_record *r)
 {
-    train_config_record(c, d->subset, d->W, r);
+    train_config_record(c, d->subset, d->W, d->data_digest, r);
     r->ranks = dist->size;
     r->threads = omp_get_max_threads();
     snprintf(r->git, sizeof r->git, "%s", MTL_GIT);

@@ -24,13 +24,14 @@ const char *protocol_name(protocol_kind p);
 int protocol_parse(const char *name, protocol_kind *p);
 
 /* Options a protocol sets, as bits of train_config.given. */
-enum { GIVEN_EPOCHS = 1, GIVEN_NORM = 2, GIVEN_VAL_FRAC = 4, GIVEN_LR_STEP = 8, GIVEN_LR = 16 };
+enum { GIVEN_EPOCHS = 1, GIVEN_NORM = 2, GIVEN_VAL_FRAC = 4, GIVEN_LR_STEP = 8, GIVEN_LR = 16, GIVEN_NORM_SCOPE = 32 };
 
 typedef struct {
     weighting method;
     model_kind model;   /* default dcnn */
     protocol_kind protocol;
     int norm;           /* PREP_NORM_Z / PREP_NORM_MINMAX */
+    int norm_scope;     /* PREP_SCOPE_REGIME / PREP_SCOPE_GLOBAL */
     double val_frac;    /* validation units; 0 = none, the last epoch is evaluated */
     int lr_step_epoch;  /* after this epoch the learning rate is multiplied by lr_step_factor; 0 = never */
     double lr_step_factor;
@@ -66,11 +67,11 @@ void train_config_defaults(train_config *c);
 void train_config_apply_protocol(train_config *c);
 /* "E:F" or "none" */
 void train_lr_step_text(const train_config *c, char *buf, size_t n);
-/* The preprocessing options of a run: window, validation fraction, split seed, norm. */
+/* The preprocessing options of a run: window, validation fraction, split seed, norm and its scope. */
 prep_options train_prep_options(const train_config *c, int window);
-/* Fills the configuration fields and run_id of r (everything else zeroed); a sweep uses it
- * to know a run's id before training it. */
-void train_config_record(const train_config *c, const char *subset, int W, run_record *r);
+/* Fills the configuration fields and run_id of r (everything else zeroed) for a run on data
+ * whose cmapss_set_digest is data_digest; a sweep uses it to know a run's id before training it. */
+void train_config_record(const train_config *c, const char *subset, int W, uint64_t data_digest, run_record *r);
 
 /* Trains on d and fills r (configuration, metrics, history, test predictions). The test
  * metrics are those of the best-validation parameters, or of the last epoch's when d has no

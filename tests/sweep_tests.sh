@@ -136,5 +136,25 @@ signals)
   cat "$tmp/dout"
   diff "$tmp/dref" "$tmp/dout" || fail "digests differ from the uninterrupted sweep"
   echo "stopped twice, resumed, every run once with the uninterrupted digests";;
+other_data)
+  # a sweep into a folder that holds the runs of other data (the same configuration, files
+  # with other numbers) trains its own runs and keeps the old ones; report shows both apart
+  for seed in 1 2; do
+    "$gen" --out "$tmp/data$seed" --subset FD001 --regimes 1 --train-units 8 --test-units 4 --min-cycles 40 \
+      --max-cycles 50 --seed $seed >/dev/null || fail "gencmapss failed"
+  done
+  args=(sweep --model cnn1d --subsets FD001 --methods uw --seeds 1 --epochs 1 --out "$tmp/out")
+  mpi -np 1 "$bin" "${args[@]}" --data "$tmp/data1" --quiet >"$tmp/a.log" 2>&1 || { cat "$tmp/a.log"; fail "first sweep"; }
+  grep -q "1 runs (0 complete, 1 to do)" "$tmp/a.log" || { cat "$tmp/a.log"; fail "first sweep: plan line"; }
+  mpi -np 1 "$bin" "${args[@]}" --data "$tmp/data1" --quiet >"$tmp/b.log" 2>&1 || { cat "$tmp/b.log"; fail "rerun"; }
+  grep -q "1 runs (1 complete, 0 to do)" "$tmp/b.log" || { cat "$tmp/b.log"; fail "rerun on the same data trained again"; }
+  mpi -np 1 "$bin" "${args[@]}" --data "$tmp/data2" --quiet >"$tmp/c.log" 2>&1 || { cat "$tmp/c.log"; fail "other data"; }
+  cat "$tmp/c.log"
+  grep -q "1 runs (0 complete, 1 to do)" "$tmp/c.log" || fail "the runs of other data were taken as complete"
+  [ "$(find "$tmp/out/runs" -name '*.h5' | wc -l)" = 2 ] || fail "expected the runs of both data sets"
+  "$bin" report "$tmp/out" >"$tmp/report.md" || fail "report"
+  [ "$(grep -c '^## FD001 · model cnn1d · protocol spec · data [0-9a-f]\{16\}$' "$tmp/report.md")" = 2 ] ||
+    { cat "$tmp/report.md"; fail "expected one table per data set, each naming its data"; }
+  echo "other data: trained anew, both kept, reported apart";;
 *) echo "unknown test $test"; exit 2;;
 esac

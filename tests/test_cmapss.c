@@ -182,6 +182,33 @@ Test(cmapss, real_fd001_counts)
     cmapss_set_free(&s);
 }
 
+/* The four subsets of NASA's data, as SPEC section 2 counts them. A folder holding fewer
+ * subsets (MTLBENCH_TEST_DATA pointed elsewhere) skips the ones it lacks. */
+Test(cmapss, real_subsets_counts)
+{
+    static const struct {
+        const char *subset;
+        int train_units, train_rows, test_units, test_rows;
+    } want[] = {{"FD001", 100, 20631, 100, 13096}, {"FD002", 260, 53759, 259, 33991},
+                {"FD003", 100, 24720, 100, 16596}, {"FD004", 249, 61249, 248, 41214}};
+    int present = 0;
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        if (!cmapss_subset_present(MTL_TEST_DATA, want[i].subset)) continue;
+        present++;
+        cmapss_set s;
+        mtl_err err;
+        cr_assert_eq(cmapss_load(MTL_TEST_DATA, want[i].subset, &s, &err), 0, "%s", err.msg);
+        cr_assert_eq(s.train.n_units, want[i].train_units, "%s", want[i].subset);
+        cr_assert_eq(s.train.n_rows, want[i].train_rows, "%s", want[i].subset);
+        cr_assert_eq(s.test.n_units, want[i].test_units, "%s", want[i].subset);
+        cr_assert_eq(s.test.n_rows, want[i].test_rows, "%s", want[i].subset);
+        cr_assert_eq(s.warning[0], '\0', "%s: %s", want[i].subset, s.warning);
+        cmapss_set_free(&s);
+    }
+    cr_assert_geq(present, 1);
+    if (present < 4) cr_log_warn("%s holds %d of the 4 subsets", MTL_TEST_DATA, present);
+}
+
 Test(sha1, known_vectors)
 {
     char hex[41];

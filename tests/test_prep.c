@@ -26,7 +26,7 @@ static void load(const char *dir, const char *subset, int window, long seed, cma
 {
     mtl_err err;
     cr_assert_eq(cmapss_load(dir, subset, s, &err), 0, "%s", err.msg);
-    prep_options po = {window, 0.2, (uint64_t)seed, PREP_NORM_Z};
+    prep_options po = {.window = window, .val_frac = 0.2, .seed = (uint64_t)seed, .norm = PREP_NORM_Z};
     cr_assert_eq(prep_build(s, &po, d, &err), 0, "%s", err.msg);
 }
 
@@ -59,7 +59,7 @@ Test(prep, kmeans_recovers_the_six_regimes_on_every_row)
     cr_assert(strstr(json, want) != NULL, "%s vs %s", json, want);
     /* same answer twice */
     prep_data d2;
-    prep_options po = {0, 0.2, 1, PREP_NORM_Z};
+    prep_options po = {.val_frac = 0.2, .seed = 1, .norm = PREP_NORM_Z};
     mtl_err err;
     cr_assert_eq(prep_build(&s, &po, &d2, &err), 0);
     cr_assert_eq(memcmp(d.centers, d2.centers, sizeof d.centers), 0);
@@ -110,6 +110,133 @@ Test(prep, training_windows_are_standardised_per_regime)
     cmapss_set_free(&s);
 }
 
+/* With the global scope every training row is normalised with one set of statistics: over
+ * all training rows each feature has mean 0 and standard deviation 1, and the per-regime
+ * means of the raw sensors stay apart. */
+Test(prep, global_scope_normalises_over_all_rows)
+{
+    char dir[64], json[512];
+    th_tmpdir(dir, sizeof dir);
+    generate(dir, "FD002", 30, json, sizeof json);
+    cmapss_set s;
+    prep_data d;
+    mtl_err err;
+    cr_assert_eq(cmapss_load(dir, "FD002", &s, &err), 0, "%s", err.msg);
+    prep_options po = {.val_frac = 0.2, .seed = 1, .norm = PREP_NORM_Z, .norm_scope = PREP_SCOPE_GLOBAL};
+    cr_assert_eq(prep_build(&s, &po, &d, &err), 0, "%s", err.msg);
+    cr_assert_eq(d.n_regimes, 6); /* the regimes are still found */
+    double sum[PREP_FEATURES] = {0}, sq[PREP_FEATURES] = {0}, regime_sum[6] = {0};
+    int regime_cnt[6] = {0};
+    int n = d.train.n_rows;
+    for (int r = 0; r < n; r++)
+        for (int f = 0; f < PREP_FEATURES; f++) {
+            double z = d.train.x[(size_t)r * PREP_FEATURES + f];
+            sum[f] += z;
+            sq[f] += z * z;
+        }
+    for (int f = 0; f < PREP_FEATURES; f++) {
+        double mean = sum[f] / n, sd = sqrt(sq[f] / n - mean * mean);
+        cr_assert_float_eq(mean, 0.0, 1e-4, "feature %d mean %g", f, mean);
+        if (d.std[0][f] > 1e-6) cr_assert_float_eq(sd, 1.0, 1e-3, "feature %d std %g", f, sd);
+    }
+    /* feature 0 (s2) by regime: the operating point still shows in the normalised values */
+    int r = 0;
+    for (int u = 0; u < s.train.n_units; u++) {
+        int is_val = 0;
+        for (int v = 0; v < d.n_val_units; v++) is_val |= d.val_units[v] == s.train.unit_id[u];
+        if (is_val) continue;
+        for (int k = s.train.unit_start[u]; k < s.train.unit_start[u + 1]; k++, r++) {
+            int g = prep_nearest(s.train.x + (size_t)k * CMAPSS_COLS + 2, &d.centers[0][0], 6, 3);
+            regime_sum[g] += d.train.x[(size_t)r * PREP_FEATURES];
+            regime_cnt[g]++;
+        }
+    }
+    double lo = INFINITY, hi = -INFINITY;
+    for (int g = 0; g < 6; g++) {
+        double m = regime_sum[g] / regime_cnt[g];
+        lo = m < lo ? m : lo;
+        hi = m > hi ? m : hi;
+    }
+    cr_assert_gt(hi - lo, 1.0, "regime means of s2 span %g, expected the regimes apart", hi - lo);
+    prep_free(&d);
+    /* per regime, the same rows are centred within each regime instead */
+    po.norm_scope = PREP_SCOPE_REGIME;
+    cr_assert_eq(prep_build(&s, &po, &d, &err), 0, "%s", err.msg);
+    cr_assert_neq(d.train.x[0], 0.0f);
+    prep_free(&d);
+    cmapss_set_free(&s);
+}
+
+/* A subset with one regime gives the same windows in either scope. */
+Test(prep, scope_does_not_change_a_one_regime_subset)
+{
+    cmapss_set s;
+    prep_data a, b;
+    mtl_err err;
+    cr_assert_eq(cmapss_load(MTL_TEST_DATA, "FD001", &s, &err), 0, "%s", err.msg);
+    prep_options po = {.val_frac = 0.2, .seed = 1, .norm = PREP_NORM_MINMAX, .norm_scope = PREP_SCOPE_REGIME};
+    cr_assert_eq(prep_build(&s, &po, &a, &err), 0, "%s", err.msg);
+    po.norm_scope = PREP_SCOPE_GLOBAL;
+    cr_assert_eq(prep_build(&s, &po, &b, &err), 0, "%s", err.msg);
+    cr_assert_eq(a.train.n_rows, b.train.n_rows);
+    cr_assert_eq(memcmp(a.train.x, b.train.x, sizeof(float) * PREP_FEATURES * (size_t)a.train.n_rows), 0);
+    cr_assert_eq(memcmp(a.test.x, b.test.x, sizeof(float) * PREP_FEATURES * (size_t)a.test.n_rows), 0);
+    cr_assert_eq(a.data_digest, cmapss_set_digest(&s));
+    prep_free(&a);
+    prep_free(&b);
+    cmapss_set_free(&s);
+}
+
+Test(prep, scope_names)
+{
+    int scope = -1;
+    cr_assert_eq(prep_scope_parse("global", &scope), 0);
+    cr_assert_eq(scope, PREP_SCOPE_GLOBAL);
+    cr_assert_eq(prep_scope_parse("regime", &scope), 0);
+    cr_assert_eq(scope, PREP_SCOPE_REGIME);
+    cr_assert_eq(prep_scope_parse("Global", &scope), -1);
+    cr_assert_eq(prep_scope_parse("", &scope), -1);
+    cr_assert_eq(scope, PREP_SCOPE_REGIME);
+    cr_assert_str_eq(prep_scope_name(PREP_SCOPE_GLOBAL), "global");
+}
+
+/* The regimes k-means finds on NASA's FD002 and FD004, against an independent count: rows
+ * grouped by their settings rounded (setting1 to an integer alone tells the six operating
+ * points 0, 10, 20, 25, 35 and 42 apart), in the order of the sorted centres. */
+Test(prep, real_multi_regime_row_counts)
+{
+    static const char *const subsets[] = {"FD002", "FD004"};
+    static const int points[6] = {0, 10, 20, 25, 35, 42};
+    for (int i = 0; i < 2; i++) {
+        if (!cmapss_subset_present(MTL_TEST_DATA, subsets[i])) {
+            cr_log_warn("%s: no %s, not checked", MTL_TEST_DATA, subsets[i]);
+            continue;
+        }
+        cmapss_set s;
+        prep_data d;
+        load(MTL_TEST_DATA, subsets[i], 0, 1, &s, &d);
+        int cnt[6] = {0};
+        for (int r = 0; r < s.train.n_rows; r++) {
+            long p = lround(s.train.x[(size_t)r * CMAPSS_COLS + 2]);
+            int g = 0;
+            while (g < 6 && points[g] != p) g++;
+            cr_assert_lt(g, 6, "%s row %d: setting1 %g is none of the six operating points", subsets[i], r,
+                         s.train.x[(size_t)r * CMAPSS_COLS + 2]);
+            cnt[g]++;
+        }
+        int total = 0;
+        for (int g = 0; g < 6; g++) {
+            cr_assert_float_eq(d.centers[g][0], points[g], 0.01, "%s centre %d", subsets[i], g);
+            cr_assert_eq(d.regime_rows[g], cnt[g], "%s regime %d: %d rows, counted %d", subsets[i], g,
+                         d.regime_rows[g], cnt[g]);
+            total += cnt[g];
+        }
+        cr_assert_eq(total, s.train.n_rows);
+        prep_free(&d);
+        cmapss_set_free(&s);
+    }
+}
+
 Test(prep, statistics_ignore_test_rows)
 {
     char dir[64], json[512], path[128];
@@ -121,7 +248,7 @@ Test(prep, statistics_ignore_test_rows)
     /* alter every sensor value of the test file */
     for (int r = 0; r < s.test.n_rows; r++)
         for (int c = 5; c < CMAPSS_COLS; c++) s.test.x[(size_t)r * CMAPSS_COLS + c] += 1000.0 + r;
-    prep_options po = {0, 0.2, 1, PREP_NORM_Z};
+    prep_options po = {.val_frac = 0.2, .seed = 1, .norm = PREP_NORM_Z};
     mtl_err err;
     cr_assert_eq(prep_build(&s, &po, &b, &err), 0);
     cr_assert_eq(memcmp(a.mean, b.mean, sizeof a.mean), 0);
@@ -188,7 +315,7 @@ Test(prep, windows_and_left_padding_on_tiny_units)
     prep_data d;
     mtl_err err;
     cr_assert_eq(cmapss_load(dir, "FD001", &s, &err), 0, "%s", err.msg);
-    prep_options po = {3, 0.0, 1, PREP_NORM_Z};
+    prep_options po = {.window = 3, .val_frac = 0.0, .seed = 1, .norm = PREP_NORM_Z};
     cr_assert_eq(prep_build(&s, &po, &d, &err), 0, "%s", err.msg);
     cr_assert_eq(d.train.n_win, 6);
     cr_assert_eq(d.val.n_win, 0);

@@ -57,6 +57,8 @@ static void make_run(run_record *r, const char *method, long seed, double rmse)
     strcpy(r->model, "dcnn");
     strcpy(r->protocol, "spec");
     strcpy(r->norm, "z");
+    strcpy(r->norm_scope, "regime");
+    strcpy(r->data_digest, "00000000000000d1");
     strcpy(r->lr_step, "none");
     r->seed = seed;
     r->epochs = 4;
@@ -421,6 +423,46 @@ Test(report, models_and_protocols_get_their_own_tables)
     assert_contains(b, "norm minmax, lr step 200:0.1");
     table_line(c, "fixed:0.5", line, sizeof line);
     assert_contains(line, "12.00 ± —");
+    free(out);
+    rm_rf(dir);
+}
+
+/* Runs of one subset on different data (other files, or a corrected copy) never share a
+ * table, and the headings name the data; so do runs of another normalisation scope. */
+Test(report, runs_of_other_data_get_their_own_tables)
+{
+    char dir[64], cmd[512];
+    th_tmpdir(dir, sizeof dir);
+    run_record *v = calloc(4, sizeof *v);
+    cr_assert_not_null(v);
+    make_run(&v[0], "uw", 1, 12.0);
+    make_run(&v[1], "uw", 2, 13.0);
+    make_run(&v[2], "uw", 1, 20.0);
+    strcpy(v[2].data_digest, "00000000000000d2");
+    make_run(&v[3], "uw", 1, 30.0);
+    strcpy(v[3].norm_scope, "global");
+    for (int i = 0; i < 4; i++) run_config_id(&v[i], v[i].run_id);
+    write_runs(dir, v, 4);
+    free_runs(v, 4);
+    snprintf(cmd, sizeof cmd, "%s report %s/results.h5", MTL_BIN, dir);
+    char *out;
+    cr_assert_eq(run_capture(cmd, &out, NULL), 0);
+    const char *a = strstr(out, "## FD001 · model dcnn · protocol spec · data 00000000000000d1\n");
+    const char *b = strstr(out, "## FD001 · model dcnn · protocol spec · data 00000000000000d2\n");
+    cr_assert(a && b, "a section per data digest expected:\n%s", out);
+    /* on the first data, the global-scope run has a table of its own (sorted before "regime") */
+    const char *c = strstr(a + 1, "## FD001 · model dcnn · protocol spec · data 00000000000000d1\n");
+    cr_assert_not_null(c, "a section for the global scope expected:\n%s", out);
+    char line[512];
+    table_line(a, "uw", line, sizeof line);
+    assert_contains(line, "30.00 ± —");
+    assert_contains(a, "statistics per sensor), data 00000000000000d1,");
+    table_line(c, "uw", line, sizeof line);
+    assert_contains(line, "12.50 ± 0.71");
+    assert_contains(c, "statistics per regime and sensor), data 00000000000000d1,");
+    table_line(b, "uw", line, sizeof line);
+    assert_contains(line, "20.00 ± —");
+    assert_contains(b, "data 00000000000000d2,");
     free(out);
     rm_rf(dir);
 }

@@ -108,6 +108,8 @@ static void base_config(run_record *r)
     strcpy(r->model, "dcnn");
     strcpy(r->protocol, "spec");
     strcpy(r->norm, "z");
+    strcpy(r->norm_scope, "regime");
+    strcpy(r->data_digest, "0123456789abcdef");
     strcpy(r->lr_step, "none");
     strcpy(r->subset, "FD001");
     strcpy(r->method, "uw-so:2");
@@ -131,6 +133,8 @@ static void full_record(run_record *r, long seed)
     strcpy(r->model, "cnn1d");
     strcpy(r->protocol, "li2018");
     strcpy(r->norm, "minmax");
+    strcpy(r->norm_scope, "global");
+    strcpy(r->data_digest, "fedcba9876543210");
     strcpy(r->lr_step, "200:0.1");
     r->seed = seed;
     r->epochs = 150;
@@ -417,6 +421,10 @@ Test(results, append_same_id_replaces)
     free(dir);
 }
 
+/* FNV-1a 64 of the text in run_ids_are_stable, computed independently (Python, the FNV
+ * reference parameters: offset 0xcbf29ce484222325, prime 0x100000001b3). */
+#define RUN_ID_V3 "8629f8d89cca37b0"
+
 Test(results, run_ids_are_stable)
 {
     run_record r;
@@ -425,8 +433,8 @@ Test(results, run_ids_are_stable)
     run_config_id(&r, id);
     /* FNV-1a of "model=dcnn;subset=FD001;method=uw-so:2;seed=1;epochs=100;window=30;
      * batch=512;lr=0.001;dropout=0.5;val_frac=0.20000000000000001;patience=0;deterministic=0;
-     * protocol=spec;norm=z;lr_step=none" */
-    cr_assert_str_eq(id, "a2eb055fd2869d9c");
+     * protocol=spec;norm=z;lr_step=none;norm_scope=regime;data=0123456789abcdef" */
+    cr_assert_str_eq(id, RUN_ID_V3);
 
     /* metadata and metrics do not change it */
     r.ranks = 16;
@@ -439,10 +447,16 @@ Test(results, run_ids_are_stable)
     r.wall_s = 99.0;
     strcpy(r.run_id, "ffffffffffffffff");
     run_config_id(&r, id2);
+    cr_assert_str_eq(id2, RUN_ID_V3);
+
+    /* a run of format 2 (no data digest) hashes as it did then */
+    base_config(&r);
+    r.data_digest[0] = '\0';
+    run_config_id(&r, id2);
     cr_assert_str_eq(id2, "a2eb055fd2869d9c");
 
     /* every configuration field does, the model and every protocol option among them */
-    for (int field = 0; field < 10; field++) {
+    for (int field = 0; field < 12; field++) {
         base_config(&r);
         switch (field) {
         case 0: r.seed = 2; break;
@@ -454,12 +468,33 @@ Test(results, run_ids_are_stable)
         case 6: strcpy(r.protocol, "li2018"); break;
         case 7: strcpy(r.norm, "minmax"); break;
         case 8: r.val_frac = 0; break;
+        case 9: strcpy(r.norm_scope, "global"); break;
+        case 10: strcpy(r.data_digest, "0123456789abcdee"); break;
         default: strcpy(r.lr_step, "200:0.1"); break;
         }
         run_config_id(&r, id2);
         cr_assert_str_neq(id2, id, "field %d does not change the id", field);
         cr_assert_eq(strlen(id2), 16);
     }
+}
+
+/* A file of format 2 (before the normalisation scope and the data digest were recorded) is
+ * read with the per-regime scope, no data digest, and the run id it was written with. */
+Test(results, format_2_runs_keep_their_ids)
+{
+    run_record *got = NULL;
+    int n = 0;
+    mtl_err err = {{0}};
+    cr_assert_eq(results_read_file(MTL_TEST_FIXTURES "/format2_run.h5", &got, &n, &err), 0, "%s", err.msg);
+    cr_assert_eq(n, 1);
+    cr_assert_str_eq(got[0].run_id, "0949ab500a1bb47d");
+    cr_assert_str_eq(got[0].method, "uw-o");
+    cr_assert_str_eq(got[0].norm_scope, "regime");
+    cr_assert_str_eq(got[0].data_digest, "");
+    cr_assert_eq(results_id_consistent(&got[0]), 1);
+    cr_assert_eq(results_run_whole(&got[0], &err), 0, "%s", err.msg);
+    run_record_free(&got[0]);
+    free(got);
 }
 
 /* A file written before models and protocols were options (format 1) holds runs of the

@@ -339,18 +339,23 @@ Test(sweep, plan_expansion_order_and_stable_ids)
     }
     cr_assert_eq(it[0].window, 30);
     cr_assert_eq(it[10].window, 20);
-    /* configuration hashes are stable: the same configuration has this id in every version
-     * (FNV-1a of "model=dcnn;subset=FD001;method=fixed:0.3;seed=1;...;lr_step=none") */
-    cr_assert_str_eq(it[0].run_id, "559e1cdcbc74ca0a");
-    /* and `train` with the same configuration reports the same id */
-    cr_assert_str_eq(it[2].method, "fixed:0.5");
-    cr_assert_str_eq(it[2].run_id, "5dc00cbd64f7d9d0");
+    /* the ids hash the data, which the plan has not read yet */
+    cr_assert_str_eq(it[0].run_id, "");
+    /* configuration hashes are stable: the same configuration on the same data has this id in
+     * every version (FNV-1a of "model=dcnn;subset=FD001;method=fixed:0.5;...;lr_step=none;
+     * norm_scope=regime;data=00000000000000ab") */
     train_config c;
     train_config_defaults(&c);
     cr_assert_eq(weighting_parse("fixed:0.5", &c.method, &err), 0);
     run_record r;
-    train_config_record(&c, "FD001", 30, &r);
-    cr_assert_str_eq(r.run_id, "5dc00cbd64f7d9d0");
+    train_config_record(&c, "FD001", 30, 0xab, &r);
+    cr_assert_str_eq(r.data_digest, "00000000000000ab");
+    cr_assert_str_eq(r.norm_scope, "regime");
+    cr_assert_str_eq(r.run_id, "39d22c1f013ff24b");
+    /* li2018 presets the global scope */
+    c.protocol = PROTOCOL_LI2018;
+    train_config_apply_protocol(&c);
+    cr_assert_eq(c.norm_scope, PREP_SCOPE_GLOBAL);
     free(it);
 }
 
@@ -359,6 +364,7 @@ Test(sweep, plan_all_methods)
     sweep_options o;
     sweep_options_defaults(&o);
     o.data = MTL_TEST_DATA;
+    snprintf(o.subsets, sizeof o.subsets, "FD001");
     snprintf(o.methods, sizeof o.methods, "all,dwa:1");
     snprintf(o.lambdas, sizeof o.lambdas, "0.3,0.5");
     snprintf(o.temperatures, sizeof o.temperatures, "1");
@@ -396,7 +402,13 @@ Test(sweep, plan_errors)
     snprintf(o.temperatures, sizeof o.temperatures, "-1");
     cr_assert_eq(sweep_plan(&o, &it, &n, &err), -1);
     cr_assert(strstr(err.msg, "temperature must be > 0") != NULL, "%s", err.msg);
-    /* default subsets: only those complete in --data (FD001 here) */
+    /* default subsets: only those complete in --data (FD001 here; FD003 lacks its train file) */
+    char dir[64], cmd[1024];
+    th_tmpdir(dir, sizeof dir);
+    snprintf(cmd, sizeof cmd, "cp %s/train_FD001.txt %s/test_FD001.txt %s/RUL_FD001.txt %s/test_FD003.txt "
+             "%s/RUL_FD003.txt %s", MTL_TEST_DATA, MTL_TEST_DATA, MTL_TEST_DATA, MTL_TEST_DATA, MTL_TEST_DATA, dir);
+    cr_assert_eq(th_system(cmd), 0);
+    o.data = dir;
     snprintf(o.temperatures, sizeof o.temperatures, "1");
     cr_assert_eq(sweep_plan(&o, &it, &n, &err), 0, "%s", err.msg);
     cr_assert_eq(n, (9 + 1 + 1 + 1) * 1);
@@ -410,7 +422,7 @@ Test(train, non_finite_values_are_reported_as_divergence)
     weighting w;
     cr_assert_eq(weighting_parse("uw-so:1", &w, &err), 0);
     prep_data d;
-    prep_options po = {0, 0.2, 1, PREP_NORM_Z};
+    prep_options po = {.val_frac = 0.2, .seed = 1, .norm = PREP_NORM_Z};
     cr_assert_eq(cli_load(MTL_TEST_DATA, "FD001", &po, &d, &err), 0, "%s", err.msg);
     model m;
     cr_assert_eq(model_init(&m, MODEL_CNN1D, d.W, 0.5f, 0, &err), 0);
