@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Trains mtlbench's reference results on the bundled C-MAPSS data, the published dcnn,
+# one rank and one thread per run (default arithmetic: bitwise reproducible with the same
+# build for any thread count, and for the same ranks):
+#   li2018     Li et al. 2018's table: fixed:1 (RUL only), seeds 1-3, FD001-FD004, global
+#              min-max (the preset), plus seed 1 on FD002 and FD004 with per-regime min-max;
+#              into OUT/li2018 (default OUT: results)
+#   reference  the weighting comparison under spec: fixed:λ for λ in 0.001, 0.01, 0.5 and
+#              the single tasks fixed:1 and fixed:0, uw, uw-o, uw-so:T for T in 1, 5, 20;
+#              seeds 1-3, FD001-FD004 (120 runs); into OUT/reference
+# Each part is a resumable sweep: started again, it trains only the runs not yet complete.
+# Every run records the commit, host, ranks and threads it was trained with; to recheck one,
+# build that commit and run 'mtlbench train' with the configuration its record holds (see
+# the README, "Reference results").
+#
+# usage: results/reference.sh [li2018|reference|all] [OUT]      (default: all results)
+# Environment: MTLBENCH (default build/mtlbench), MPIEXEC (default "mpirun --oversubscribe
+#              --bind-to none"), RANKS (default: number of cores), DATA (default: bundled)
+set -euo pipefail
+part=${1:-all}
+out=${2:-results}
+bin=${MTLBENCH:-build/mtlbench}
+read -r -a mpiexec <<<"${MPIEXEC:-mpirun --oversubscribe --bind-to none}"
+data=()
+[ -n "${DATA:-}" ] && data=(--data "$DATA")
+export OMP_NUM_THREADS=1
+sweep() { "${mpiexec[@]}" -np "${RANKS:-$(nproc)}" "$bin" sweep "${data[@]}" --model dcnn --threads 1 "$@"; }
+case $part in
+li2018 | reference | all) ;;
+*) echo "usage: results/reference.sh [li2018|reference|all] [OUT]" >&2; exit 2 ;;
+esac
+if [ "$part" != reference ]; then
+  sweep --protocol li2018 --subsets FD001,FD002,FD003,FD004 --methods fixed:1 --seeds 1,2,3 --out "$out/li2018"
+  sweep --protocol li2018 --norm-scope regime --subsets FD002,FD004 --methods fixed:1 --seeds 1 --out "$out/li2018"
+fi
+if [ "$part" != li2018 ]; then
+  sweep --protocol spec --subsets FD001,FD002,FD003,FD004 --methods fixed,uw,uw-o,uw-so \
+    --lambdas 0.001,0.01,0.5,1,0 --temperatures 1,5,20 --seeds 1,2,3 --out "$out/reference"
+fi
