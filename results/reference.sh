@@ -23,8 +23,9 @@ bin=${MTLBENCH:-build/mtlbench}
 read -r -a mpiexec <<<"${MPIEXEC:-mpirun --oversubscribe --bind-to none}"
 data=()
 [ -n "${DATA:-}" ] && data=(--data "$DATA")
+ranks=${RANKS:-$(nproc)}
 export OMP_NUM_THREADS=1
-sweep() { "${mpiexec[@]}" -np "${RANKS:-$(nproc)}" "$bin" sweep "${data[@]}" --model dcnn --threads 1 "$@"; }
+sweep() { "${mpiexec[@]}" -np "$ranks" "$bin" sweep "${data[@]}" --model dcnn --threads 1 "$@"; }
 case $part in
 li2018 | reference | all) ;;
 *) echo "usage: results/reference.sh [li2018|reference|all] [OUT]" >&2; exit 2 ;;
