@@ -7,7 +7,8 @@
 #              into OUT/li2018 (default OUT: results)
 #   reference  the weighting comparison under spec: fixed:λ for λ in 0.001, 0.01, 0.5 and
 #              the single tasks fixed:1 and fixed:0, uw, uw-o, uw-so:T for T in 1, 5, 20;
-#              seeds 1-3, FD001-FD004 (120 runs); into OUT/reference
+#              seeds 1-3, FD001-FD004 (120 runs), one subset after the other; into
+#              OUT/reference
 # Each part is a resumable sweep: started again, it trains only the runs not yet complete.
 # Every run records the commit, host, ranks and threads it was trained with; to recheck one,
 # build that commit and run 'mtlbench train' with the configuration its record holds (see
@@ -30,11 +31,18 @@ case $part in
 li2018 | reference | all) ;;
 *) echo "usage: results/reference.sh [li2018|reference|all] [OUT]" >&2; exit 2 ;;
 esac
-if [ "$part" != reference ]; then
+li2018() {
   sweep --protocol li2018 --subsets FD001,FD002,FD003,FD004 --methods fixed:1 --seeds 1,2,3 --out "$out/li2018"
   sweep --protocol li2018 --norm-scope regime --subsets FD002,FD004 --methods fixed:1 --seeds 1 --out "$out/li2018"
-fi
+}
+reference() { # reference SUBSET: the spec grid on one subset
+  sweep --protocol spec --subsets "$1" --methods fixed,uw,uw-o,uw-so --lambdas 0.001,0.01,0.5,1,0 \
+    --temperatures 1,5,20 --seeds 1,2,3 --out "$out/reference"
+}
+# FD001's comparison first (the main job compares against it), then Li's table, then the
+# other subsets' comparisons, smallest first: each table completes as early as it can.
+[ "$part" = li2018 ] || reference FD001
+[ "$part" = reference ] || li2018
 if [ "$part" != li2018 ]; then
-  sweep --protocol spec --subsets FD001,FD002,FD003,FD004 --methods fixed,uw,uw-o,uw-so \
-    --lambdas 0.001,0.01,0.5,1,0 --temperatures 1,5,20 --seeds 1,2,3 --out "$out/reference"
+  for subset in FD003 FD002 FD004; do reference "$subset"; done
 fi
