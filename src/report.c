@@ -971,7 +971,7 @@ static int write_svgs(const char *dir, const method_row *rows, int nrows, mtl_er
 /* ------------------------------------------------------------------ report */
 
 static const char REPORT_USAGE[] =
-    "usage: mtlbench report RESULTS [--csv FILE] [--svg DIR]\n"
+    "usage: mtlbench report RESULTS [--csv FILE] [--svg DIR] [--reference REF]\n"
     "\n"
     "Summarises the runs in RESULTS (a results .h5 file, or a folder: its *.h5 files and those\n"
     "of its runs/ subfolder) as Markdown on stdout. One table per setup (subset, model and\n"
@@ -991,14 +991,95 @@ static const char REPORT_USAGE[] =
     "                                                   method except the constant fixed:λ\n"
     "                                                   (':' in METHOD becomes '_')\n"
     "               SETUP is SUBSET_MODEL_PROTOCOL, e.g. FD001_dcnn_spec\n"
+    "  --reference REF  end with one line per method of RESULTS against the runs of the same\n"
+    "               setup and method in REF (results file or folder, e.g. results/reference):\n"
+    "               the mean test RMSE here, and the reference's mean ± std over its seeds\n"
     "  --help       this text\n"
     "\n"
     "Exit status: 0 success, 1 no runs found, 2 bad usage, unreadable input or unwritable output.\n";
 
+/* The runs of a results path, checked, sorted and grouped into method rows. */
+typedef struct {
+    run_record *runs;
+    int n;
+    const run_record **v;
+    method_row *rows;
+    int nrows;
+} run_set;
+
+static void run_set_free(run_set *s)
+{
+    free(s->rows);
+    free(s->v);
+    for (int i = 0; i < s->n; i++) run_record_free(&s->runs[i]);
+    free(s->runs);
+    memset(s, 0, sizeof *s);
+}
+
+/* 0, 1 when path holds no consistent run (said on stderr), 2 on errors (said). */
+static int run_set_load_or_say(const char *path, run_set *s)
+{
+    memset(s, 0, sizeof *s);
+    mtl_err err;
+    if (results_read(path, &s->runs, &s->n, &err) < 0) {
+        fprintf(stderr, "mtlbench report: %s\n", err.msg);
+        return 2;
+    }
+    s->n = drop_inconsistent("report", path, s->runs, s->n);
+    if (s->n == 0) {
+        fprintf(stderr, "mtlbench report: no runs in %s\n", path);
+        return 1;
+    }
+    s->v = sorted_runs(s->runs, s->n, &err);
+    if (s->v) s->rows = group_rows(s->v, s->n, &s->nrows, &err);
+    if (!s->rows) {
+        fprintf(stderr, "mtlbench report: %s\n", err.msg);
+        return 2;
+    }
+    return 0;
+}
+
+/* One line per method row of `here`: its mean test RMSE, and the mean ± std of the row of
+ * the same setup and method in `ref`, or why there is none. */
+static void print_against_reference(const run_set *here, const run_set *ref, const char *ref_path)
+{
+    printf("\n## Against the reference results in %s\n\n", ref_path);
+    printf("Mean test RMSE over the ok runs here; in brackets the reference runs of the same setup and method "
+           "(mean ± sample std over their seeds, the number of seeds, and the difference here − reference).\n\n");
+    const run_record *setup = NULL;
+    for (int i = 0; i < here->nrows; i++) {
+        const method_row *row = &here->rows[i];
+        if (!setup || setup_cmp(setup, row->runs[0]) != 0) {
+            setup = row->runs[0];
+            char name[64];
+            setup_name(setup, name, sizeof name, ' ');
+            printf("%s%s:\n", i ? "\n" : "", name);
+        }
+        const method_row *match = NULL;
+        for (int k = 0; k < ref->nrows && !match; k++)
+            if (setup_cmp(ref->rows[k].runs[0], row->runs[0]) == 0 &&
+                strcmp(ref->rows[k].runs[0]->method, row->runs[0]->method) == 0)
+                match = &ref->rows[k];
+        char mine[32];
+        if (row->rmse.n > 0) snprintf(mine, sizeof mine, "%6.2f", row->rmse.mean);
+        else snprintf(mine, sizeof mine, "%6s", "—");
+        printf("    %-12s %s  ", row->runs[0]->method, mine);
+        if (!match || match->rmse.n == 0) {
+            printf("(no ok reference run of this setup and method)\n");
+        } else if (match->rmse.n == 1) {
+            printf("(reference %.2f, 1 seed; %+.2f)\n", match->rmse.mean, row->rmse.mean - match->rmse.mean);
+        } else {
+            printf("(reference mean %.2f ± %.2f, %d seeds; %+.2f)\n", match->rmse.mean, match->rmse.sd,
+                   match->rmse.n, row->rmse.mean - match->rmse.mean);
+        }
+    }
+}
+
 int cmd_report(int argc, char **argv)
 {
-    static const struct option opts[] = {{"csv", 1, 0, 'c'}, {"svg", 1, 0, 's'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
-    const char *csv = NULL, *svgdir = NULL;
+    static const struct option opts[] = {{"csv", 1, 0, 'c'}, {"svg", 1, 0, 's'}, {"reference", 1, 0, 'r'},
+                                         {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    const char *csv = NULL, *svgdir = NULL, *ref_path = NULL;
     int o;
     optind = 1;
     opterr = 1;
@@ -1006,6 +1087,7 @@ int cmd_report(int argc, char **argv)
         switch (o) {
         case 'c': csv = optarg; break;
         case 's': svgdir = optarg; break;
+        case 'r': ref_path = optarg; break;
         case 'h': fputs(REPORT_USAGE, stdout); return 0;
         default: fputs(REPORT_USAGE, stderr); return 2;
         }
@@ -1015,69 +1097,52 @@ int cmd_report(int argc, char **argv)
         return 2;
     }
     const char *path = argv[optind];
-    if ((csv && !csv[0]) || (svgdir && !svgdir[0])) {
-        fprintf(stderr, "mtlbench report: empty --csv or --svg argument\n");
+    if ((csv && !csv[0]) || (svgdir && !svgdir[0]) || (ref_path && !ref_path[0])) {
+        fprintf(stderr, "mtlbench report: empty --csv, --svg or --reference argument\n");
         return 2;
     }
 
     mtl_err err;
-    run_record *runs;
-    int n;
-    if (results_read(path, &runs, &n, &err) < 0) {
-        fprintf(stderr, "mtlbench report: %s\n", err.msg);
-        return 2;
+    run_set set, ref = {0};
+    int status = run_set_load_or_say(path, &set);
+    if (status == 0 && ref_path) {
+        status = run_set_load_or_say(ref_path, &ref);
+        if (status == 1) status = 2; /* an empty reference is bad input */
     }
-    n = drop_inconsistent("report", path, runs, n);
-    int status = 0;
-    const run_record **v = NULL;
-    method_row *rows = NULL;
-    int nrows = 0;
-    if (n == 0) {
-        fprintf(stderr, "mtlbench report: no runs in %s\n", path);
-        status = 1;
-        goto done;
-    }
-    v = sorted_runs(runs, n, &err);
-    if (v) rows = group_rows(v, n, &nrows, &err);
-    if (!rows) {
-        fprintf(stderr, "mtlbench report: %s\n", err.msg);
-        status = 2;
-        goto done;
-    }
+    if (status) goto done;
 
     int nok = 0;
-    for (int i = 0; i < n; i++) nok += is_ok(&runs[i]);
+    for (int i = 0; i < set.n; i++) nok += is_ok(&set.runs[i]);
     printf("# mtlbench report\n\n");
-    printf("Results: %s (%d runs, %d ok, %d diverged or failed).\n\n", path, n, nok, n - nok);
-    for (int a = 0; a < nrows && status == 0;) {
+    printf("Results: %s (%d runs, %d ok, %d diverged or failed).\n\n", path, set.n, nok, set.n - nok);
+    for (int a = 0; a < set.nrows && status == 0;) {
         int b = a + 1;
-        while (b < nrows && setup_cmp(rows[b].runs[0], rows[a].runs[0]) == 0) b++;
-        if (print_section(rows, nrows, a, b, &err) < 0) {
+        while (b < set.nrows && setup_cmp(set.rows[b].runs[0], set.rows[a].runs[0]) == 0) b++;
+        if (print_section(set.rows, set.nrows, a, b, &err) < 0) {
             fprintf(stderr, "mtlbench report: %s\n", err.msg);
             status = 2;
         }
         a = b;
     }
     if (status == 0) fputs(REPORT_LEGEND, stdout);
+    if (status == 0 && ref_path) print_against_reference(&set, &ref, ref_path);
     fflush(stdout);
 
     if (status == 0 && csv) {
-        if (write_csv(csv, v, n, &err) < 0) {
+        if (write_csv(csv, set.v, set.n, &err) < 0) {
             fprintf(stderr, "mtlbench report: %s\n", err.msg);
             status = 2;
         } else {
             fprintf(stderr, "report: wrote %s\n", csv);
         }
     }
-    if (status == 0 && svgdir && write_svgs(svgdir, rows, nrows, &err) < 0) {
+    if (status == 0 && svgdir && write_svgs(svgdir, set.rows, set.nrows, &err) < 0) {
         fprintf(stderr, "mtlbench report: %s\n", err.msg);
         status = 2;
     }
 done:
-    free(rows);
-    free(v);
-    for (int i = 0; i < n; i++) run_record_free(&runs[i]);
-    free(runs);
+    run_set_free(&set);
+    run_set_free(&ref);
     return status;
 }
 

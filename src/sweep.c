@@ -281,6 +281,7 @@ static const char USAGE[] =
     "  --out DIR             results folder (default results)\n"
     "  --dry-run             print the plan and the estimated time, train nothing\n"
     "  --quiet               no progress lines and no report at the end\n"
+    "  --no-report           progress lines, but no report at the end\n"
     "\n"
     "Exit status: 0 every run done, 1 a run failed, 2 bad usage or input, 3 interrupted,\n"
     "resumable: run the same command again.\n"
@@ -325,7 +326,8 @@ int sweep_parse(sweep_job *j, int argc, char **argv)
     static const struct option opts[] = {
         {"data", 1, 0, 'd'},         {"subsets", 1, 0, 's'}, {"methods", 1, 0, 'm'},       {"lambdas", 1, 0, 'L'},
         {"temperatures", 1, 0, 'T'}, {"seeds", 1, 0, 'S'},   {"ranks-per-run", 1, 0, 'R'}, {"out", 1, 0, 'o'},
-        {"dry-run", 0, 0, 'n'},      {"quiet", 0, 0, 'q'},   {"help", 0, 0, 'h'},          CLI_TRAIN_OPTIONS,
+        {"dry-run", 0, 0, 'n'},      {"quiet", 0, 0, 'q'},   {"help", 0, 0, 'h'},          {"no-report", 0, 0, 'Q'},
+        CLI_TRAIN_OPTIONS,
         {0, 0, 0, 0}};
     int c, li = 0;
     long lv;
@@ -347,6 +349,7 @@ int sweep_parse(sweep_job *j, int argc, char **argv)
         case 'o': o->out = optarg; break;
         case 'n': j->dry_run = 1; break;
         case 'q': j->quiet = 1; break;
+        case 'Q': j->no_report = 1; break;
         case 'h': j->help = 1; break;
         case 'R': bad = mtl_parse_long(optarg, &lv) || lv < 1 || lv > 1 << 20; j->ranks_per_run = (int)lv; break;
         default:
@@ -826,7 +829,7 @@ int sweep_merge(sweep_job *j, int status)
         }
         for (int i = 0; i < nr; i++) run_record_free(&runs[i]);
         free(runs);
-        if (rc == 0 && nr > 0 && !j->quiet) {
+        if (rc == 0 && nr > 0 && !j->quiet && !j->no_report) {
             char *rargv[] = {"report", (char *)j->o.out, NULL};
             int rr = cmd_report(2, rargv);
             if (rr == 2) rc = 2;

@@ -33,7 +33,7 @@ int sweep_plan(const sweep_options *o, sweep_item **items, int *n, mtl_err *err)
  * for a run, from its group's leader). */
 typedef struct {
     sweep_options o;
-    int ranks_per_run, dry_run, quiet, help;
+    int ranks_per_run, dry_run, quiet, no_report, help;
     int rank, size;                  /* in MPI_COMM_WORLD */
     sweep_item *plan;                /* the whole grid, n items */
     int n;

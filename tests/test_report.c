@@ -467,6 +467,46 @@ Test(report, runs_of_other_data_get_their_own_tables)
     rm_rf(dir);
 }
 
+/* --reference: one line per method against the runs of the same setup and method. */
+Test(report, against_reference)
+{
+    char here[64], ref[64], cmd[512];
+    th_tmpdir(here, sizeof here);
+    th_tmpdir(ref, sizeof ref);
+    run_record *v = calloc(5, sizeof *v);
+    cr_assert_not_null(v);
+    make_run(&v[0], "uw", 1, 12.0);
+    make_run(&v[1], "uw", 2, 13.0);
+    make_run(&v[2], "uw", 3, 14.0);
+    make_run(&v[3], "fixed:0.5", 1, 11.0);
+    make_run(&v[4], "uw", 1, 40.0); /* the same method on other data is not its reference */
+    strcpy(v[4].data_digest, "00000000000000d2");
+    for (int i = 0; i < 5; i++) run_config_id(&v[i], v[i].run_id);
+    write_runs(ref, v, 5);
+    free_runs(v, 5);
+    v = calloc(2, sizeof *v);
+    cr_assert_not_null(v);
+    make_run(&v[0], "uw", 1, 12.61);
+    make_run(&v[1], "uw-o", 1, 15.0);
+    v[0].epochs = v[1].epochs = 5; /* epochs are not part of the setup */
+    for (int i = 0; i < 2; i++) run_config_id(&v[i], v[i].run_id);
+    write_runs(here, v, 2);
+    free_runs(v, 2);
+    snprintf(cmd, sizeof cmd, "%s report %s --reference %s/results.h5", MTL_BIN, here, ref);
+    char *out;
+    cr_assert_eq(run_capture(cmd, &out, NULL), 0);
+    assert_contains(out, "## Against the reference results in ");
+    assert_contains(out, "\nFD001 dcnn spec:\n");
+    assert_contains(out, "    uw            12.61  (reference mean 13.00 ± 1.00, 3 seeds; -0.39)\n");
+    assert_contains(out, "    uw-o          15.00  (no ok reference run of this setup and method)\n");
+    free(out);
+    /* a reference without runs is bad input */
+    snprintf(cmd, sizeof cmd, "%s report %s --reference %s/nothing.h5 >/dev/null 2>&1", MTL_BIN, here, ref);
+    cr_assert_eq(WEXITSTATUS(system(cmd)), 2);
+    rm_rf(here);
+    rm_rf(ref);
+}
+
 Test(report, csv)
 {
     char dir[64], cmd[512];
