@@ -156,5 +156,16 @@ other_data)
   [ "$(grep -c '^## FD001 · model cnn1d · protocol spec · data [0-9a-f]\{16\}$' "$tmp/report.md")" = 2 ] ||
     { cat "$tmp/report.md"; fail "expected one table per data set, each naming its data"; }
   echo "other data: trained anew, both kept, reported apart";;
+recheck)
+  # results/recheck.sh trains a committed baseline run again as its record says: the same
+  # param_digest; a record with a changed digest is caught
+  f=$(ls "$src"/results/baseline/runs/*.h5 | head -n 1)
+  MTLBENCH="$bin" MPIEXEC="$mpiexec --oversubscribe --bind-to none" DATA="$data" "$src/results/recheck.sh" "$f" \
+    >"$tmp/ok.log" 2>&1 || { cat "$tmp/ok.log"; fail "recheck of $f"; }
+  cat "$tmp/ok.log"
+  grep -q "same param_digest" "$tmp/ok.log" || fail "no verdict"
+  MTLBENCH="$bin" MPIEXEC="$mpiexec --oversubscribe --bind-to none" DATA="$data" "$src/results/recheck.sh" "$f" nosuchrun \
+    >/dev/null 2>&1
+  [ $? = 2 ] || fail "a missing run id: expected exit 2";;
 *) echo "unknown test $test"; exit 2;;
 esac
