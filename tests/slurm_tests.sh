@@ -331,4 +331,10 @@ grep -q 'requeued job' "$job_log" && fail "capped sweep job: requeued beyond MAX
 [ "$(scontrol show job "$job_id" | sed -n 's/.*Restarts=\([0-9]*\).*/\1/p')" = 0 ] || fail "capped sweep job: Slurm counts a requeue"
 [ "$(find "$tmp/capped" -name '*.ckpt' | wc -l)" = 1 ] || fail "capped sweep job: expected the checkpoint of its run in flight"
 
+# 7. the reference-results job plans the runs of results/reference.sh (a dry run)
+submit reference_plan "${common[@]}" PART=li2018 DRY_RUN=1 OUT="$tmp/li2018" -- "${geometry[@]}" "$src/jobs/reference.sbatch"
+[ "$job_rc" = 0 ] || fail "reference job (dry run): exit $job_rc, expected 0"
+grep -q '^sweep: 12 runs (0 complete, 12 to do)' "$job_log" || fail "reference job: expected the 12 runs of Li's table"
+[ "$(grep -c '^  FD00[1-4] fixed:1 .* to do$' "$job_log")" = 12 ] || fail "reference job: the plan does not list the 12 runs"
+
 echo "all Slurm jobs behaved ($((SECONDS - t_begin)) s)"
