@@ -22,6 +22,34 @@ small_fleet() { # small_fleet UNITS SEED: a generated FD001-like fleet in a temp
 }
 
 case $test in
+digest_table)
+  # every method x both models x both modes x P = 1, 2, two epochs on a generated fleet: the
+  # param_digest of each run against the committed table (tests/data/digests.txt), written by
+  # the build whose arithmetic it pins. The default mode's digests depend on P, so the table
+  # holds one per P. With MTL_WRITE_DIGESTS=FILE the table is written to FILE instead.
+  small_fleet 16 9
+  table=$tmp/digests.txt
+  for model in dcnn cnn1d; do
+    for mode in default deterministic; do
+      for p in 1 2; do
+        extra=()
+        [ $mode = deterministic ] && extra=(--deterministic)
+        out=$tmp/$model-$mode-$p
+        OMP_NUM_THREADS=1 "$mpiexec" --oversubscribe --bind-to none -np $p "$bin" sweep --data "$data" --model $model \
+          --methods all --lambdas 0.3 --temperatures 2 --seeds 1 --epochs 2 --ranks-per-run $p --quiet \
+          "${extra[@]}" --out "$out" >/dev/null 2>&1 || fail "$model $mode P=$p: sweep failed"
+        for f in "$out"/runs/*.h5; do
+          id=$(basename "$f" .h5)
+          a() { h5dump -a "/runs/$id/$1" "$f" | sed -n 's/.*(0): "\{0,1\}\([^"]*\)"\{0,1\}$/\1/p'; }
+          echo "$model $mode P=$p $(a method) $(a param_digest)"
+        done
+      done
+    done
+  done | sort >"$table"
+  [ "$(wc -l <"$table")" = 80 ] || { cat "$table"; fail "expected 80 runs (10 methods x 2 models x 2 modes x 2 P)"; }
+  if [ -n "${MTL_WRITE_DIGESTS:-}" ]; then cp "$table" "$MTL_WRITE_DIGESTS"; echo "wrote $MTL_WRITE_DIGESTS"; exit 0; fi
+  diff "$(dirname "$0")/data/digests.txt" "$table" || fail "param_digest differs from the committed table"
+  echo "80 digests as in tests/data/digests.txt";;
 default_agree)
   # P = 1, 2, 3 in the default mode: the same model up to rounding (test metrics within 1e-3 relative)
   small_fleet 60 5
