@@ -55,11 +55,11 @@ static double measure(model_kind kind, const prep_data *d, const weighting *w, i
             int tmp = perm[i];
             perm[i] = perm[j], perm[j] = tmp;
         }
-        double t0 = mtl_now(), Lr, Lh, wr, wh;
+        double t0 = mtl_now();
         for (int i = 0; i < N; i += B) {
-            int ng = N - i < B ? N - i : B;
-            engine_grad(e, p, &d->train, perm + i, ng, 1, ep, 1, g, &Lr, &Lh, &wr, &wh);
-            adam_step(&opt, p, g);
+            train_batch b = {.split = &d->train, .windows = perm + i, .n = N - i < B ? N - i : B, .seed = 1, .epoch = ep};
+            step_losses sl;
+            engine_step(e, p, &opt, &b, g, &sl);
         }
         if (ep > 0) sps[ep - 1] = N / (mtl_now() - t0);
     }

@@ -258,6 +258,44 @@ void model_sample_losses(const tile_acts *a, int l, float y, int label, double *
     *lh = mx + log(s) - (double)a->logits[label * TB + l];
 }
 
+void model_loss_grads(const tile_acts *a, int n, const float *y, const int *label, float *dyhat, float *dlogits)
+{
+    for (int l = 0; l < TB; l++) {
+        int valid = l < n;
+        dyhat[l] = valid ? a->yhat[l] - y[l] : 0.0f;
+        float mx = a->logits[l];
+        for (int c = 1; c < MODEL_CLASSES; c++) mx = fmaxf(mx, a->logits[c * TB + l]);
+        float p[MODEL_CLASSES], z = 0;
+        for (int c = 0; c < MODEL_CLASSES; c++) z += p[c] = expf(a->logits[c * TB + l] - mx);
+        for (int c = 0; c < MODEL_CLASSES; c++)
+            dlogits[c * TB + l] = valid ? p[c] / z - (c == label[l] ? 1.0f : 0.0f) : 0.0f;
+    }
+}
+
+void model_task_dense_deltas(const model *m, const float *params, const tile_acts *a, const float *dyhat,
+                             const float *dlogits, float *delta)
+{
+    const int H = m->hidden;
+    const float *rul_w = params + m->off_rw, *health_w = params + m->off_hw;
+    for (int o = 0; o < H; o++) {
+        float *dr = delta + (size_t)o * TB, *dh = delta + ((size_t)H + o) * TB;
+        const float *hid = a->h + (size_t)o * TB;
+        for (int l = 0; l < TB; l++) {
+            float d = 1.0f - hid[l] * hid[l], sh = 0.0f;
+            for (int c = 0; c < MODEL_CLASSES; c++) sh += health_w[c * H + o] * dlogits[c * TB + l];
+            dr[l] = d * rul_w[o] * dyhat[l];
+            dh[l] = d * sh;
+        }
+    }
+}
+
+void model_dense_inputs_by_lane(const model *m, const tile_acts *a, float *xt)
+{
+    const int nin = m->flat;
+    for (int i = 0; i < nin; i++)
+        for (int l = 0; l < TB; l++) xt[(size_t)l * nin + i] = a->xd[(size_t)i * TB + l];
+}
+
 int model_argmax(const tile_acts *a, int l)
 {
     int best = 0;

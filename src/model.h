@@ -99,6 +99,19 @@ void model_backward(const model *m, const float *params, tile_acts *a, tile_grad
 
 /* Per-sample task losses of lane l: squared error and cross-entropy. */
 void model_sample_losses(const tile_acts *a, int l, float y, int label, double *lr, double *lh);
+/* The gradients of those losses with respect to the outputs of lanes 0..n-1, unweighted
+ * and per sample: dyhat[l] = yhat - y[l] (half the derivative of the squared error) and
+ * dlogits[c][l] = softmax(logits)_c - [c == label[l]] (of the cross-entropy); lanes n..TB-1
+ * get 0. y and label hold the targets of the lanes. */
+void model_loss_grads(const tile_acts *a, int n, const float *y, const int *label, float *dyhat, float *dlogits);
+/* Per-task gradients on the dense layer's pre-activations, [2][hidden][TB]: from output
+ * gradients dyhat [TB] (RUL) and dlogits [3][TB] (health) through each task's head alone,
+ * delta_t[o][l] = (1 - h_o^2) (head_t^T u_t)_o. The gradient of task t on the dense weights
+ * W[o][i] is then the sum over lanes of delta_t[o][l] x[i][l] (GradNorm's task gradients). */
+void model_task_dense_deltas(const model *m, const float *params, const tile_acts *a, const float *dyhat,
+                             const float *dlogits, float *delta);
+/* The dense layer's inputs x (after dropout) transposed to [TB][flat]. */
+void model_dense_inputs_by_lane(const model *m, const tile_acts *a, float *xt);
 /* Predicted class of lane l (argmax, ties to the lowest class). */
 int model_argmax(const tile_acts *a, int l);
 

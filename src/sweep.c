@@ -536,8 +536,8 @@ static double measure_speed(const sweep_job *j)
     train_config tc = o->base;
     weighting_parse("fixed:0.5", &tc.method, NULL);
     int have_d = j->n_sets > 0 &&
-                 prep_build(&j->sets[0], &(prep_options){.window = o->window, .val_frac = o->base.val_frac, .seed = 1, .norm = o->base.norm,
-                                                 .norm_scope = o->base.norm_scope}, &d, &err) == 0;
+                 prep_build(&j->sets[0], &(prep_options){.window = o->window, .val_frac = o->base.val_frac, .seed = 1,
+                                                 .norm = o->base.norm, .norm_scope = o->base.norm_scope}, &d, &err) == 0;
     if (have_d && d.train.n_win > 0) {
         tc.epochs = 1;
         model m;
@@ -550,11 +550,13 @@ static double measure_speed(const sweep_job *j)
             int *b = malloc(sizeof(int) * (size_t)tc.batch);
             model_init_params(&m, p, 1);
             for (int i = 0; i < tc.batch; i++) b[i] = i % d.train.n_win;
-            double Lr, Lh, wr, wh, t0 = 0;
+            double t0 = 0;
             int steps = 6;
+            train_batch batch = {.split = &d.train, .windows = b, .n = tc.batch, .seed = 1, .epoch = 1};
+            step_losses sl;
             for (int s = 0; s < steps; s++) {
                 if (s == 1) t0 = mtl_now();
-                engine_grad(e, p, &d.train, b, tc.batch, 1, 1, 1, g, &Lr, &Lh, &wr, &wh);
+                engine_grad(e, p, &batch, g, &sl);
             }
             sps = (steps - 1) * (double)tc.batch / (mtl_now() - t0);
             free(p), free(g), free(b);

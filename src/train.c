@@ -4,6 +4,7 @@
 #include "metrics.h"
 #include "model.h"
 #include "optim.h"
+#include "reduce.h"
 #include "rng.h"
 
 #include <inttypes.h>
@@ -17,26 +18,35 @@
 struct train_engine {
     const model *m;
     const weighting *w;
-    int deterministic;
     dist_ctx *dist;
     int max_tiles, n_threads;
     tile_acts *acts;          /* one per tile of a shard */
     tile_grads *scratch;      /* one per thread */
-    float *tile_grad;         /* [max_tiles][n_params] (default mode) */
-    int64_t *tile_fix;        /* [max_tiles][n_params] (deterministic mode) */
-    int64_t *fix;             /* [n_params] */
-    double *lr_s, *lh_s;      /* per-sample losses of the shard, [max_tiles * TB] */
+    double *sample_rul, *sample_health;  /* per-sample task losses of the shard, [max_tiles * TB] */
     int *bad_tile;
     weighting_state ws;       /* the method's view of the run (epoch, step, loss history) */
-    /* methods trained on the task gradients (GradNorm): per-task gradients of the unweighted
+    reduction losses;         /* the global batch losses */
+    reduction grad;           /* the gradient buffer: network + the method's parameters */
+    /* methods trained on the task gradients (GradNorm): the gradients of the unweighted task
      * losses on the dense layer's weights, [2][hidden][fc inputs] */
-    size_t n_aux, aux_stride;
-    float *aux_dpre;          /* [n_threads][2 hidden + fc inputs][TB] scratch */
-    float *tile_aux;          /* [max_tiles][n_aux] (default mode) */
-    int64_t *tile_aux_fix;    /* [max_tiles][n_aux] (deterministic mode) */
-    float *aux;               /* [n_aux] global sums */
-    int64_t *aux_fix;         /* [n_aux] */
+    size_t n_task;
+    reduction task;
+    float *task_grad;         /* [n_task] global sums */
+    float *task_scratch;      /* [n_threads][task_stride]: deltas [2][hidden][TB], inputs [TB][fc inputs] */
+    size_t task_stride;
 };
+
+/* A tile of a shard: its lanes' dataset indices (the first n valid). */
+typedef struct {
+    int n;
+    const int *ids;
+} shard_tile;
+
+/* This rank's contiguous part of a global batch, in tiles of TB. */
+typedef struct {
+    const int *windows;
+    int n, tiles;
+} shard;
 
 static const char *const PROTOCOL_NAMES[] = {"spec", "li2018"}; /* by protocol_kind */
 
@@ -97,11 +107,16 @@ void engine_free(train_engine *e)
     if (!e) return;
     for (int i = 0; i < e->max_tiles && e->acts; i++) tile_acts_free(&e->acts[i]);
     for (int i = 0; i < e->n_threads && e->scratch; i++) tile_grads_free(&e->scratch[i]);
-    free(e->acts), free(e->scratch), free(e->tile_grad), free(e->tile_fix), free(e->fix);
-    free(e->lr_s), free(e->lh_s), free(e->bad_tile);
-    free(e->aux_dpre), free(e->tile_aux), free(e->tile_aux_fix), free(e->aux), free(e->aux_fix);
+    free(e->acts), free(e->scratch), free(e->sample_rul), free(e->sample_health), free(e->bad_tile);
+    reduction_free(&e->losses);
+    reduction_free(&e->grad);
+    reduction_free(&e->task);
+    free(e->task_grad), free(e->task_scratch);
     free(e);
 }
+
+/* Loss sums in fixed point have their own, coarser scale: a per-sample loss can be ~10^4. */
+#define LOSS_FIX_BITS 24
 
 int engine_create(const model *m, const weighting *w, int deterministic, int max_batch, dist_ctx *dist,
                   train_engine **out, mtl_err *err)
@@ -111,7 +126,6 @@ int engine_create(const model *m, const weighting *w, int deterministic, int max
     if (!e) return -1;
     e->m = m;
     e->w = w;
-    e->deterministic = deterministic;
     e->dist = dist;
     long lo, hi, most = 0;
     for (int r = 0; r < dist->size; r++) {
@@ -121,309 +135,222 @@ int engine_create(const model *m, const weighting *w, int deterministic, int max
     e->max_tiles = (int)((most + TB - 1) / TB);
     if (e->max_tiles < 1) e->max_tiles = 1;
     e->n_threads = omp_get_max_threads();
-    size_t np = m->n_params, nt = (size_t)e->max_tiles;
+    size_t nt = (size_t)e->max_tiles;
     e->acts = mtl_calloc(nt, sizeof(tile_acts), err);
     e->scratch = mtl_calloc((size_t)e->n_threads, sizeof(tile_grads), err);
-    e->lr_s = mtl_calloc(nt * TB, sizeof(double), err);
-    e->lh_s = mtl_calloc(nt * TB, sizeof(double), err);
+    e->sample_rul = mtl_calloc(nt * TB, sizeof(double), err);
+    e->sample_health = mtl_calloc(nt * TB, sizeof(double), err);
     e->bad_tile = mtl_calloc(nt, sizeof(int), err);
-    if (deterministic) {
-        e->tile_fix = mtl_calloc(nt * np, sizeof(int64_t), err);
-        e->fix = mtl_calloc(np, sizeof(int64_t), err);
-    } else {
-        e->tile_grad = mtl_calloc(nt * np, sizeof(float), err);
-    }
-    if (!e->acts || !e->scratch || !e->lr_s || !e->lh_s || !e->bad_tile ||
-        (deterministic ? (!e->tile_fix || !e->fix) : !e->tile_grad)) {
-        engine_free(e);
-        return -1;
-    }
+    if (!e->acts || !e->scratch || !e->sample_rul || !e->sample_health || !e->bad_tile ||
+        reduction_init(&e->losses, deterministic, LOSS_FIX_BITS, 2, 0, err) ||
+        reduction_init(&e->grad, deterministic, TRAIN_FIX_BITS, m->n_params, e->max_tiles, err))
+        goto fail;
     weighting_state_init(&e->ws, 0);
     if (w->m->shared_grad) {
-        e->n_aux = 2 * (m->off_fb - m->off_fw);
-        e->aux_stride = (2 * (size_t)m->hidden + (m->off_fb - m->off_fw) / (size_t)m->hidden) * TB;
-        e->aux_dpre = mtl_calloc((size_t)e->n_threads * e->aux_stride, sizeof(float), err);
-        e->aux = mtl_calloc(e->n_aux, sizeof(float), err);
-        if (deterministic) {
-            e->tile_aux_fix = mtl_calloc(nt * e->n_aux, sizeof(int64_t), err);
-            e->aux_fix = mtl_calloc(e->n_aux, sizeof(int64_t), err);
-        } else {
-            e->tile_aux = mtl_calloc(nt * e->n_aux, sizeof(float), err);
-        }
-        if (!e->aux_dpre || !e->aux || (deterministic ? (!e->tile_aux_fix || !e->aux_fix) : !e->tile_aux)) {
-            engine_free(e);
-            return -1;
-        }
+        e->n_task = 2 * (size_t)m->hidden * (size_t)m->flat;
+        e->task_stride = (2 * (size_t)m->hidden + (size_t)m->flat) * TB;
+        e->task_scratch = mtl_calloc((size_t)e->n_threads * e->task_stride, sizeof(float), err);
+        e->task_grad = mtl_calloc(e->n_task, sizeof(float), err);
+        if (!e->task_scratch || !e->task_grad ||
+            reduction_init(&e->task, deterministic, TRAIN_FIX_BITS, e->n_task, e->max_tiles, err))
+            goto fail;
     }
     for (int i = 0; i < e->max_tiles; i++)
-        if (tile_acts_alloc(m, &e->acts[i], err)) {
-            engine_free(e);
-            return -1;
-        }
+        if (tile_acts_alloc(m, &e->acts[i], err)) goto fail;
     for (int i = 0; i < e->n_threads; i++)
-        if (tile_grads_alloc(m, &e->scratch[i], err)) {
-            engine_free(e);
-            return -1;
-        }
+        if (tile_grads_alloc(m, &e->scratch[i], err)) goto fail;
     *out = e;
     return 0;
+fail:
+    engine_free(e);
+    return -1;
 }
 
-static const double FIX_SCALE = (double)(1ULL << TRAIN_FIX_BITS);
+static shard shard_of(const train_engine *e, const train_batch *b)
+{
+    long lo, hi;
+    dist_share(b->n, e->dist->rank, e->dist->size, &lo, &hi);
+    shard sh = {.windows = b->windows + lo, .n = (int)(hi - lo)};
+    sh.tiles = (sh.n + TB - 1) / TB;
+    return sh;
+}
 
-/* Loss sums in fixed point have their own, coarser scale: a per-sample loss can be ~10^4. */
-#define LOSS_FIX_BITS 24
+static shard_tile tile_of(const shard *sh, int t)
+{
+    shard_tile st = {.n = sh->n - t * TB < TB ? sh->n - t * TB : TB, .ids = sh->windows + t * TB};
+    return st;
+}
 
-/* Largest per-sample magnitude whose fixed-point sum over a global batch of ng samples stays
- * below 2^62 (so no partial sum can overflow int64): 2^(62 - bits) / ng. */
-static double fix_limit(int bits, int ng) { return ldexp(1.0, 62 - bits) / ng; }
+/* Phase 1: forward over the shard's tiles, with dropout; per-sample task losses. */
+static void forward_tiles(train_engine *e, const float *params, const train_batch *b, const shard *sh)
+{
+    const prep_split *s = b->split;
+#pragma omp parallel for schedule(static)
+    for (int t = 0; t < sh->tiles; t++) {
+        shard_tile st = tile_of(sh, t);
+        int starts[TB], ids[TB];
+        for (int l = 0; l < TB; l++) {
+            ids[l] = l < st.n ? st.ids[l] : -1;
+            starts[l] = l < st.n ? s->win_start[ids[l]] : 0;
+        }
+        tile_acts *a = &e->acts[t];
+        model_gather(e->m, s->x, starts, st.n, a);
+        model_forward(e->m, params, a, 1, b->seed, b->epoch, ids);
+        for (int l = 0; l < st.n; l++)
+            model_sample_losses(a, l, s->y[ids[l]], s->h[ids[l]], &e->sample_rul[t * TB + l],
+                                &e->sample_health[t * TB + l]);
+    }
+}
 
-/* Per-task gradients of one tile on the dense layer's weights W[o][i], from the unweighted
- * output gradients ur (RUL, [TB]) and uh (health logits, [3][TB]):
- * dL_t/dW[o][i] = sum over lanes of (1 - h_o^2) (head_t^T u_t)_o x_i, with x the dense layer's
- * input. Summed over lanes into out (float) or, per lane in fixed point, into fix. Returns 1
- * when a per-lane value is out of the fixed-point range (or NaN), else 0. */
-static int shared_task_grads(const train_engine *e, const float *params, const tile_acts *a, const float *ur,
-                             const float *uh, float *dpre, float *out, int64_t *fix, float glim)
+/* Phase 2: the global batch losses, summed over the ranks (the weights of uw-o, uw-so, gls
+ * come from these). 0, 1 when a loss is not finite (on every rank alike), -1 on MPI errors. */
+static int global_losses(train_engine *e, const shard *sh, int batch, step_losses *out)
+{
+    double sums[2];
+    reduction_begin(&e->losses, batch);
+    int over = reduction_sum_pairs(&e->losses, e->sample_rul, e->sample_health, sh->n, e->dist, sums);
+    if (over < 0) return -1;
+    out->rul = sums[0] / batch;
+    out->health = sums[1] / batch;
+    return dist_any(e->dist, over || !isfinite(out->rul) || !isfinite(out->health));
+}
+
+/* Phase 3: the task weights of this step, from the method; the one place that moves the
+ * method's weighting_state forward (its step counter moves after a good step). */
+static void method_weights(train_engine *e, const float *params, const train_batch *b, step_losses *out)
+{
+    weighting_state *ws = &e->ws;
+    ws->seed = b->seed;
+    if (b->epoch != ws->epoch) ws->epoch = b->epoch, ws->step = 0;
+    if (!ws->have_first) ws->have_first = 1, ws->first[0] = out->rul, ws->first[1] = out->health;
+    e->w->m->weights(e->w, ws, params + e->m->n_net, out->rul, out->health, &out->w_rul, &out->w_health);
+}
+
+/* GradNorm's per-task gradients of tile t on the dense layer's weights, from the unweighted
+ * output gradients of the tile (scaled to the batch mean). 1 when out of range. */
+static int put_task_grads(train_engine *e, const float *params, const tile_acts *a, int t, const float *rul_grad,
+                          const float *health_grad)
 {
     const model *m = e->m;
-    const int H = m->hidden, nin = (int)((m->off_fb - m->off_fw) / (size_t)H);
-    const float *wr = params + m->off_rw, *wh = params + m->off_hw;
-    for (int o = 0; o < H; o++) {
-        float *dr = dpre + (size_t)o * TB, *dh = dpre + ((size_t)H + o) * TB;
-        const float *h = a->h + (size_t)o * TB;
-        for (int l = 0; l < TB; l++) {
-            float d = 1.0f - h[l] * h[l], sh = 0.0f;
-            for (int c = 0; c < MODEL_CLASSES; c++) sh += wh[c * H + o] * uh[c * TB + l];
-            dr[l] = d * wr[o] * ur[l];
-            dh[l] = d * sh;
-        }
-    }
-    /* the input transposed to [TB][nin], so that the sums over lanes (in lane order, the same
-     * for every element) vectorise over the inputs */
-    float *xt = dpre + 2 * (size_t)H * TB;
-    for (int i = 0; i < nin; i++)
-        for (int l = 0; l < TB; l++) xt[(size_t)l * nin + i] = a->xd[(size_t)i * TB + l];
+    const size_t H = (size_t)m->hidden, nin = (size_t)m->flat;
+    float *delta = e->task_scratch + (size_t)omp_get_thread_num() * e->task_stride, *xt = delta + 2 * H * TB;
+    model_task_dense_deltas(m, params, a, rul_grad, health_grad, delta);
+    model_dense_inputs_by_lane(m, a, xt);
     int over = 0;
-    for (int t = 0; t < 2; t++)
-        for (int o = 0; o < H; o++) {
-            const float *d = dpre + ((size_t)t * H + o) * TB;
-            size_t base = ((size_t)t * H + o) * (size_t)nin;
-            if (fix) {
-                int64_t *dst = fix + base;
-                for (int i = 0; i < nin; i++) dst[i] = 0;
-                for (int l = 0; l < TB && !over; l++) {
-                    const float *x = xt + (size_t)l * nin;
-                    float dl = d[l];
-                    for (int i = 0; i < nin; i++) {
-                        float v = dl * x[i];
-                        over |= !(fabsf(v) < glim);
-                        dst[i] += (int64_t)((double)v * FIX_SCALE);
-                    }
-                }
-            } else {
-                float *dst = out + base;
-                for (int i = 0; i < nin; i++) dst[i] = 0.0f;
-                for (int l = 0; l < TB; l++) {
-                    const float *x = xt + (size_t)l * nin;
-                    float dl = d[l];
-                    for (int i = 0; i < nin; i++) dst[i] += dl * x[i];
-                }
-            }
-        }
+    for (size_t k = 0; k < 2 * H; k++) over |= reduction_put_products(&e->task, t, k * nin, nin, delta + k * TB, xt);
     return over;
 }
 
-int engine_grad(train_engine *e, const float *params, const prep_split *s, const int *batch, int ng,
-                uint64_t seed, int epoch, int train, float *grad, double *Lr, double *Lh, double *wr, double *wh)
+/* The per-lane gradients of the method's own parameters (uw's log-variances, imtl-l's s). */
+static void method_param_lanes(const train_engine *e, const float *params, int t, int n, double inv_batch,
+                               tile_grads *g)
+{
+    const size_t nnet = e->m->n_net, np = e->m->n_params;
+    for (size_t k = nnet; k < np; k++)
+        for (int l = 0; l < TB; l++) g->lanes[k * TB + l] = 0.0f;
+    if (!e->w->m->param_grad) return;
+    float one[8];
+    for (int l = 0; l < n; l++) {
+        memset(one, 0, sizeof one);
+        e->w->m->param_grad(e->w, params + nnet, e->sample_rul[t * TB + l], e->sample_health[t * TB + l], inv_batch,
+                            one);
+        for (size_t k = nnet; k < np; k++) g->lanes[k * TB + l] = one[k - nnet];
+    }
+}
+
+/* Phase 4: backward per tile, from the weighted loss gradients; each tile's lanes go into
+ * the gradient reduction (and GradNorm's task reduction). 1 when a value is out of range. */
+static int backward_tiles(train_engine *e, const float *params, const train_batch *b, const shard *sh,
+                          const step_losses *w)
 {
     const model *m = e->m;
-    const size_t np = m->n_params, nnet = m->n_net;
-    long lo, hi;
-    dist_share(ng, e->dist->rank, e->dist->size, &lo, &hi);
-    const int nl = (int)(hi - lo), ntiles = (nl + TB - 1) / TB;
-    const int *shard = batch + lo;
-
-    /* 1. forward over the shard's tiles, per-sample task losses */
+    const prep_split *s = b->split;
+    const double inv_b = 1.0 / b->n;
+    const float rul_scale = (float)(w->w_rul * 2.0 * inv_b), health_scale = (float)(w->w_health * inv_b);
+    const float rul_mean = (float)(2.0 * inv_b), health_mean = (float)inv_b;
+    reduction_begin(&e->grad, b->n);
+    if (e->n_task) reduction_begin(&e->task, b->n);
 #pragma omp parallel for schedule(static)
-    for (int t = 0; t < ntiles; t++) {
-        int n = nl - t * TB < TB ? nl - t * TB : TB;
-        int starts[TB], ids[TB];
-        for (int l = 0; l < TB; l++) {
-            ids[l] = l < n ? shard[t * TB + l] : -1;
-            starts[l] = l < n ? s->win_start[ids[l]] : 0;
-        }
-        tile_acts *a = &e->acts[t];
-        model_gather(m, s->x, starts, n, a);
-        model_forward(m, params, a, train, seed, epoch, ids);
-        for (int l = 0; l < n; l++)
-            model_sample_losses(a, l, s->y[ids[l]], s->h[ids[l]], &e->lr_s[t * TB + l], &e->lh_s[t * TB + l]);
-    }
-
-    /* 2. global batch losses: the weights of uw-o / uw-so come from these */
-    int bad = 0;
-    if (e->deterministic) {
-        int64_t fx[2] = {0, 0};
-        const double lim = fix_limit(LOSS_FIX_BITS, ng);
-        for (int i = 0; i < nl; i++) {
-            if (!(fabs(e->lr_s[i]) < lim && fabs(e->lh_s[i]) < lim)) {
-                bad = 1;
-            } else {
-                fx[0] += (int64_t)(e->lr_s[i] * (double)(1 << LOSS_FIX_BITS));
-                fx[1] += (int64_t)(e->lh_s[i] * (double)(1 << LOSS_FIX_BITS));
-            }
-        }
-        if (dist_sum_int64(e->dist, fx, 2)) return -1;
-        *Lr = (double)fx[0] / (double)(1 << LOSS_FIX_BITS) / ng;
-        *Lh = (double)fx[1] / (double)(1 << LOSS_FIX_BITS) / ng;
-    } else {
-        double sums[2] = {0, 0};
-        for (int i = 0; i < nl; i++) {
-            sums[0] += e->lr_s[i];
-            sums[1] += e->lh_s[i];
-        }
-        if (dist_sum_double(e->dist, sums, 2)) return -1;
-        *Lr = sums[0] / ng;
-        *Lh = sums[1] / ng;
-    }
-    if (dist_any(e->dist, bad || !isfinite(*Lr) || !isfinite(*Lh))) return 1;
-    weighting_state *ws = &e->ws;
-    ws->seed = seed;
-    if (epoch != ws->epoch) ws->epoch = epoch, ws->step = 0;
-    if (!ws->have_first) ws->have_first = 1, ws->first[0] = *Lr, ws->first[1] = *Lh;
-    const float *extra = params + nnet;
-    e->w->m->weights(e->w, ws, extra, *Lr, *Lh, wr, wh);
-    const double inv_b = 1.0 / ng;
-    const float gr = (float)(*wr * 2.0 * inv_b), gh = (float)(*wh * inv_b);
-    const float glim = (float)fix_limit(TRAIN_FIX_BITS, ng);
-
-    /* 3. backward per tile; lanes -> one gradient per tile, summed in a fixed order */
-#pragma omp parallel for schedule(static)
-    for (int t = 0; t < ntiles; t++) {
+    for (int t = 0; t < sh->tiles; t++) {
         tile_grads *g = &e->scratch[omp_get_thread_num()];
         tile_acts *a = &e->acts[t];
-        int n = nl - t * TB < TB ? nl - t * TB : TB;
-        const int *ids = shard + t * TB;
-        float ur[TB], uh[MODEL_CLASSES * TB]; /* unweighted: d L_t / d output (GradNorm) */
-        for (int l = 0; l < TB; l++) {
-            int valid = l < n;
-            g->dyhat[l] = valid ? gr * (a->yhat[l] - s->y[ids[l]]) : 0.0f;
-            ur[l] = valid ? (float)(2.0 * inv_b) * (a->yhat[l] - s->y[ids[l]]) : 0.0f;
-            float mx = a->logits[l];
-            for (int c = 1; c < MODEL_CLASSES; c++) mx = fmaxf(mx, a->logits[c * TB + l]);
-            float p[MODEL_CLASSES], z = 0;
-            for (int c = 0; c < MODEL_CLASSES; c++) z += p[c] = expf(a->logits[c * TB + l] - mx);
-            for (int c = 0; c < MODEL_CLASSES; c++) {
-                float u = valid ? p[c] / z - (c == s->h[ids[l]] ? 1.0f : 0.0f) : 0.0f;
-                g->dlogits[c * TB + l] = gh * u;
-                uh[c * TB + l] = (float)inv_b * u;
-            }
-        }
-        g->fc_sum = e->deterministic ? NULL : e->tile_grad + (size_t)t * np + m->off_fw;
-        int abad = 0;
-        if (e->n_aux)
-            abad = shared_task_grads(e, params, a, ur, uh,
-                                     e->aux_dpre + (size_t)omp_get_thread_num() * e->aux_stride,
-                                     e->tile_aux ? e->tile_aux + (size_t)t * e->n_aux : NULL,
-                                     e->tile_aux_fix ? e->tile_aux_fix + (size_t)t * e->n_aux : NULL, glim);
+        shard_tile st = tile_of(sh, t);
+        float y[TB] = {0};
+        int label[TB] = {0};
+        for (int l = 0; l < st.n; l++) y[l] = s->y[st.ids[l]], label[l] = s->h[st.ids[l]];
+        model_loss_grads(a, st.n, y, label, g->dyhat, g->dlogits);
+        /* unweighted batch-mean gradients for GradNorm, then the weighted ones */
+        float rul_grad[TB], health_grad[MODEL_CLASSES * TB];
+        for (int l = 0; l < TB; l++) rul_grad[l] = rul_mean * g->dyhat[l], g->dyhat[l] *= rul_scale;
+        for (int k = 0; k < MODEL_CLASSES * TB; k++)
+            health_grad[k] = health_mean * g->dlogits[k], g->dlogits[k] *= health_scale;
+        float *sums = reduction_tile_floats(&e->grad, t);
+        g->fc_sum = sums ? sums + m->off_fw : NULL;
+        int over = e->n_task ? put_task_grads(e, params, a, t, rul_grad, health_grad) : 0;
         model_backward(m, params, a, g);
-        for (size_t k = nnet; k < np; k++)
-            for (int l = 0; l < TB; l++) g->lanes[k * TB + l] = 0.0f;
-        if (e->w->m->param_grad) {
-            float one[8];
-            for (int l = 0; l < n; l++) {
-                memset(one, 0, sizeof one);
-                e->w->m->param_grad(e->w, extra, e->lr_s[t * TB + l], e->lh_s[t * TB + l], inv_b, one);
-                for (size_t k = nnet; k < np; k++) g->lanes[k * TB + l] = one[k - nnet];
-            }
-        }
-        int tbad = abad;
-        if (e->deterministic) {
-            /* exact per-sample sums: one range check over all lanes (false for NaN too),
-             * then truncation to fixed point, which vectorises (llrint would not) */
-            int64_t *dst = e->tile_fix + (size_t)t * np;
-            const float *v = g->lanes;
-            int over = 0;
-            for (size_t i = 0; i < np * TB; i++) over |= !(fabsf(v[i]) < glim);
-            tbad |= over;
-            for (size_t k = 0; k < np && !over; k++) {
-                int64_t acc = 0;
-#pragma omp simd reduction(+ : acc)
-                for (int l = 0; l < TB; l++) acc += (int64_t)((double)v[k * TB + l] * FIX_SCALE);
-                dst[k] = acc;
-            }
+        method_param_lanes(e, params, t, st.n, inv_b, g);
+        if (g->fc_sum) { /* the dense layer's weights were summed by the backward pass */
+            const size_t fw1 = m->off_fw + (size_t)m->hidden * m->flat;
+            over |= reduction_put_lanes(&e->grad, t, 0, m->off_fw, g->lanes);
+            over |= reduction_put_lanes(&e->grad, t, fw1, m->n_params, g->lanes);
         } else {
-            /* the dense layer's weights were summed by the backward pass (fc_sum) */
-            float *dst = e->tile_grad + (size_t)t * np;
-            const size_t fw0 = m->off_fw, fw1 = m->off_fw + (size_t)m->hidden * m->flat;
-            for (size_t k = 0; k < np; k++) {
-                if (k == fw0) k = fw1;
-                float acc = 0;
-                for (int l = 0; l < TB; l++) acc += g->lanes[k * TB + l];
-                dst[k] = acc;
-            }
+            over |= reduction_put_lanes(&e->grad, t, 0, m->n_params, g->lanes);
         }
-        e->bad_tile[t] = tbad;
+        e->bad_tile[t] = over;
     }
-    for (int t = 0; t < ntiles; t++) bad |= e->bad_tile[t];
-
-    /* 4. tiles in order, then one allreduce of the whole buffer */
-    if (e->deterministic) {
-#pragma omp parallel for schedule(static)
-        for (size_t k = 0; k < np; k++) {
-            int64_t acc = 0;
-            for (int t = 0; t < ntiles; t++) acc += e->tile_fix[(size_t)t * np + k];
-            e->fix[k] = acc;
-        }
-        if (dist_sum_int64(e->dist, e->fix, np)) return -1;
-        for (size_t k = 0; k < np; k++) grad[k] = (float)((double)e->fix[k] / FIX_SCALE);
-    } else {
-#pragma omp parallel for schedule(static)
-        for (size_t k = 0; k < np; k++) {
-            float acc = 0;
-            for (int t = 0; t < ntiles; t++) acc += e->tile_grad[(size_t)t * np + k];
-            grad[k] = acc;
-        }
-        if (dist_sum_float(e->dist, grad, np)) return -1;
-    }
-    if (e->n_aux) {
-        /* the global per-task gradients on the dense layer, in the same fixed order */
-        const size_t na = e->n_aux;
-        if (e->deterministic) {
-#pragma omp parallel for schedule(static)
-            for (size_t k = 0; k < na; k++) {
-                int64_t acc = 0;
-                for (int t = 0; t < ntiles; t++) acc += e->tile_aux_fix[(size_t)t * na + k];
-                e->aux_fix[k] = acc;
-            }
-            if (dist_sum_int64(e->dist, e->aux_fix, na)) return -1;
-            for (size_t k = 0; k < na; k++) e->aux[k] = (float)((double)e->aux_fix[k] / FIX_SCALE);
-        } else {
-#pragma omp parallel for schedule(static)
-            for (size_t k = 0; k < na; k++) {
-                float acc = 0;
-                for (int t = 0; t < ntiles; t++) acc += e->tile_aux[(size_t)t * na + k];
-                e->aux[k] = acc;
-            }
-            if (dist_sum_float(e->dist, e->aux, na)) return -1;
-        }
-        double gn[2] = {0, 0};
-        for (int t = 0; t < 2; t++) {
-            const float *v = e->aux + (size_t)t * (na / 2);
-            for (size_t k = 0; k < na / 2; k++) gn[t] += (double)v[k] * v[k];
-            gn[t] = sqrt(gn[t]);
-        }
-        e->w->m->shared_grad(e->w, ws, extra, *Lr, *Lh, gn, grad + nnet);
-    }
-    for (size_t k = 0; k < np && !bad; k++) bad = !isfinite(grad[k]);
-    bad = dist_any(e->dist, bad);
-    if (!bad) ws->step++;
+    int bad = 0;
+    for (int t = 0; t < sh->tiles; t++) bad |= e->bad_tile[t];
     return bad;
 }
 
-void engine_epoch_end(train_engine *e, double mean_Lr, double mean_Lh)
+/* Phase 5: the tiles in order, then one allreduce of the whole gradient buffer (and one of
+ * GradNorm's task gradients, whose norms give the gradient of its weights). 0, 1 when a
+ * gradient is not finite (every rank alike), -1 on MPI errors. */
+static int reduce_gradients(train_engine *e, const float *params, const shard *sh, const step_losses *w, int bad,
+                            float *grad)
 {
-    weighting_state_epoch_end(&e->ws, mean_Lr, mean_Lh);
+    const size_t nnet = e->m->n_net, np = e->m->n_params;
+    if (reduction_reduce(&e->grad, sh->tiles, e->dist, grad)) return -1;
+    if (e->n_task) {
+        const size_t half = e->n_task / 2;
+        if (reduction_reduce(&e->task, sh->tiles, e->dist, e->task_grad)) return -1;
+        double norm[2] = {0, 0};
+        for (int t = 0; t < 2; t++) {
+            const float *v = e->task_grad + (size_t)t * half;
+            for (size_t k = 0; k < half; k++) norm[t] += (double)v[k] * v[k];
+            norm[t] = sqrt(norm[t]);
+        }
+        e->w->m->shared_grad(e->w, &e->ws, params + nnet, w->rul, w->health, norm, grad + nnet);
+    }
+    for (size_t k = 0; k < np && !bad; k++) bad = !isfinite(grad[k]);
+    return dist_any(e->dist, bad);
+}
+
+int engine_grad(train_engine *e, const float *params, const train_batch *b, float *grad, step_losses *out)
+{
+    shard sh = shard_of(e, b);
+    forward_tiles(e, params, b, &sh);
+    int st = global_losses(e, &sh, b->n, out);
+    if (st) return st;
+    method_weights(e, params, b, out);
+    int bad = backward_tiles(e, params, b, &sh, out);
+    st = reduce_gradients(e, params, &sh, out, bad, grad);
+    if (st == 0) e->ws.step++;
+    return st;
+}
+
+int engine_step(train_engine *e, float *params, adam *opt, const train_batch *b, float *grad, step_losses *out)
+{
+    int st = engine_grad(e, params, b, grad, out);
+    if (st) return st;
+    adam_step(opt, params, grad);
+    if (e->w->m->after_step) e->w->m->after_step(e->w, params + e->m->n_net);
+    return 0;
+}
+
+void engine_epoch_end(train_engine *e, double mean_rul, double mean_health)
+{
+    weighting_state_epoch_end(&e->ws, mean_rul, mean_health);
 }
 
 int engine_predict(train_engine *e, const float *params, const prep_split *s, float *pred_rul, int *pred_cls)
@@ -535,21 +462,42 @@ static void record_config(const train_config *c, const prep_data *d, dist_ctx *d
     snprintf(r->status, sizeof r->status, "ok");
 }
 
-/* What a run carries from one epoch to the next, besides its parameter buffers. */
+/* One run between its steps: the buffers, the optimiser, the engine, and the progress that a
+ * checkpoint carries from one epoch to the next. */
 typedef struct {
-    double best_val, train_time, comm_time, wall_before;
-    long samples;
-    int since_best;
-    double wr, wh;
-} train_progress;
+    const train_config *c;
+    const prep_data *d;
+    dist_ctx *dist;
+    run_record *r;
+    model m;
+    train_engine *e;
+    adam opt;
+    float *params, *best, *grad;
+    int *perm;                 /* the epoch's order of the training windows */
+    float *pred;               /* predictions of the validation or test windows */
+    int *cls;
+    int has_val;
+    /* progress */
+    double best_val;           /* best validation RMSE so far */
+    int since_best;            /* epochs since it */
+    double train_time, comm_time;
+    long samples;              /* training samples seen */
+    double w_rul, w_health;    /* the task weights of the last step */
+    double wall_before;        /* wall time of the earlier processes of a resumed run */
+    double t_start;
+    int first_epoch, save_failed;
+    /* output */
+    FILE *log;
+    int show;                  /* progress lines (rank 0, not quiet) */
+    char ckpt_config[CKPT_CONFIG_LEN];
+} train_state;
 
 /* The configuration a checkpoint must match: the run id, the data it trains and validates
  * on, the parameter count, and the ranks when the sums depend on them. */
-static void checkpoint_config(const train_config *c, const prep_data *d, const dist_ctx *dist, const run_record *r,
-                              size_t np, char out[CKPT_CONFIG_LEN])
+static void checkpoint_config(train_state *st)
 {
     uint64_t h = MTL_FNV_INIT;
-    const prep_split *sp[2] = {&d->train, &d->val};
+    const prep_split *sp[2] = {&st->d->train, &st->d->val};
     for (int i = 0; i < 2; i++) {
         const prep_split *s = sp[i];
         h = mtl_fnv1a(h, s->x, sizeof(float) * PREP_FEATURES * (size_t)s->n_rows);
@@ -558,296 +506,328 @@ static void checkpoint_config(const train_config *c, const prep_data *d, const d
         h = mtl_fnv1a(h, s->h, (size_t)s->n_win);
     }
     char ranks[32];
-    if (c->deterministic) snprintf(ranks, sizeof ranks, "any");
-    else snprintf(ranks, sizeof ranks, "%d", dist->size);
-    snprintf(out, CKPT_CONFIG_LEN, "run %s, data %016llx, %zu parameters, ranks %s", r->run_id,
-             (unsigned long long)h, np, ranks);
+    if (st->c->deterministic) snprintf(ranks, sizeof ranks, "any");
+    else snprintf(ranks, sizeof ranks, "%d", st->dist->size);
+    snprintf(st->ckpt_config, sizeof st->ckpt_config, "run %s, data %016llx, %zu parameters, ranks %s",
+             st->r->run_id, (unsigned long long)h, st->m.n_params, ranks);
 }
 
-/* Restores the state of c->checkpoint when there is one: parameters (GradNorm's weights among
- * them), Adam, and the method's weighting_state (DWA's loss history, the first losses, the
- * step). Rank 0 reads the file, every rank decodes the same bytes. Returns 0 (resumed, or
- * nothing to resume), TRAIN_REFUSED or -1. */
-static int checkpoint_resume(const train_config *c, const char *config, dist_ctx *dist, float *params, float *best,
-                             adam *opt, weighting_state *ws, run_record *r, train_progress *p, mtl_err *err)
+enum { SHARED_OK, SHARED_MISSING, SHARED_UNREADABLE };
+
+/* Rank 0 reads c->checkpoint, every rank gets the same bytes: SHARED_OK (buf, len set),
+ * SHARED_MISSING, SHARED_UNREADABLE (err says why), or -1 on MPI errors. */
+static int checkpoint_share(const train_state *st, unsigned char **buf, size_t *len, mtl_err *err)
 {
-    unsigned char *buf = NULL;
-    size_t len = 0;
     long hdr[2] = {0, 0}; /* read status, length */
-    if (dist->rank == 0) {
-        hdr[0] = ckpt_read_file(c->checkpoint, &buf, &len, err);
-        hdr[1] = (long)len;
+    *buf = NULL;
+    if (st->dist->rank == 0) {
+        hdr[0] = ckpt_read_file(st->c->checkpoint, buf, len, err);
+        hdr[1] = (long)*len;
     }
-    if (dist_bcast_bytes(dist, hdr, sizeof hdr)) return mtl_fail(err, "MPI error while sharing the checkpoint");
-    if (hdr[0] == CKPT_MISSING) return 0;
+    if (dist_bcast_bytes(st->dist, hdr, sizeof hdr)) return mtl_fail(err, "MPI error while sharing the checkpoint");
+    if (hdr[0] == CKPT_MISSING) return SHARED_MISSING;
     if (hdr[0] != CKPT_OK) {
-        if (dist->rank != 0) mtl_fail(err, "%s: rank 0 cannot read the checkpoint", c->checkpoint);
-        return TRAIN_REFUSED;
+        if (st->dist->rank != 0) mtl_fail(err, "%s: rank 0 cannot read the checkpoint", st->c->checkpoint);
+        return SHARED_UNREADABLE;
     }
-    if (dist->rank != 0 && !(buf = mtl_alloc((size_t)hdr[1] + 1, 1, err))) return -1;
-    len = (size_t)hdr[1];
-    if (dist_bcast_bytes(dist, buf, len)) {
-        free(buf);
+    *len = (size_t)hdr[1];
+    if (st->dist->rank != 0 && !(*buf = mtl_alloc(*len + 1, 1, err))) return -1;
+    if (dist_bcast_bytes(st->dist, *buf, *len)) {
+        free(*buf);
+        *buf = NULL;
         return mtl_fail(err, "MPI error while sharing the checkpoint");
     }
+    return SHARED_OK;
+}
+
+/* The state of a decoded checkpoint into st: parameters (GradNorm's weights among them),
+ * Adam, the method's weighting_state (DWA's loss history, the first losses, the step), the
+ * history and the progress. */
+static void checkpoint_restore(train_state *st, const checkpoint *k)
+{
+    size_t pb = st->opt.n * sizeof(float);
+    memcpy(st->params, k->params, pb);
+    memcpy(st->best, k->best, pb);
+    memcpy(st->opt.m, k->adam_m, pb);
+    memcpy(st->opt.v, k->adam_v, pb);
+    st->opt.t = k->step;
+    st->opt.lr = k->lr;
+    memcpy(&st->e->ws, k->method_state, sizeof st->e->ws);
+    memcpy(st->r->hist, k->hist, sizeof(run_epoch) * (size_t)k->n_hist);
+    st->r->n_hist = k->n_hist;
+    st->r->best_epoch = k->best_epoch;
+    st->r->resumed_from_epoch = k->epoch;
+    st->best_val = k->best_val;
+    st->since_best = k->since_best;
+    st->samples = k->samples;
+    st->train_time = k->train_time;
+    st->comm_time = k->comm_time;
+    st->wall_before = k->wall_s;
+    st->w_rul = k->w_rul;
+    st->w_health = k->w_health;
+}
+
+/* Resumes st from c->checkpoint when there is one. Returns 0 (resumed, or nothing to
+ * resume, or a checkpoint replaced with a warning), TRAIN_REFUSED or -1. */
+static int checkpoint_resume(train_state *st, mtl_err *err)
+{
+    const train_config *c = st->c;
+    unsigned char *buf;
+    size_t len = 0;
+    int shared = checkpoint_share(st, &buf, &len, err);
+    if (shared < 0) return -1;
+    if (shared == SHARED_MISSING) return 0;
+    if (shared == SHARED_UNREADABLE) return TRAIN_REFUSED;
     checkpoint k;
-    int st = ckpt_decode(buf, len, config, c->checkpoint, &k, err);
+    int rc = ckpt_decode(buf, len, st->ckpt_config, c->checkpoint, &k, err);
     free(buf);
-    if (st == CKPT_OK && (k.n_params != opt->n || k.method_len != sizeof *ws || k.n_hist > c->epochs)) {
+    if (rc == CKPT_OK && (k.n_params != st->opt.n || k.method_len != sizeof st->e->ws || k.n_hist > c->epochs)) {
         mtl_fail(err, "%s: checkpoint of another layout (%zu parameters, %d epochs)", c->checkpoint, k.n_params,
                  k.n_hist);
         ckpt_free(&k);
-        st = -1;
+        rc = -1;
     }
-    if (st != CKPT_OK) {
+    if (rc != CKPT_OK) {
         if (!c->checkpoint_replace) return TRAIN_REFUSED;
-        if (dist->rank == 0) fprintf(stderr, "warning: %s; starting this run afresh\n", err->msg);
+        if (st->dist->rank == 0) fprintf(stderr, "warning: %s; starting this run afresh\n", err->msg);
         return 0;
     }
-    size_t pb = opt->n * sizeof(float);
-    memcpy(params, k.params, pb);
-    memcpy(best, k.best, pb);
-    memcpy(opt->m, k.adam_m, pb);
-    memcpy(opt->v, k.adam_v, pb);
-    opt->t = k.step;
-    opt->lr = k.lr;
-    memcpy(ws, k.method_state, sizeof *ws);
-    memcpy(r->hist, k.hist, sizeof(run_epoch) * (size_t)k.n_hist);
-    r->n_hist = k.n_hist;
-    r->best_epoch = k.best_epoch;
-    r->resumed_from_epoch = k.epoch;
-    p->best_val = k.best_val;
-    p->since_best = k.since_best;
-    p->samples = k.samples;
-    p->train_time = k.train_time;
-    p->comm_time = k.comm_time;
-    p->wall_before = k.wall_s;
-    p->wr = k.w_rul;
-    p->wh = k.w_health;
+    checkpoint_restore(st, &k);
     ckpt_free(&k);
     return 0;
 }
 
 /* Rank 0 writes the state after epoch r->n_hist to c->checkpoint. */
-static int checkpoint_save(const train_config *c, const char *config, const float *params, const float *best,
-                           const adam *opt, const weighting_state *ws, const run_record *r, const train_progress *p,
-                           double wall, mtl_err *err)
+static int checkpoint_save(const train_state *st, mtl_err *err)
 {
     checkpoint k;
     memset(&k, 0, sizeof k);
-    snprintf(k.config, sizeof k.config, "%s", config);
-    k.epoch = r->n_hist;
-    k.step = opt->t;
-    k.lr = opt->lr;
-    k.best_epoch = r->best_epoch;
-    k.since_best = p->since_best;
-    k.best_val = p->best_val;
-    k.samples = p->samples;
-    k.train_time = p->train_time;
-    k.comm_time = p->comm_time;
-    k.wall_s = wall;
-    k.w_rul = p->wr;
-    k.w_health = p->wh;
-    k.n_params = opt->n;
-    k.params = (float *)params, k.best = (float *)best, k.adam_m = opt->m, k.adam_v = opt->v;
-    k.n_hist = r->n_hist;
-    k.hist = r->hist;
-    k.method_state = (void *)ws;
-    k.method_len = sizeof *ws;
+    snprintf(k.config, sizeof k.config, "%s", st->ckpt_config);
+    k.epoch = st->r->n_hist;
+    k.step = st->opt.t;
+    k.lr = st->opt.lr;
+    k.best_epoch = st->r->best_epoch;
+    k.since_best = st->since_best;
+    k.best_val = st->best_val;
+    k.samples = st->samples;
+    k.train_time = st->train_time;
+    k.comm_time = st->comm_time;
+    k.wall_s = st->wall_before + mtl_now() - st->t_start;
+    k.w_rul = st->w_rul;
+    k.w_health = st->w_health;
+    k.n_params = st->opt.n;
+    k.params = st->params, k.best = st->best, k.adam_m = st->opt.m, k.adam_v = st->opt.v;
+    k.n_hist = st->r->n_hist;
+    k.hist = st->r->hist;
+    k.method_state = (void *)&st->e->ws;
+    k.method_len = sizeof st->e->ws;
     unsigned char *buf;
     size_t len;
     if (ckpt_encode(&k, &buf, &len, err)) return -1;
-    int rc = ckpt_write_file(c->checkpoint, buf, len, err);
+    int rc = ckpt_write_file(st->c->checkpoint, buf, len, err);
     free(buf);
     return rc;
 }
 
 /* At an epoch boundary, every rank learns whether any was asked to stop and whether rank
  * 0 failed to write the checkpoint: 0 go on, TRAIN_STOPPED, or -1 (err set). */
-static int epoch_boundary(const train_config *c, dist_ctx *dist, int save_failed, mtl_err *err)
+static int epoch_boundary(const train_state *st, mtl_err *err)
 {
+    const train_config *c = st->c;
     if (!c->stop && !c->checkpoint) return 0;
-    int64_t f[2] = {c->stop ? c->stop(c->stop_ctx) != 0 : 0, save_failed};
-    if (dist_sum_int64(dist, f, 2)) return mtl_fail(err, "MPI error at the end of an epoch");
+    int64_t f[2] = {c->stop ? c->stop(c->stop_ctx) != 0 : 0, st->save_failed};
+    if (dist_sum_int64(st->dist, f, 2)) return mtl_fail(err, "MPI error at the end of an epoch");
     if (f[1]) {
-        if (!save_failed) mtl_fail(err, "%s: rank 0 could not write the checkpoint", c->checkpoint);
+        if (!st->save_failed) mtl_fail(err, "%s: rank 0 could not write the checkpoint", c->checkpoint);
         return -1;
     }
     return f[0] ? TRAIN_STOPPED : 0;
 }
 
-int train_run(const train_config *c, const prep_data *d, dist_ctx *dist, run_record *r, mtl_err *err)
+static void run_close(train_state *st)
 {
-    double t_start = mtl_now();
+    engine_free(st->e);
+    adam_free(&st->opt);
+    mtl_free_aligned(st->params), mtl_free_aligned(st->best), mtl_free_aligned(st->grad);
+    free(st->perm), free(st->pred), free(st->cls);
+}
+
+/* Sets up st for a run of c on d: the record's configuration, the model and its buffers,
+ * the initial parameters, and the state of a checkpoint to resume from. Returns 0,
+ * TRAIN_REFUSED or -1; run_close frees st in every case. */
+static int run_open(train_state *st, const train_config *c, const prep_data *d, dist_ctx *dist, run_record *r,
+                    mtl_err *err)
+{
+    memset(st, 0, sizeof *st);
+    st->c = c, st->d = d, st->dist = dist, st->r = r;
+    st->t_start = mtl_now();
+    st->best_val = INFINITY;
+    st->w_rul = st->w_health = NAN;
     record_config(c, d, dist, r);
-    model m;
-    if (model_init(&m, c->model, d->W, (float)c->dropout, (size_t)c->method.m->n_params, err)) return -1;
-    const prep_split *tr = &d->train, *va = &d->val, *te = &d->test;
+    if (model_init(&st->m, c->model, d->W, (float)c->dropout, (size_t)c->method.m->n_params, err)) return -1;
     if (prep_check_trainable(d, err)) return -1;
-    const int has_val = d->n_val_units > 0;
-    if (!has_val && c->patience > 0) return mtl_fail(err, "early stopping (--patience) needs a validation set (--val-frac > 0)");
-
-    const size_t np = m.n_params;
-    const int N = tr->n_win, B = c->batch;
-    float *params = mtl_alloc_aligned(np * sizeof(float), err);
-    float *best = mtl_alloc_aligned(np * sizeof(float), err);
-    float *grad = mtl_alloc_aligned(np * sizeof(float), err);
-    int *perm = mtl_alloc((size_t)N, sizeof(int), err);
-    int nmax = va->n_win > te->n_win ? va->n_win : te->n_win;
-    float *pred = mtl_alloc((size_t)nmax, sizeof(float), err);
-    int *cls = mtl_alloc((size_t)nmax, sizeof(int), err);
+    st->has_val = d->n_val_units > 0;
+    if (!st->has_val && c->patience > 0)
+        return mtl_fail(err, "early stopping (--patience) needs a validation set (--val-frac > 0)");
+    const size_t np = st->m.n_params;
+    const int N = d->train.n_win, nmax = d->val.n_win > d->test.n_win ? d->val.n_win : d->test.n_win;
+    st->params = mtl_alloc_aligned(np * sizeof(float), err);
+    st->best = mtl_alloc_aligned(np * sizeof(float), err);
+    st->grad = mtl_alloc_aligned(np * sizeof(float), err);
+    st->perm = mtl_alloc((size_t)N, sizeof(int), err);
+    st->pred = mtl_alloc((size_t)nmax, sizeof(float), err);
+    st->cls = mtl_alloc((size_t)nmax, sizeof(int), err);
     r->hist = mtl_calloc((size_t)c->epochs, sizeof(run_epoch), err);
-    adam opt = {0};
-    train_engine *e = NULL;
-    int rc = -1;
-    if (!params || !best || !grad || !perm || !pred || !cls || !r->hist) goto out;
-    if (adam_init(&opt, np, c->lr, err)) goto out;
+    if (!st->params || !st->best || !st->grad || !st->perm || !st->pred || !st->cls || !r->hist) return -1;
+    if (adam_init(&st->opt, np, c->lr, err)) return -1;
     /* buffers for the largest batch that can occur: a batch above N is the whole set */
-    if (engine_create(&m, &c->method, c->deterministic, B < N ? B : N, dist, &e, err)) goto out;
-
-    model_init_params(&m, params, (uint64_t)c->seed);
-    if (c->method.m->init) c->method.m->init(&c->method, params + m.n_net);
-    memcpy(best, params, np * sizeof(float));
-
-    FILE *out = c->progress ? c->progress : stderr;
-    int show = !c->quiet && dist->rank == 0;
-    train_progress prog = {INFINITY, 0, 0, 0, 0, 0, NAN, NAN};
-    char ckpt_config[CKPT_CONFIG_LEN];
+    if (engine_create(&st->m, &c->method, c->deterministic, c->batch < N ? c->batch : N, dist, &st->e, err))
+        return -1;
+    model_init_params(&st->m, st->params, (uint64_t)c->seed);
+    if (c->method.m->init) c->method.m->init(&c->method, st->params + st->m.n_net);
+    memcpy(st->best, st->params, np * sizeof(float));
+    st->log = c->progress ? c->progress : stderr;
+    st->show = !c->quiet && dist->rank == 0;
     if (c->checkpoint) {
-        checkpoint_config(c, d, dist, r, np, ckpt_config);
-        int st = checkpoint_resume(c, ckpt_config, dist, params, best, &opt, &e->ws, r, &prog, err);
-        if (st) {
-            rc = st;
-            goto out;
-        }
-        if (show && r->resumed_from_epoch > 0)
-            fprintf(out, "%sresumed from epoch %d (%s)\n", c->label ? c->label : "", r->resumed_from_epoch,
+        checkpoint_config(st);
+        int rc = checkpoint_resume(st, err);
+        if (rc) return rc;
+        if (st->show && r->resumed_from_epoch > 0)
+            fprintf(st->log, "%sresumed from epoch %d (%s)\n", c->label ? c->label : "", r->resumed_from_epoch,
                     c->checkpoint);
     }
-    double best_val = prog.best_val, train_time = prog.train_time, comm_time = prog.comm_time;
-    long samples = prog.samples;
-    int since_best = prog.since_best, save_failed = 0, first = r->resumed_from_epoch + 1;
-    double wr = prog.wr, wh = prog.wh;
-    for (int ep = first; ep <= c->epochs; ep++) {
-        if (c->patience > 0 && since_best >= c->patience) break;
-        int b = epoch_boundary(c, dist, save_failed, err);
-        if (b) {
-            rc = b;
-            goto out;
-        }
-        shuffle(perm, N, (uint64_t)c->seed, ep);
-        dist_barrier(dist);
-        double comm0 = dist->comm_seconds, t0 = mtl_now();
-        double sum_lr = 0, sum_lh = 0, sum_wr = 0, sum_wh = 0;
-        int steps = 0, diverged = 0;
-        for (int i = 0; i < N; i += B) {
-            int ng = N - i < B ? N - i : B;
-            double Lr, Lh;
-            int st = engine_grad(e, params, tr, perm + i, ng, (uint64_t)c->seed, ep, 1, grad, &Lr, &Lh, &wr, &wh);
-            if (st < 0) {
-                mtl_fail(err, "MPI error during the gradient allreduce");
-                goto out;
-            }
-            if (st > 0) {
-                diverged = 1;
-                break;
-            }
-            adam_step(&opt, params, grad);
-            if (c->method.m->after_step) c->method.m->after_step(&c->method, params + m.n_net);
-            if (c->poll) c->poll(c->poll_ctx);
-            sum_lr += Lr * ng;
-            sum_lh += Lh * ng;
-            sum_wr += wr;
-            sum_wh += wh;
-            steps++;
-            samples += ng;
-        }
-        if (!diverged) diverged = dist_any(dist, !all_finite(params, np));
-        double t_ep = mtl_now() - t0, c_ep = dist->comm_seconds - comm0;
-        train_time += t_ep;
-        comm_time += c_ep;
-        run_epoch *h = &r->hist[r->n_hist++];
-        h->epoch = ep;
-        h->seconds = t_ep;
-        h->comm_seconds = c_ep;
-        h->compute_seconds = t_ep - c_ep;
-        h->samples_per_s = steps ? (double)N / t_ep : 0;
-        h->loss_rul = steps ? sum_lr / N : NAN;
-        h->loss_health = steps ? sum_lh / N : NAN;
-        h->w_rul = steps ? sum_wr / steps : NAN;
-        h->w_health = steps ? sum_wh / steps : NAN;
-        h->s_rul = m.n_extra >= 2 ? params[m.n_net] : NAN;
-        h->s_health = m.n_extra >= 2 ? params[m.n_net + 1] : NAN;
-        h->val_rmse = h->val_acc = NAN;
-        if (!diverged) engine_epoch_end(e, h->loss_rul, h->loss_health);
-        if (diverged) {
-            snprintf(r->status, sizeof r->status, "diverged");
-            if (!has_val) r->best_epoch = 0; /* the last parameters are not finite: nothing to test */
-            if (show) fprintf(out, "%sepoch %d: non-finite loss or parameter, run diverged\n", c->label ? c->label : "", ep);
+    st->first_epoch = r->resumed_from_epoch + 1;
+    return 0;
+}
+
+/* The training steps of epoch ep into its history row h. Returns 0, 1 when the run
+ * diverged (a non-finite loss, gradient or parameter), -1 on MPI errors. */
+static int run_train_epoch(train_state *st, int ep, run_epoch *h, mtl_err *err)
+{
+    const train_config *c = st->c;
+    const int N = st->d->train.n_win, B = c->batch;
+    shuffle(st->perm, N, (uint64_t)c->seed, ep);
+    dist_barrier(st->dist);
+    double comm0 = st->dist->comm_seconds, t0 = mtl_now();
+    double sum_rul = 0, sum_health = 0, sum_w_rul = 0, sum_w_health = 0;
+    int steps = 0, diverged = 0;
+    for (int i = 0; i < N && !diverged; i += B) {
+        train_batch b = {.split = &st->d->train, .windows = st->perm + i, .n = N - i < B ? N - i : B,
+                         .seed = (uint64_t)c->seed, .epoch = ep};
+        step_losses sl = {.w_rul = st->w_rul, .w_health = st->w_health};
+        int rc = engine_step(st->e, st->params, &st->opt, &b, st->grad, &sl);
+        st->w_rul = sl.w_rul, st->w_health = sl.w_health;
+        if (rc < 0) return mtl_fail(err, "MPI error during the gradient allreduce");
+        if (rc > 0) {
+            diverged = 1;
             break;
         }
-        if (c->lr_step_epoch > 0 && ep == c->lr_step_epoch) opt.lr *= c->lr_step_factor;
-        if (!has_val) {
-            r->best_epoch = ep; /* no validation: the last epoch's parameters are evaluated */
-        } else {
-            if (engine_predict(e, params, va, pred, cls)) {
-                mtl_fail(err, "MPI error during validation");
-                goto out;
-            }
-            h->val_rmse = metric_rmse(pred, va->y, va->n_win);
-            int hit = 0;
-            for (int i = 0; i < va->n_win; i++) hit += cls[i] == va->h[i];
-            h->val_acc = (double)hit / va->n_win;
-            if (h->val_rmse < best_val) {
-                best_val = h->val_rmse;
-                r->best_epoch = ep;
-                memcpy(best, params, np * sizeof(float));
-                since_best = 0;
-            } else {
-                since_best++;
-            }
-        }
-        if (show) {
-            char eta[32];
-            mtl_fmt_duration((mtl_now() - t_start) / (ep - first + 1) * (c->epochs - ep), eta, sizeof eta);
-            char val[32] = "";
-            if (has_val) snprintf(val, sizeof val, "  val_rmse %6.2f", h->val_rmse);
-            fprintf(out, "%sepoch %3d/%d  L_r %8.2f  L_h %.4f  w_r %.4g  w_h %.4g%s  %7.0f samples/s  ETA %s\n",
-                    c->label ? c->label : "", ep, c->epochs, h->loss_rul, h->loss_health, h->w_rul, h->w_health, val,
-                    h->samples_per_s, eta);
-            fflush(out);
-        }
-        /* after the last epoch only the result is written: a run killed before that redoes
-         * its last epoch from the previous checkpoint, to the same result */
-        if (c->checkpoint && dist->rank == 0 && ep < c->epochs) {
-            train_progress now = {best_val, train_time, comm_time, 0, samples, since_best, wr, wh};
-            save_failed = checkpoint_save(c, ckpt_config, params, best, &opt, &e->ws, r, &now,
-                                          prog.wall_before + mtl_now() - t_start, err) != 0;
-        }
+        if (c->poll) c->poll(c->poll_ctx);
+        sum_rul += sl.rul * b.n;
+        sum_health += sl.health * b.n;
+        sum_w_rul += sl.w_rul;
+        sum_w_health += sl.w_health;
+        steps++;
+        st->samples += b.n;
     }
-    if (save_failed) fprintf(stderr, "mtlbench: warning: %s\n", err->msg); /* after the last epoch */
-    if (!has_val) memcpy(best, params, np * sizeof(float));
-    r->epochs_run = r->n_hist;
-    r->best_val_rmse = has_val ? best_val : NAN;
-    r->w_rul = wr;
-    r->w_health = wh;
-    r->samples_per_s = train_time > 0 ? (double)samples / train_time : 0;
-    r->comm_fraction = train_time > 0 ? comm_time / train_time : 0;
-    uint64_t dig = mtl_fnv1a(MTL_FNV_INIT, params, np * sizeof(float));
-    snprintf(r->param_digest, sizeof r->param_digest, "%016llx", (unsigned long long)dig);
+    if (!diverged) diverged = dist_any(st->dist, !all_finite(st->params, st->m.n_params));
+    double t_ep = mtl_now() - t0, c_ep = st->dist->comm_seconds - comm0;
+    st->train_time += t_ep;
+    st->comm_time += c_ep;
+    h->epoch = ep;
+    h->seconds = t_ep;
+    h->comm_seconds = c_ep;
+    h->compute_seconds = t_ep - c_ep;
+    h->samples_per_s = steps ? (double)N / t_ep : 0;
+    h->loss_rul = steps ? sum_rul / N : NAN;
+    h->loss_health = steps ? sum_health / N : NAN;
+    h->w_rul = steps ? sum_w_rul / steps : NAN;
+    h->w_health = steps ? sum_w_health / steps : NAN;
+    h->s_rul = st->m.n_extra >= 2 ? st->params[st->m.n_net] : NAN;
+    h->s_health = st->m.n_extra >= 2 ? st->params[st->m.n_net + 1] : NAN;
+    h->val_rmse = h->val_acc = NAN;
+    if (!diverged) engine_epoch_end(st->e, h->loss_rul, h->loss_health);
+    return diverged;
+}
 
-    /* test at the best-validation parameters */
+/* After epoch ep: the validation metrics into h and the best parameters so far (or, without
+ * validation units, the last epoch as the one evaluated). Returns 0 or -1 on MPI errors. */
+static int run_validate(train_state *st, int ep, run_epoch *h, mtl_err *err)
+{
+    const prep_split *va = &st->d->val;
+    if (!st->has_val) {
+        st->r->best_epoch = ep;
+        return 0;
+    }
+    if (engine_predict(st->e, st->params, va, st->pred, st->cls)) return mtl_fail(err, "MPI error during validation");
+    h->val_rmse = metric_rmse(st->pred, va->y, va->n_win);
+    int hit = 0;
+    for (int i = 0; i < va->n_win; i++) hit += st->cls[i] == va->h[i];
+    h->val_acc = (double)hit / va->n_win;
+    if (h->val_rmse < st->best_val) {
+        st->best_val = h->val_rmse;
+        st->r->best_epoch = ep;
+        memcpy(st->best, st->params, st->m.n_params * sizeof(float));
+        st->since_best = 0;
+    } else {
+        st->since_best++;
+    }
+    return 0;
+}
+
+static void run_print_epoch(const train_state *st, int ep, const run_epoch *h)
+{
+    const train_config *c = st->c;
+    char eta[32], val[32] = "";
+    mtl_fmt_duration((mtl_now() - st->t_start) / (ep - st->first_epoch + 1) * (c->epochs - ep), eta, sizeof eta);
+    if (st->has_val) snprintf(val, sizeof val, "  val_rmse %6.2f", h->val_rmse);
+    fprintf(st->log, "%sepoch %3d/%d  L_r %8.2f  L_h %.4f  w_r %.4g  w_h %.4g%s  %7.0f samples/s  ETA %s\n",
+            c->label ? c->label : "", ep, c->epochs, h->loss_rul, h->loss_health, h->w_rul, h->w_health, val,
+            h->samples_per_s, eta);
+    fflush(st->log);
+}
+
+/* One epoch: train, then (unless it diverged) the learning-rate step, validation, the
+ * progress line and the checkpoint. Returns 0, 1 when the run diverged, -1 on errors. */
+static int run_next_epoch(train_state *st, int ep, mtl_err *err)
+{
+    const train_config *c = st->c;
+    run_record *r = st->r;
+    run_epoch *h = &r->hist[r->n_hist++];
+    int rc = run_train_epoch(st, ep, h, err);
+    if (rc < 0) return -1;
+    if (rc > 0) {
+        snprintf(r->status, sizeof r->status, "diverged");
+        if (!st->has_val) r->best_epoch = 0; /* the last parameters are not finite: nothing to test */
+        if (st->show)
+            fprintf(st->log, "%sepoch %d: non-finite loss or parameter, run diverged\n", c->label ? c->label : "", ep);
+        return 1;
+    }
+    if (c->lr_step_epoch > 0 && ep == c->lr_step_epoch) st->opt.lr *= c->lr_step_factor;
+    if (run_validate(st, ep, h, err)) return -1;
+    if (st->show) run_print_epoch(st, ep, h);
+    /* after the last epoch only the result is written: a run killed before that redoes
+     * its last epoch from the previous checkpoint, to the same result */
+    if (c->checkpoint && st->dist->rank == 0 && ep < c->epochs) st->save_failed = checkpoint_save(st, err) != 0;
+    return 0;
+}
+
+/* The test metrics and rows of r at the parameters evaluated (the best-validation ones, or
+ * the last epoch's). Returns 0 or -1. */
+static int run_test(train_state *st, mtl_err *err)
+{
+    const prep_split *te = &st->d->test;
+    run_record *r = st->r;
+    float *pred = st->pred;
+    int *cls = st->cls;
     r->rmse = r->rmse_uncapped = r->mae = r->score = r->acc = r->f1 = NAN;
     r->n_test = te->n_win;
     r->test = mtl_calloc((size_t)te->n_win, sizeof(run_test_row), err);
-    if (!r->test) goto out;
+    if (!r->test) return -1;
     if (r->best_epoch > 0) {
-        if (engine_predict(e, best, te, pred, cls)) {
-            mtl_fail(err, "MPI error during the test evaluation");
-            goto out;
-        }
+        if (engine_predict(st->e, st->best, te, pred, cls)) return mtl_fail(err, "MPI error during the test evaluation");
         int *truth = mtl_alloc((size_t)te->n_win, sizeof(int), err);
-        if (!truth) goto out;
+        if (!truth) return -1;
         for (int i = 0; i < te->n_win; i++) truth[i] = te->h[i];
         r->rmse = metric_rmse(pred, te->y, te->n_win);
         r->rmse_uncapped = metric_rmse(pred, te->y_raw, te->n_win);
@@ -868,12 +848,43 @@ int train_run(const train_config *c, const prep_data *d, dist_ctx *dist, run_rec
         row->pred_health = cls[i];
         row->true_health = te->h[i];
     }
-    r->wall_s = prog.wall_before + mtl_now() - t_start;
-    rc = 0;
-out:
-    engine_free(e);
-    adam_free(&opt);
-    mtl_free_aligned(params), mtl_free_aligned(best), mtl_free_aligned(grad);
-    free(perm), free(pred), free(cls);
+    return 0;
+}
+
+/* The run's summary into r: epochs run, best validation RMSE, the last weights, speed, and
+ * the digest of the final parameters; then the test. Returns 0 or -1. */
+static int run_report(train_state *st, mtl_err *err)
+{
+    run_record *r = st->r;
+    const size_t np = st->m.n_params;
+    if (st->save_failed) fprintf(stderr, "mtlbench: warning: %s\n", err->msg); /* after the last epoch */
+    if (!st->has_val) memcpy(st->best, st->params, np * sizeof(float));
+    r->epochs_run = r->n_hist;
+    r->best_val_rmse = st->has_val ? st->best_val : NAN;
+    r->w_rul = st->w_rul;
+    r->w_health = st->w_health;
+    r->samples_per_s = st->train_time > 0 ? (double)st->samples / st->train_time : 0;
+    r->comm_fraction = st->train_time > 0 ? st->comm_time / st->train_time : 0;
+    uint64_t dig = mtl_fnv1a(MTL_FNV_INIT, st->params, np * sizeof(float));
+    snprintf(r->param_digest, sizeof r->param_digest, "%016llx", (unsigned long long)dig);
+    if (run_test(st, err)) return -1;
+    r->wall_s = st->wall_before + mtl_now() - st->t_start;
+    return 0;
+}
+
+int train_run(const train_config *c, const prep_data *d, dist_ctx *dist, run_record *r, mtl_err *err)
+{
+    train_state st;
+    int rc = run_open(&st, c, d, dist, r, err);
+    for (int ep = st.first_epoch; rc == 0 && ep <= c->epochs; ep++) {
+        if (c->patience > 0 && st.since_best >= c->patience) break;
+        rc = epoch_boundary(&st, err);
+        if (rc == 0 && (rc = run_next_epoch(&st, ep, err)) == 1) {
+            rc = 0;
+            break;
+        }
+    }
+    if (rc == 0) rc = run_report(&st, err);
+    run_close(&st);
     return rc;
 }

@@ -14,6 +14,7 @@
 
 #include "dist.h"
 #include "model.h"
+#include "optim.h"
 #include "prep.h"
 #include "results.h"
 #include "weighting.h"
@@ -89,23 +90,42 @@ int train_run(const train_config *c, const prep_data *d, dist_ctx *dist, run_rec
  * global batch) cannot be represented and stops the run as diverged. */
 #define TRAIN_FIX_BITS 40
 
-#endif
-
-/* The step engine under train_run, exposed for tests and benchmarks. */
+/* The step engine under train_run, exposed for tests and benchmarks. A training step reads
+ * as its phases: forward over this rank's tiles, the global batch losses, the method's task
+ * weights, backward over the tiles, the reductions (see train.c). */
 typedef struct train_engine train_engine;
+
+/* A global batch: windows[0..n) (dataset window indices into split) of epoch `epoch` of a
+ * run with seed `seed` (dropout masks and RLW's weights are drawn from them). Each rank
+ * takes its contiguous share of the windows. */
+typedef struct {
+    const prep_split *split;
+    const int *windows;
+    int n;
+    uint64_t seed;
+    int epoch;
+} train_batch;
+
+/* What a step computed: the global batch losses and the task weights it used. */
+typedef struct {
+    double rul, health;        /* L_r (MSE, cycles^2), L_h (mean cross-entropy) */
+    double w_rul, w_health;    /* the task weights */
+} step_losses;
 
 int engine_create(const model *m, const weighting *w, int deterministic, int max_batch, dist_ctx *dist,
                   train_engine **out, mtl_err *err);
 void engine_free(train_engine *e);
-/* Gradient of the method's objective over the global batch batch[0..ng) (dataset window
- * indices into s; this rank takes its contiguous shard), summed over ranks, into grad.
- * Lr, Lh: global batch losses; wr, wh: the weights used. Successive calls with the same epoch
- * are that epoch's steps 0, 1, ... (RLW draws its weights from seed, epoch and step).
- * Returns 1 when a loss or a gradient is not finite (every rank returns the same), 0
- * otherwise, -1 on MPI errors. */
-int engine_grad(train_engine *e, const float *params, const prep_split *s, const int *batch, int ng,
-                uint64_t seed, int epoch, int train, float *grad, double *Lr, double *Lh, double *wr, double *wh);
+/* Gradient of the method's objective over the global batch b, summed over ranks, into grad.
+ * Successive calls with the same epoch are that epoch's steps 0, 1, ... Returns 1 when a
+ * loss or a gradient is not finite (every rank returns the same), 0 otherwise, -1 on MPI
+ * errors. */
+int engine_grad(train_engine *e, const float *params, const train_batch *b, float *grad, step_losses *out);
+/* One training step: engine_grad, then Adam and the method's after-step hook (GradNorm's
+ * renormalisation) when the gradient is finite. Returns as engine_grad. */
+int engine_step(train_engine *e, float *params, adam *opt, const train_batch *b, float *grad, step_losses *out);
 /* End of an epoch: its mean training losses (global) go into the method's history (DWA). */
-void engine_epoch_end(train_engine *e, double mean_Lr, double mean_Lh);
+void engine_epoch_end(train_engine *e, double mean_rul, double mean_health);
 /* Predictions for every window of s (sharded over ranks, gathered on all). */
 int engine_predict(train_engine *e, const float *params, const prep_split *s, float *pred_rul, int *pred_cls);
+
+#endif

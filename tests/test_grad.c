@@ -269,8 +269,10 @@ static void check_method_on(model_kind kind, const char *spec)
     /* two epochs of loss history, so that DWA's weights are not the first epochs' (1, 1) */
     engine_epoch_end(e, 400.0, 0.9);
     engine_epoch_end(e, 300.0, 0.8);
-    double Lr0, Lh0, wr0, wh0, Lr, Lh, wr, wh;
-    cr_assert_eq(engine_grad(e, p, &s, batch, nb, 5, 3, 1, g, &Lr0, &Lh0, &wr0, &wh0), 0);
+    train_batch b = {.split = &s, .windows = batch, .n = nb, .seed = 5, .epoch = 3};
+    step_losses at, sl;
+    cr_assert_eq(engine_grad(e, p, &b, g, &at), 0);
+    const double wr0 = at.w_rul, wh0 = at.w_health;
     /* the objective: the method's own total where its gradient is exact (uw, imtl-l, gls),
      * else the weights held at their detached values */
 #define OBJ(Lr_, Lh_) (w.m->exact ? w.m->total(&w, p + m.n_net, Lr_, Lh_) : wr0 * (Lr_) + wh0 * (Lh_))
@@ -289,11 +291,11 @@ static void check_method_on(model_kind kind, const char *spec)
         size_t i = idx[q];
         float keep = p[i];
         p[i] = keep + h;
-        cr_assert_eq(engine_grad(e, p, &s, batch, nb, 5, 3, 1, g2, &Lr, &Lh, &wr, &wh), 0);
-        double jp = OBJ(Lr, Lh);
+        cr_assert_eq(engine_grad(e, p, &b, g2, &sl), 0);
+        double jp = OBJ(sl.rul, sl.health);
         p[i] = keep - h;
-        cr_assert_eq(engine_grad(e, p, &s, batch, nb, 5, 3, 1, g2, &Lr, &Lh, &wr, &wh), 0);
-        double jm = OBJ(Lr, Lh);
+        cr_assert_eq(engine_grad(e, p, &b, g2, &sl), 0);
+        double jm = OBJ(sl.rul, sl.health);
         p[i] = keep;
         near(g[i], (jp - jm) / (2 * h), 3e-2, 1e-3 * (fabs(wr0) + fabs(wh0) + 0.1), spec, (int)i);
         checked++;
@@ -350,8 +352,9 @@ static void check_gradnorm_norms(model_kind kind)
             cr_assert_eq(engine_create(&m, &w, det, nb, &dist, &e, &err), 0, "%s", err.msg);
             float *p = calloc(m.n_params, 4), *g = calloc(m.n_params, 4);
             model_init_params(&m, p, 3);
-            double Lr, Lh, wr, wh;
-            cr_assert_eq(engine_grad(e, p, &s, batch, nb, 5, 1, 1, g, &Lr, &Lh, &wr, &wh), 0);
+            train_batch b = {.split = &s, .windows = batch, .n = nb, .seed = 5, .epoch = 1};
+            step_losses sl;
+            cr_assert_eq(engine_grad(e, p, &b, g, &sl), 0);
             double ss = 0;
             for (size_t i = m.off_fw; i < m.off_fb; i++) ss += (double)g[i] * g[i];
             norm[t] = sqrt(ss);
@@ -369,10 +372,11 @@ static void check_gradnorm_norms(model_kind kind)
         float *p = calloc(m.n_params, 4), *g = calloc(m.n_params, 4);
         model_init_params(&m, p, 3);
         w.m->init(&w, p + m.n_net);
-        double Lr, Lh, wr, wh;
-        cr_assert_eq(engine_grad(e, p, &s, batch, nb, 5, 1, 1, g, &Lr, &Lh, &wr, &wh), 0);
-        cr_assert_eq(wr, 1.0);
-        cr_assert_eq(wh, 1.0);
+        train_batch b = {.split = &s, .windows = batch, .n = nb, .seed = 5, .epoch = 1};
+        step_losses sl;
+        cr_assert_eq(engine_grad(e, p, &b, g, &sl), 0);
+        cr_assert_eq(sl.w_rul, 1.0);
+        cr_assert_eq(sl.w_health, 1.0);
         /* first step: r_t = 1, targets = mean(G); the larger gradient is pushed down */
         for (int t = 0; t < 2; t++) near(fabs(g[m.n_net + t]), norm[t], 1e-4, 0, "gradnorm |dL/dw|", t);
         cr_assert_gt(g[m.n_net], 0.0f, "RUL's gradient is the larger one: its weight must go down");

@@ -435,13 +435,14 @@ Test(train, non_finite_values_are_reported_as_divergence)
         cr_assert_eq(engine_create(&m, &w, det, 64, &one, &e, &err), 0, "%s", err.msg);
         float *p = calloc(m.n_params, sizeof(float)), *g = calloc(m.n_params, sizeof(float));
         model_init_params(&m, p, 1);
-        double Lr, Lh, wr, wh;
-        cr_assert_eq(engine_grad(e, p, &d.train, batch, 64, 1, 1, 1, g, &Lr, &Lh, &wr, &wh), 0);
+        train_batch b = {.split = &d.train, .windows = batch, .n = 64, .seed = 1, .epoch = 1};
+        step_losses sl;
+        cr_assert_eq(engine_grad(e, p, &b, g, &sl), 0);
         p[m.off_fw + 5] = NAN;
-        cr_assert_eq(engine_grad(e, p, &d.train, batch, 64, 1, 1, 1, g, &Lr, &Lh, &wr, &wh), 1, "mode %d", det);
+        cr_assert_eq(engine_grad(e, p, &b, g, &sl), 1, "mode %d", det);
         p[m.off_fw + 5] = 0.0f;
         p[m.off_rw + 5] = 1e30f; /* finite, but the gradients overflow */
-        cr_assert_eq(engine_grad(e, p, &d.train, batch, 64, 1, 1, 1, g, &Lr, &Lh, &wr, &wh), 1, "mode %d", det);
+        cr_assert_eq(engine_grad(e, p, &b, g, &sl), 1, "mode %d", det);
         free(p), free(g);
         engine_free(e);
     }
