@@ -150,7 +150,7 @@ int ckpt_decode(const unsigned char *buf, size_t len, const char *config, const 
         return mtl_fail(err, "%s: not an mtlbench checkpoint", what);
     uint64_t sum;
     memcpy(&sum, buf + len - sizeof sum, sizeof sum);
-    rbuf b = {buf, len - sizeof sum, 0, 0};
+    rbuf b = {.p = buf, .n = len - sizeof sum};
     char magic[8];
     uint32_t version, bom;
     get(&b, magic, sizeof magic);

@@ -54,7 +54,9 @@ static int float_sum_pairs(reduction *r, const double *a, const double *b, int c
     return dist_sum_double(dist, out, 2);
 }
 
-static const reduction_ops FLOAT_OPS = {float_put_lanes, float_put_products, float_reduce, float_sum_pairs};
+static const reduction_ops FLOAT_OPS = {
+    .put_lanes = float_put_lanes, .put_products = float_put_products, .reduce = float_reduce,
+    .sum_pairs = float_sum_pairs};
 
 /* ---------------------------------------------------------------- exact mode */
 
@@ -128,7 +130,9 @@ static int exact_sum_pairs(reduction *r, const double *a, const double *b, int c
     return over;
 }
 
-static const reduction_ops EXACT_OPS = {exact_put_lanes, exact_put_products, exact_reduce, exact_sum_pairs};
+static const reduction_ops EXACT_OPS = {
+    .put_lanes = exact_put_lanes, .put_products = exact_put_products, .reduce = exact_reduce,
+    .sum_pairs = exact_sum_pairs};
 
 /* ---------------------------------------------------------------- life cycle */
 

@@ -166,7 +166,7 @@ static herr_t walk_innermost(unsigned n, const H5E_error2_t *e, void *data)
 /* The innermost message of the HDF5 error stack left by the last failed call. */
 static const char *h5_reason(char *buf, size_t n)
 {
-    reason_buf b = {buf, n};
+    reason_buf b = {.s = buf, .n = n};
     buf[0] = '\0';
     H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, walk_innermost, &b);
     if (!buf[0]) snprintf(buf, n, "unknown HDF5 error");
@@ -1074,7 +1074,7 @@ int results_read(const char *path, run_record **runs, int *n, mtl_err *err)
     if (!S_ISDIR(st.st_mode)) return results_read_file(path, runs, n, err);
 
     /* runs/ first: a run file is never older than its copy in a merged file */
-    run_list list = {NULL, 0, 0};
+    run_list list = {0};
     int rc = 0;
     char *sub = join_path(path, "runs");
     if (!sub) {

@@ -768,7 +768,7 @@ int sweep_run(sweep_job *j)
     dist_from_comm(&g.dist, gcomm);
     g.leader = g.dist.rank == 0;
     g.group = j->rank / R;
-    g.disp = (dispatcher){0, j->n_pending, 0, groups - 1, 0, R, NULL, NULL};
+    g.disp = (dispatcher){.n = j->n_pending, .n_leaders = groups - 1, .R = R};
     unsigned char *finished = calloc((size_t)groups, 1);
     MPI_Request *notice = malloc(sizeof(MPI_Request) * (size_t)groups);
     int status = 0, nomem = !finished || !notice, any_nomem = 0;

@@ -496,20 +496,20 @@ typedef struct {
  * on, the parameter count, and the ranks when the sums depend on them. */
 static void checkpoint_config(train_state *st)
 {
-    uint64_t h = MTL_FNV_INIT;
+    uint64_t hash = MTL_FNV_INIT;
     const prep_split *sp[2] = {&st->d->train, &st->d->val};
     for (int i = 0; i < 2; i++) {
         const prep_split *s = sp[i];
-        h = mtl_fnv1a(h, s->x, sizeof(float) * PREP_FEATURES * (size_t)s->n_rows);
-        h = mtl_fnv1a(h, s->win_start, sizeof(int) * (size_t)s->n_win);
-        h = mtl_fnv1a(h, s->y, sizeof(float) * (size_t)s->n_win);
-        h = mtl_fnv1a(h, s->h, (size_t)s->n_win);
+        hash = mtl_fnv1a(hash, s->x, sizeof(float) * PREP_FEATURES * (size_t)s->n_rows);
+        hash = mtl_fnv1a(hash, s->win_start, sizeof(int) * (size_t)s->n_win);
+        hash = mtl_fnv1a(hash, s->y, sizeof(float) * (size_t)s->n_win);
+        hash = mtl_fnv1a(hash, s->h, (size_t)s->n_win);
     }
     char ranks[32];
     if (st->c->deterministic) snprintf(ranks, sizeof ranks, "any");
     else snprintf(ranks, sizeof ranks, "%d", st->dist->size);
     snprintf(st->ckpt_config, sizeof st->ckpt_config, "run %s, data %016llx, %zu parameters, ranks %s",
-             st->r->run_id, (unsigned long long)h, st->m.n_params, ranks);
+             st->r->run_id, (unsigned long long)hash, st->m.n_params, ranks);
 }
 
 enum { SHARED_OK, SHARED_MISSING, SHARED_UNREADABLE };
@@ -700,9 +700,9 @@ static int run_open(train_state *st, const train_config *c, const prep_data *d, 
     return 0;
 }
 
-/* The training steps of epoch ep into its history row h. Returns 0, 1 when the run
+/* The training steps of epoch ep into its history row `row`. Returns 0, 1 when the run
  * diverged (a non-finite loss, gradient or parameter), -1 on MPI errors. */
-static int run_train_epoch(train_state *st, int ep, run_epoch *h, mtl_err *err)
+static int run_train_epoch(train_state *st, int ep, run_epoch *row, mtl_err *err)
 {
     const train_config *c = st->c;
     const int N = st->d->train.n_win, B = c->batch;
@@ -734,25 +734,25 @@ static int run_train_epoch(train_state *st, int ep, run_epoch *h, mtl_err *err)
     double t_ep = mtl_now() - t0, c_ep = st->dist->comm_seconds - comm0;
     st->train_time += t_ep;
     st->comm_time += c_ep;
-    h->epoch = ep;
-    h->seconds = t_ep;
-    h->comm_seconds = c_ep;
-    h->compute_seconds = t_ep - c_ep;
-    h->samples_per_s = steps ? (double)N / t_ep : 0;
-    h->loss_rul = steps ? sum_rul / N : NAN;
-    h->loss_health = steps ? sum_health / N : NAN;
-    h->w_rul = steps ? sum_w_rul / steps : NAN;
-    h->w_health = steps ? sum_w_health / steps : NAN;
-    h->s_rul = st->m.n_extra >= 2 ? st->params[st->m.n_net] : NAN;
-    h->s_health = st->m.n_extra >= 2 ? st->params[st->m.n_net + 1] : NAN;
-    h->val_rmse = h->val_acc = NAN;
-    if (!diverged) engine_epoch_end(st->e, h->loss_rul, h->loss_health);
+    row->epoch = ep;
+    row->seconds = t_ep;
+    row->comm_seconds = c_ep;
+    row->compute_seconds = t_ep - c_ep;
+    row->samples_per_s = steps ? (double)N / t_ep : 0;
+    row->loss_rul = steps ? sum_rul / N : NAN;
+    row->loss_health = steps ? sum_health / N : NAN;
+    row->w_rul = steps ? sum_w_rul / steps : NAN;
+    row->w_health = steps ? sum_w_health / steps : NAN;
+    row->s_rul = st->m.n_extra >= 2 ? st->params[st->m.n_net] : NAN;
+    row->s_health = st->m.n_extra >= 2 ? st->params[st->m.n_net + 1] : NAN;
+    row->val_rmse = row->val_acc = NAN;
+    if (!diverged) engine_epoch_end(st->e, row->loss_rul, row->loss_health);
     return diverged;
 }
 
-/* After epoch ep: the validation metrics into h and the best parameters so far (or, without
+/* After epoch ep: the validation metrics into row and the best parameters so far (or, without
  * validation units, the last epoch as the one evaluated). Returns 0 or -1 on MPI errors. */
-static int run_validate(train_state *st, int ep, run_epoch *h, mtl_err *err)
+static int run_validate(train_state *st, int ep, run_epoch *row, mtl_err *err)
 {
     const prep_split *va = &st->d->val;
     if (!st->has_val) {
@@ -760,12 +760,12 @@ static int run_validate(train_state *st, int ep, run_epoch *h, mtl_err *err)
         return 0;
     }
     if (engine_predict(st->e, st->params, va, st->pred, st->cls)) return mtl_fail(err, "MPI error during validation");
-    h->val_rmse = metric_rmse(st->pred, va->y, va->n_win);
+    row->val_rmse = metric_rmse(st->pred, va->y, va->n_win);
     int hit = 0;
     for (int i = 0; i < va->n_win; i++) hit += st->cls[i] == va->h[i];
-    h->val_acc = (double)hit / va->n_win;
-    if (h->val_rmse < st->best_val) {
-        st->best_val = h->val_rmse;
+    row->val_acc = (double)hit / va->n_win;
+    if (row->val_rmse < st->best_val) {
+        st->best_val = row->val_rmse;
         st->r->best_epoch = ep;
         memcpy(st->best, st->params, st->m.n_params * sizeof(float));
         st->since_best = 0;
@@ -775,15 +775,15 @@ static int run_validate(train_state *st, int ep, run_epoch *h, mtl_err *err)
     return 0;
 }
 
-static void run_print_epoch(const train_state *st, int ep, const run_epoch *h)
+static void run_print_epoch(const train_state *st, int ep, const run_epoch *row)
 {
     const train_config *c = st->c;
     char eta[32], val[32] = "";
     mtl_fmt_duration((mtl_now() - st->t_start) / (ep - st->first_epoch + 1) * (c->epochs - ep), eta, sizeof eta);
-    if (st->has_val) snprintf(val, sizeof val, "  val_rmse %6.2f", h->val_rmse);
+    if (st->has_val) snprintf(val, sizeof val, "  val_rmse %6.2f", row->val_rmse);
     fprintf(st->log, "%sepoch %3d/%d  L_r %8.2f  L_h %.4f  w_r %.4g  w_h %.4g%s  %7.0f samples/s  ETA %s\n",
-            c->label ? c->label : "", ep, c->epochs, h->loss_rul, h->loss_health, h->w_rul, h->w_health, val,
-            h->samples_per_s, eta);
+            c->label ? c->label : "", ep, c->epochs, row->loss_rul, row->loss_health, row->w_rul, row->w_health, val,
+            row->samples_per_s, eta);
     fflush(st->log);
 }
 
@@ -793,8 +793,8 @@ static int run_next_epoch(train_state *st, int ep, mtl_err *err)
 {
     const train_config *c = st->c;
     run_record *r = st->r;
-    run_epoch *h = &r->hist[r->n_hist++];
-    int rc = run_train_epoch(st, ep, h, err);
+    run_epoch *row = &r->hist[r->n_hist++];
+    int rc = run_train_epoch(st, ep, row, err);
     if (rc < 0) return -1;
     if (rc > 0) {
         snprintf(r->status, sizeof r->status, "diverged");
@@ -804,8 +804,8 @@ static int run_next_epoch(train_state *st, int ep, mtl_err *err)
         return 1;
     }
     if (c->lr_step_epoch > 0 && ep == c->lr_step_epoch) st->opt.lr *= c->lr_step_factor;
-    if (run_validate(st, ep, h, err)) return -1;
-    if (st->show) run_print_epoch(st, ep, h);
+    if (run_validate(st, ep, row, err)) return -1;
+    if (st->show) run_print_epoch(st, ep, row);
     /* after the last epoch only the result is written: a run killed before that redoes
      * its last epoch from the previous checkpoint, to the same result */
     if (c->checkpoint && st->dist->rank == 0 && ep < c->epochs) st->save_failed = checkpoint_save(st, err) != 0;

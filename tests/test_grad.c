@@ -209,7 +209,7 @@ Test(kernels, tanh_accuracy)
         double e = fabs((double)mtl_tanhf(x) - tanh((double)x));
         if (e > worst) worst = e;
     }
-    cr_assert_lt(worst, 3e-7, "max |error| %g", worst);
+    cr_assert_lt(worst, 2e-7, "max |error| %g", worst);
     cr_assert_eq(mtl_tanhf(0.0f), 0.0f);
     cr_assert_eq(mtl_tanhf(50.0f), 1.0f);
     cr_assert_eq(mtl_tanhf(-50.0f), -1.0f);
