@@ -231,182 +231,207 @@ static int finish_mpi(int status)
     return all;
 }
 
-static int cmd_train(int argc, char **argv)
-{
-    MPI_Init(&argc, &argv);
-    cli_stop_install(); /* a signal from now on stops training at its first epoch boundary */
+/* The train command, stage by stage: parse (local), agree, load, run, finish. */
+typedef struct {
     dist_ctx dist;
-    dist_from_comm(&dist, MPI_COMM_WORLD);
-    int root = dist.rank == 0;
+    int root;
+    train_config c;
+    const char *dir, *subset, *method, *out;
+    int window, json, help;
+    char msg[MTL_ERRLEN + 64];   /* why this rank's arguments are bad */
+    prep_data d;
+    int loaded;
+    run_record r;
+} train_job;
+
+/* Reads the command line into j (local, no MPI). 0, 1 (a bad value) or 2 (bad usage); the
+ * message is in j->msg. */
+static int train_parse(train_job *j, int argc, char **argv)
+{
     static const struct option opts[] = {
         {"data", 1, 0, 'd'}, {"subset", 1, 0, 's'}, {"method", 1, 0, 'm'}, {"seed", 1, 0, 'S'},
         {"out", 1, 0, 'o'},  {"json", 0, 0, 'j'},   {"quiet", 0, 0, 'q'},  {"help", 0, 0, 'h'},
         {"checkpoint", 1, 0, 'c'}, CLI_TRAIN_OPTIONS, {0, 0, 0, 0}};
-    const char *dir = cli_default_data(), *subset = "FD001", *method = "uw", *out = NULL;
-    train_config c;
-    train_config_defaults(&c);
-    int window = 0, json = 0, o, bad = 0, help = 0, li = 0;
-    char msg[MTL_ERRLEN + 64] = "";
-    mtl_err err;
+    int o, bad = 0, li = 0;
     optind = 1;
-    opterr = 0; /* messages below, from one rank */
+    opterr = 0; /* messages come from one rank */
     while (!bad && (o = getopt_long(argc, argv, "", opts, &li)) != -1) {
         if (o != '?' && optarg && !optarg[0]) {
-            snprintf(msg, sizeof msg, "--%s is empty", opts[li].name);
-            bad = 1;
-            break;
+            snprintf(j->msg, sizeof j->msg, "--%s is empty", opts[li].name);
+            return 1;
         }
         switch (o) {
-        case 'd': dir = optarg; break;
-        case 's': subset = optarg; break;
-        case 'm': method = optarg; break;
-        case 'o': out = optarg; break;
-        case 'c': c.checkpoint = optarg; break;
-        case 'j': json = 1; break;
-        case 'q': c.quiet = 1; break;
-        case 'S':
-            if (mtl_parse_long(optarg, &c.seed)) bad = 1;
-            break;
-        case 'h': help = 1; break;
+        case 'd': j->dir = optarg; break;
+        case 's': j->subset = optarg; break;
+        case 'm': j->method = optarg; break;
+        case 'o': j->out = optarg; break;
+        case 'c': j->c.checkpoint = optarg; break;
+        case 'j': j->json = 1; break;
+        case 'q': j->c.quiet = 1; break;
+        case 'S': bad = mtl_parse_long(optarg, &j->c.seed) != 0; break;
+        case 'h': j->help = 1; break;
         case '?':
-            snprintf(msg, sizeof msg, "unknown option or missing value: '%.200s'; try 'mtlbench train --help'",
+            snprintf(j->msg, sizeof j->msg, "unknown option or missing value: '%.200s'; try 'mtlbench train --help'",
                      argv[optind - 1]);
-            bad = 2;
-            break;
+            return 2;
         default:
-            bad = cli_train_option(o, optarg, &c, &window);
+            bad = cli_train_option(o, optarg, &j->c, &j->window);
             if (bad < 0) {
-                snprintf(msg, sizeof msg, "unexpected option; try 'mtlbench train --help'");
-                bad = 2;
+                snprintf(j->msg, sizeof j->msg, "unexpected option; try 'mtlbench train --help'");
+                return 2;
             }
         }
-        if (bad == 1)
-            snprintf(msg, sizeof msg, "--%s '%.200s' is out of range or not a number (see --help)", opts[li].name,
-                     optarg);
+        if (bad)
+            snprintf(j->msg, sizeof j->msg, "--%s '%.200s' is out of range or not a number (see --help)",
+                     opts[li].name, optarg);
     }
-    if (!bad && !help && optind < argc) {
-        snprintf(msg, sizeof msg, "unexpected argument '%.200s'", argv[optind]);
-        bad = 1;
+    if (bad) return 1;
+    if (!j->help && optind < argc) {
+        snprintf(j->msg, sizeof j->msg, "unexpected argument '%.200s'", argv[optind]);
+        return 1;
     }
-    train_config_apply_protocol(&c);
-    if (!bad && !help && weighting_parse(method, &c.method, &err)) {
-        snprintf(msg, sizeof msg, "%s", err.msg);
-        bad = 1;
+    train_config_apply_protocol(&j->c);
+    mtl_err err;
+    if (!j->help && weighting_parse(j->method, &j->c.method, &err)) {
+        snprintf(j->msg, sizeof j->msg, "%s", err.msg);
+        return 1;
     }
-    /* The first collective: do the ranks accept their arguments? The lowest rank that does
-     * not says why (ranks may have been started with different arguments). */
-    int mine = bad ? 2 : help, worst = 0, first_bad = bad ? dist.rank : dist.size, lowest = 0;
+    return 0;
+}
+
+/* Collective: do the ranks accept their arguments, and do they train the same
+ * configuration? (Ranks may have been started with different arguments; the collectives
+ * of training would not match.) Returns -1 to go on, else the exit status: 0 after --help,
+ * 2 when a rank's arguments are bad or differ (the lowest such rank, or rank 0, says why). */
+static int train_agree(train_job *j, int bad)
+{
+    int mine = bad ? 2 : j->help, worst = 0, first_bad = bad ? j->dist.rank : j->dist.size, lowest = 0;
     MPI_Allreduce(&mine, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
     MPI_Allreduce(&first_bad, &lowest, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
     if (worst == 2) {
-        if (dist.rank == lowest) fprintf(stderr, "mtlbench train: %s%s\n", root ? "" : "(another rank) ", msg);
-        MPI_Finalize();
+        if (j->dist.rank == lowest) fprintf(stderr, "mtlbench train: %s%s\n", j->root ? "" : "(another rank) ", j->msg);
         return 2;
     }
     if (worst == 1) {
-        if (root) train_usage(stdout);
-        MPI_Finalize();
+        if (j->root) train_usage(stdout);
         return 0;
     }
-    /* Every rank must train the same configuration, or the collectives below would not
-     * match: hashes of the options that shape training (not --out, --threads, --json,
-     * --quiet), compared option by option so that the message can name the one that differs. */
-    static const char *const CHECKED[] = {"subset", "model", "protocol", "method", "seed", "epochs", "batch", "lr",
-                                          "dropout", "window", "patience", "deterministic", "norm", "val-frac",
-                                          "lr-step", "norm-scope"};
-    enum { N_CHECKED = sizeof CHECKED / sizeof CHECKED[0] };
+    /* the options that shape training (not --out, --threads, --json, --quiet), compared one
+     * by one so that the message can name the one that differs; the data come later */
     run_record cr;
-    train_config_record(&c, subset, window > 0 ? window : prep_default_window(subset), 0, &cr);
-    char text[N_CHECKED][64];
-    snprintf(text[0], sizeof text[0], "%.60s", subset);
-    snprintf(text[1], sizeof text[1], "%s", cr.model);
-    snprintf(text[2], sizeof text[2], "%s", cr.protocol);
-    snprintf(text[3], sizeof text[3], "%s", cr.method);
-    snprintf(text[4], sizeof text[4], "%ld", cr.seed);
-    snprintf(text[5], sizeof text[5], "%d", cr.epochs);
-    snprintf(text[6], sizeof text[6], "%d", cr.batch);
-    snprintf(text[7], sizeof text[7], "%.17g", cr.lr);
-    snprintf(text[8], sizeof text[8], "%.17g", cr.dropout);
-    snprintf(text[9], sizeof text[9], "%d", cr.window);
-    snprintf(text[10], sizeof text[10], "%d", cr.patience);
-    snprintf(text[11], sizeof text[11], "%d", cr.deterministic);
-    snprintf(text[12], sizeof text[12], "%s", cr.norm);
-    snprintf(text[13], sizeof text[13], "%.17g", cr.val_frac);
-    snprintf(text[14], sizeof text[14], "%s", cr.lr_step);
-    snprintf(text[15], sizeof text[15], "%s", cr.norm_scope);
-    run_record_free(&cr);
-    uint64_t opt_hash[N_CHECKED];
-    for (int i = 0; i < N_CHECKED; i++) opt_hash[i] = mtl_fnv1a(MTL_FNV_INIT, text[i], strlen(text[i]));
-    int differs = dist_first_difference(MPI_COMM_WORLD, opt_hash, N_CHECKED);
-    if (differs != -1) {
-        if (root) {
-            if (differs >= 0)
-                fprintf(stderr, "mtlbench train: --%s differs between ranks (rank 0: %s); every rank needs the same "
-                                "training options\n", CHECKED[differs], text[differs]);
-            else
-                fprintf(stderr, "mtlbench train: the ranks could not compare their options\n");
-        }
-        MPI_Finalize();
+    train_config_record(&j->c, j->subset, j->window > 0 ? j->window : prep_default_window(j->subset), 0, &cr);
+    enum { MAX_FIELDS = 32 };
+    const int nf = run_config_count() < MAX_FIELDS ? run_config_count() : MAX_FIELDS;
+    uint64_t hash[MAX_FIELDS];
+    for (int i = 0; i < nf; i++) {
+        char text[64];
+        run_config_field(&cr, i, text, sizeof text);
+        hash[i] = mtl_fnv1a(MTL_FNV_INIT, text, strlen(text));
+    }
+    int differs = dist_first_difference(MPI_COMM_WORLD, hash, nf);
+    if (differs == -1) return -1;
+    if (j->root) {
+        char text[64];
+        const char *option = differs >= 0 ? run_config_field(&cr, differs, text, sizeof text) : NULL;
+        if (option)
+            fprintf(stderr, "mtlbench train: --%s differs between ranks (rank 0: %s); every rank needs the same "
+                            "training options\n", option, text);
+        else
+            fprintf(stderr, "mtlbench train: the ranks could not compare their options\n");
+    }
+    return 2;
+}
+
+/* Collective: loads and checks the data on every rank, and checks that every rank sees the
+ * same data and can write --out. -1 to go on, else 2 (said by rank 0). */
+static int train_load(train_job *j)
+{
+    mtl_err err;
+    uint64_t digest = 0;
+    prep_options po = train_prep_options(&j->c, j->window);
+    j->loaded = cli_load_digest(j->dir, j->subset, &po, &j->d, &digest, j->root ? stderr : NULL, &err) == 0;
+    int failed = !j->loaded || prep_check_trainable(&j->d, &err) != 0;
+    if (!failed && j->root && j->out && results_check_target(j->out, &err)) failed = 1;
+    if (dist_any(&j->dist, failed)) {
+        if (j->root) fprintf(stderr, "mtlbench train: %s\n", failed ? err.msg : "a rank could not load the data");
         return 2;
     }
-    /* every check that can fail on bad input happens before training, on every rank */
-    prep_data d;
-    uint64_t digest = 0;
-    prep_options po = train_prep_options(&c, window);
-    int loaded = cli_load_digest(dir, subset, &po, &d, &digest, root ? stderr : NULL, &err) == 0;
-    int failed = !loaded || prep_check_trainable(&d, &err) != 0;
-    if (!failed && root && out && results_check_target(out, &err)) failed = 1;
-    if (dist_any(&dist, failed)) {
-        if (root) fprintf(stderr, "mtlbench train: %s\n", failed ? err.msg : "a rank could not load the data");
-        if (loaded) prep_free(&d);
-        return finish_mpi(2);
-    }
-    /* and the same data: node-local copies that differ would train different models */
+    /* node-local copies that differ would train different models */
     if (dist_first_difference(MPI_COMM_WORLD, &digest, 1) != -1) {
-        if (root)
+        if (j->root)
             fprintf(stderr, "mtlbench train: the ranks see different data for %s in %s; every rank needs the same "
-                            "files\n", subset, dir);
-        prep_free(&d);
-        return finish_mpi(2);
+                            "files\n", j->subset, j->dir);
+        return 2;
     }
-    run_record r;
-    c.stop = cli_stop_poll;
-    int rc = train_run(&c, &d, &dist, &r, &err);
-    prep_free(&d);
+    return -1;
+}
+
+/* Collective: trains. -1 when the run is done (j->r holds it), else the exit status. */
+static int train_execute(train_job *j)
+{
+    mtl_err err;
+    j->c.stop = cli_stop_poll;
+    int rc = train_run(&j->c, &j->d, &j->dist, &j->r, &err);
+    if (rc == 0) return -1;
     if (rc == TRAIN_STOPPED) {
-        if (root)
+        if (j->root)
             fprintf(stderr, "mtlbench train: interrupted by signal %d after epoch %d%s%s; run the same command again%s\n",
-                    cli_stop_signal(), r.n_hist, c.checkpoint ? ", saved in " : "", c.checkpoint ? c.checkpoint : "",
-                    c.checkpoint ? " to resume" : "");
-        run_record_free(&r);
-        return finish_mpi(CLI_INTERRUPTED);
+                    cli_stop_signal(), j->r.n_hist, j->c.checkpoint ? ", saved in " : "",
+                    j->c.checkpoint ? j->c.checkpoint : "", j->c.checkpoint ? " to resume" : "");
+        return CLI_INTERRUPTED;
     }
-    if (rc) {
-        /* the other ranks may wait in a collective this rank will never join: stop them all */
-        if (rc == TRAIN_REFUSED) { /* decided alike on every rank */
-            if (root) fprintf(stderr, "mtlbench train: %s\n", err.msg);
-            run_record_free(&r);
-            return finish_mpi(2);
-        }
-        fprintf(stderr, "mtlbench train: %s%s\n", dist.size > 1 ? "a rank failed: " : "", err.msg);
-        if (dist.size > 1) MPI_Abort(MPI_COMM_WORLD, 1);
-        run_record_free(&r);
-        return finish_mpi(rc == TRAIN_REFUSED ? 2 : 1);
+    if (rc == TRAIN_REFUSED) { /* decided alike on every rank */
+        if (j->root) fprintf(stderr, "mtlbench train: %s\n", err.msg);
+        return 2;
     }
+    /* the other ranks may wait in a collective this rank will never join: stop them all */
+    fprintf(stderr, "mtlbench train: %s%s\n", j->dist.size > 1 ? "a rank failed: " : "", err.msg);
+    if (j->dist.size > 1) MPI_Abort(MPI_COMM_WORLD, 1);
+    return 1;
+}
+
+/* Rank 0 adds the run to --out and prints it; the checkpoint of a complete run has served.
+ * Returns the exit status. */
+static int train_finish(train_job *j)
+{
+    const run_record *r = &j->r;
     int status = 0;
-    if (root && out && results_append(out, &r, &err)) {
+    mtl_err err;
+    if (!j->root) return 0;
+    if (j->out && results_append(j->out, r, &err)) {
         fprintf(stderr, "mtlbench train: %s\n", err.msg);
         status = 2;
     }
-    if (root && json) cli_print_run_json(&r, stdout);
-    if (root && !json)
+    if (j->json) cli_print_run_json(r, stdout);
+    else
         printf("%s %s %s (%s) seed %ld: %s  test RMSE %.2f (uncapped %.2f)  MAE %.2f  score %.1f  acc %.3f  "
                "F1 %.3f  %s epoch %d  %.0f samples/s\n",
-               r.subset, r.model, r.method, r.protocol, r.seed, r.status, r.rmse, r.rmse_uncapped, r.mae, r.score,
-               r.acc, r.f1, r.val_frac > 0 ? "best" : "last", r.best_epoch, r.samples_per_s);
-    /* the run is complete and reported: its checkpoint has served */
-    if (root && c.checkpoint && status == 0) remove(c.checkpoint);
-    run_record_free(&r);
+               r->subset, r->model, r->method, r->protocol, r->seed, r->status, r->rmse, r->rmse_uncapped, r->mae,
+               r->score, r->acc, r->f1, r->val_frac > 0 ? "best" : "last", r->best_epoch, r->samples_per_s);
+    if (j->c.checkpoint && status == 0) remove(j->c.checkpoint);
+    return status;
+}
+
+static int cmd_train(int argc, char **argv)
+{
+    MPI_Init(&argc, &argv);
+    cli_stop_install(); /* a signal from now on stops training at its first epoch boundary */
+    train_job j;
+    memset(&j, 0, sizeof j);
+    dist_from_comm(&j.dist, MPI_COMM_WORLD);
+    j.root = j.dist.rank == 0;
+    train_config_defaults(&j.c);
+    j.dir = cli_default_data(), j.subset = "FD001", j.method = "uw";
+    int status = train_agree(&j, train_parse(&j, argc, argv));
+    if (status >= 0) {
+        MPI_Finalize();
+        return status;
+    }
+    status = train_load(&j);
+    if (status < 0) status = train_execute(&j);
+    if (status < 0) status = train_finish(&j);
+    if (j.loaded) prep_free(&j.d);
+    run_record_free(&j.r);
     return finish_mpi(status);
 }
 

@@ -95,31 +95,59 @@ _Static_assert(sizeof(run_test_row) == 3 * sizeof(int) + 3 * sizeof(float),
 
 /* ------------------------------------------------------------------ run id */
 
+/* The configuration fields, in the order of the text a run id hashes ("model=dcnn;subset=
+ * FD001;..."), each with the option that sets it. Fields of format 3 are left out of the text
+ * of a run without a data digest (format 2), so that such a run keeps its id. */
+typedef struct {
+    const char *key;      /* in the hashed text */
+    const char *option;   /* the train/sweep option; NULL: set by the data, not by an option */
+    enum fkind kind;
+    size_t off, size;
+    int since;
+} config_field;
+
+#define CF(key, option, kind, f, since) {key, option, kind, offsetof(run_record, f), FSZ(f), since}
+static const config_field CONFIG_FIELDS[] = {
+    CF("model", "model", F_STR, model, 2),          CF("subset", "subset", F_STR, subset, 1),
+    CF("method", "method", F_STR, method, 1),       CF("seed", "seed", F_LONG, seed, 1),
+    CF("epochs", "epochs", F_INT, epochs, 1),       CF("window", "window", F_INT, window, 1),
+    CF("batch", "batch", F_INT, batch, 1),          CF("lr", "lr", F_DBL, lr, 1),
+    CF("dropout", "dropout", F_DBL, dropout, 1),    CF("val_frac", "val-frac", F_DBL, val_frac, 1),
+    CF("patience", "patience", F_INT, patience, 1), CF("deterministic", "deterministic", F_INT, deterministic, 1),
+    CF("protocol", "protocol", F_STR, protocol, 2), CF("norm", "norm", F_STR, norm, 2),
+    CF("lr_step", "lr-step", F_STR, lr_step, 2),    CF("norm_scope", "norm-scope", F_STR, norm_scope, 3),
+    CF("data", NULL, F_STR, data_digest, 3),
+};
+#define N_CONFIG_FIELDS ((int)(sizeof CONFIG_FIELDS / sizeof CONFIG_FIELDS[0]))
+
+int run_config_count(void) { return N_CONFIG_FIELDS; }
+
+const char *run_config_field(const run_record *r, int i, char *buf, size_t n)
+{
+    const config_field *f = &CONFIG_FIELDS[i];
+    const char *p = (const char *)r + f->off;
+    switch (f->kind) {
+    case F_STR: snprintf(buf, n, "%.*s", (int)strnlen(p, f->size), p); break;
+    case F_INT: snprintf(buf, n, "%d", *(const int *)p); break;
+    case F_LONG: snprintf(buf, n, "%ld", *(const long *)p); break;
+    default: snprintf(buf, n, "%.17g", *(const double *)p); break;
+    }
+    return f->option;
+}
+
 void run_config_id(const run_record *r, char out[17])
 {
-    char text[640];
-    int len = snprintf(text, sizeof text,
-                       "model=%.*s;subset=%.*s;method=%.*s;seed=%ld;epochs=%d;window=%d;batch=%d;"
-                       "lr=%.17g;dropout=%.17g;val_frac=%.17g;patience=%d;deterministic=%d;"
-                       "protocol=%.*s;norm=%.*s;lr_step=%.*s",
-                       (int)strnlen(r->model, sizeof r->model), r->model,
-                       (int)strnlen(r->subset, sizeof r->subset), r->subset,
-                       (int)strnlen(r->method, sizeof r->method), r->method,
-                       r->seed, r->epochs, r->window, r->batch,
-                       r->lr, r->dropout, r->val_frac, r->patience, r->deterministic,
-                       (int)strnlen(r->protocol, sizeof r->protocol), r->protocol,
-                       (int)strnlen(r->norm, sizeof r->norm), r->norm,
-                       (int)strnlen(r->lr_step, sizeof r->lr_step), r->lr_step);
-    if (len < 0) len = 0;
-    /* fields of format 3: absent from the text of a format-2 run (no data digest) */
-    if (r->data_digest[0] && (size_t)len < sizeof text) {
-        int more = snprintf(text + len, sizeof text - (size_t)len, ";norm_scope=%.*s;data=%.*s",
-                            (int)strnlen(r->norm_scope, sizeof r->norm_scope), r->norm_scope,
-                            (int)strnlen(r->data_digest, sizeof r->data_digest), r->data_digest);
-        if (more > 0) len += more;
+    char text[640], value[64];
+    size_t len = 0;
+    const int version = r->data_digest[0] ? 3 : 2;
+    for (int i = 0; i < N_CONFIG_FIELDS && len < sizeof text; i++) {
+        if (CONFIG_FIELDS[i].since > version) continue;
+        run_config_field(r, i, value, sizeof value);
+        int k = snprintf(text + len, sizeof text - len, "%s%s=%s", len ? ";" : "", CONFIG_FIELDS[i].key, value);
+        if (k > 0) len += (size_t)k;
     }
-    if ((size_t)len >= sizeof text) len = (int)sizeof text - 1; /* cannot happen: fields are bounded */
-    uint64_t h = mtl_fnv1a(MTL_FNV_INIT, text, (size_t)len);
+    if (len >= sizeof text) len = sizeof text - 1; /* cannot happen: fields are bounded */
+    uint64_t h = mtl_fnv1a(MTL_FNV_INIT, text, len);
     snprintf(out, 17, "%016" PRIx64, h);
 }
 

@@ -75,6 +75,11 @@ typedef struct {
 /* run_id from the configuration fields (stable across versions of the program). A run of
  * format 2 (no data_digest) hashes to the id it was given then. */
 void run_config_id(const run_record *r, char out[17]);
+/* The configuration fields that run_config_id hashes, i in [0, run_config_count()): field i
+ * of r as text into buf (as hashed), and the name of the option that sets it (NULL for the
+ * data digest, which comes from the data). */
+int run_config_count(void);
+const char *run_config_field(const run_record *r, int i, char *buf, size_t n);
 void run_record_free(run_record *r);
 
 /* Adds (or replaces, same run_id) run r in the file at path, creating it if missing.
