@@ -80,7 +80,7 @@ static void make_run(run_record *r, const char *method, long seed, double rmse)
     r->score = 280 + 20 * seed;          /* 300, 320, 340 */
     r->acc = 0.88 + 0.02 * (double)seed;  /* 0.90, 0.92, 0.94 */
     r->f1 = 0.75 + 0.05 * (double)seed;   /* 0.80, 0.85, 0.90 */
-    r->best_val_rmse = 12.5;
+    r->best_val_rmse = rmse - 1.5;   /* validation follows test: the choices agree */
     r->best_epoch = 3;
     r->epochs_run = 4;
     r->samples_per_s = 1000;
@@ -333,12 +333,17 @@ Test(report, table)
 
     table_line(out, "fixed:0.3", line, sizeof line);
     assert_contains(line, "16.00 ± 1.00");
+    assert_contains(line, "+1.50 (Holm p=0.1404, n=3)");
     cr_assert_null(strstr(line, "**best λ**"));
 
     table_line(out, "uw", line, sizeof line);
     assert_contains(line, "| uw        |    5 |");
     assert_contains(line, "16.50 ± 1.50");
-    assert_contains(line, "+2.00 (p=0.0742, n=3)");
+    /* Holm over the four comparisons with fixed:0.5: raw p 0.0351 (fixed:0.3: differences 1,
+     * 1.5, 2, t = 3 sqrt 3), 0.0572, 0.0572 (uw-so:1 and uw-so:5: |t| = 4), 0.0742 (uw);
+     * adjusted 4 x 0.0351 = 0.1404, 3 x 0.0572 = 0.1716, then max(0.1716, 2 x 0.0572) and
+     * max(0.1716, 0.0742) */
+    assert_contains(line, "+2.00 (Holm p=0.1716, n=3)");
 
     table_line(out, "uw-so:1", line, sizeof line);
     assert_contains(line, " 3/4 |");   /* the diverged seed counts in the total only */
@@ -348,7 +353,7 @@ Test(report, table)
 
     table_line(out, "uw-so:5", line, sizeof line);
     assert_contains(line, "13.70 ± 0.82");
-    assert_contains(line, "-0.80 (p=0.0572, n=3)");
+    assert_contains(line, "-0.80 (Holm p=0.1716, n=3)");
     assert_contains(line, "**best T**");
     assert_contains(line, "**best overall**");
     assert_contains(line, "| uw-so:5   |    1 |");
@@ -440,16 +445,17 @@ Test(report, csv)
     char *csv = mtl_read_file(path, &len, &e);
     cr_assert_not_null(csv, "%s", e.msg);
     static const char header[] = "subset,method,seed,status,rmse,rmse_uncapped,mae,score,acc,f1,best_val_rmse,"
-                                 "best_epoch,epochs_run,samples_per_s,ranks,threads,wall_s,run_id\n";
+                                 "best_epoch,epochs_run,samples_per_s,ranks,threads,wall_s,run_id,delta_m\n";
     cr_assert_eq(strncmp(csv, header, strlen(header)), 0, "header: %.200s", csv);
 
     run_record *v = make_runs();
     char row[256];
     run_record *r = find(v, N_RUNS, "fixed:0.5", 1);
-    snprintf(row, sizeof row, "\nFD001,fixed:0.5,1,ok,14,15,11,300,0.9,0.8,12.5,3,4,1000,1,2,12.5,%s\n", r->run_id);
+    /* no single-task runs here: delta_m is empty */
+    snprintf(row, sizeof row, "\nFD001,fixed:0.5,1,ok,14,15,11,300,0.9,0.8,12.5,3,4,1000,1,2,12.5,%s,\n", r->run_id);
     assert_contains(csv, row);
     r = find(v, N_RUNS, "uw-so:1", 4);   /* NaN -> empty */
-    snprintf(row, sizeof row, "\nFD001,uw-so:1,4,diverged,,,,,,,,3,2,1000,1,2,12.5,%s\n", r->run_id);
+    snprintf(row, sizeof row, "\nFD001,uw-so:1,4,diverged,,,,,,,,3,2,1000,1,2,12.5,%s,\n", r->run_id);
     assert_contains(csv, row);
     /* 1 header + one line per run, no temporary left behind */
     int lines = 0;
@@ -495,7 +501,7 @@ Test(report, svg)
     cr_assert_null(strstr(out, ".svg"));
 
     char *s = read_svg(svgdir, "rmse_vs_temperature_FD001_dcnn_spec.svg");
-    assert_contains(s, "best fixed (λ=0.5)");
+    assert_contains(s, "fixed λ=0.5 (validation): 14.50");
     assert_contains(s, "uw: 16.50");
     assert_contains(s, "temperature T (log scale)");
     free(s);
