@@ -1616,7 +1616,7 @@ static int plot_pareto(FILE *f, const method_row *rows, const section *s, mtl_er
     svg_range_linear(&ylo, &yhi);
 
     /* legend: the front, each other method, the baselines, the ring */
-    int cap = nother + 5;
+    int cap = nother + 6;
     svg_legend_item *items = mtl_calloc((size_t)cap, sizeof *items, err);
     char (*labels)[80] = mtl_calloc((size_t)cap, sizeof *labels, err);
     svg_occupied occ = {0};
@@ -1627,6 +1627,15 @@ static int plot_pareto(FILE *f, const method_row *rows, const section *s, mtl_er
     }
     int ni = 0, nfixed = npts - nother;
     if (nfixed > 0) items[ni++] = (svg_legend_item){"fixed:λ (λ order)", C_FIXED, NULL, 1, 0};
+    for (int i = s->a; i < s->b; i++) {
+        const method_row *r = &rows[i];
+        if (r->m != fixed || !r->chosen || r->family_n < 2 || r->rmse.n < 1) continue;
+        char num[32];
+        mtl_fmt_shortest(r->param, num, sizeof num);
+        snprintf(labels[ni], sizeof labels[ni], "λ=%s: chosen on validation", num);
+        items[ni] = (svg_legend_item){labels[ni], C_FIXED, NULL, 1 + SVG_SQUARE, 1};
+        ni++;
+    }
     for (int i = s->a, k = 0; i < s->b; i++) {
         const method_row *r = &rows[i];
         if (!row_multitask(r) || r->rmse.n < 1 || r->m == fixed) continue;
@@ -1709,7 +1718,8 @@ static int plot_pareto(FILE *f, const method_row *rows, const section *s, mtl_er
             svg_shape(&p, r->rmse.mean, r->f1.mean, k % SVG_RING, color, 5.5);
             k++;
         } else {
-            svg_shape(&p, r->rmse.mean, r->f1.mean, SVG_CIRCLE, color, 4.5);
+            int mark = r->chosen && r->family_n > 1;
+            svg_shape(&p, r->rmse.mean, r->f1.mean, mark ? SVG_SQUARE : SVG_CIRCLE, color, mark ? 6 : 4.5);
         }
         if (r->nondominated) svg_shape(&p, r->rmse.mean, r->f1.mean, SVG_RING, "#222222", 9.5);
     }
@@ -1719,8 +1729,9 @@ static int plot_pareto(FILE *f, const method_row *rows, const section *s, mtl_er
         if (!row_multitask(r) || r->rmse.n < 1 || r->m != fixed) continue;
         char lab[48], num[32];
         mtl_fmt_shortest(r->param, num, sizeof num);
-        snprintf(lab, sizeof lab, "λ=%s%s", num, r->chosen && r->family_n > 1 ? " (chosen)" : "");
-        if (svg_label_free(&p, &occ, svg_px(&p, r->rmse.mean), svg_py(&p, r->f1.mean), 9, 11, lab) < 0) rc = -1;
+        snprintf(lab, sizeof lab, "λ=%s", num);
+        if (svg_label_free(&p, &occ, svg_px(&p, r->rmse.mean), svg_py(&p, r->f1.mean), r->nondominated ? 13 : 9, 11, lab) < 0)
+            rc = -1;
     }
     svg_legend(f, left + pw + 24, top, items, ni);
     svg_end(f);
@@ -1772,8 +1783,12 @@ static int plot_cd(FILE *f, const char *title, const char *const *label, const d
     int half = (k + 1) / 2;
     const double axis_w = 420, margin = tw + 44, axis_y = 100;
     double x0 = margin, x1 = margin + axis_w;
+    if (2 * margin + axis_w < svg_text_width(title, 16) + 40) {   /* centre the axis under a wider title */
+        x0 = (svg_text_width(title, 16) + 40 - axis_w) / 2;
+        x1 = x0 + axis_w;
+    }
     double rows_y = axis_y + 22 + ngroup * 9;
-    int width = (int)ceil(2 * margin + axis_w), height = (int)ceil(rows_y + (k - half > half ? k - half : half) * 22 + 24);
+    int width = (int)ceil(fmax(2 * margin + axis_w, svg_text_width(title, 16) + 40)), height = (int)ceil(rows_y + (k - half > half ? k - half : half) * 22 + 24);
     svg_begin(f, width, height);
     svg_title(f, width, title);
     double span = k > 1 ? k - 1 : 1;
@@ -1842,6 +1857,7 @@ static int section_plots(doc *d, const method_row *rows, const section *s, mtl_e
         fprintf(stderr, "report: %s %s %s has no uw-so results, no rmse_vs_temperature plot\n", first->subset,
                 first->model, first->protocol);
     const weighting_method *fixed = scalarisation();
+    if (d->html) fputs("<details>\n<summary>task weights per epoch, one plot per method</summary>\n", d->f);
     for (int i = s->a; i < s->b; i++) {
         if (rows[i].m == fixed) continue;   /* constant by definition */
         if (!mem_open(&m, err)) return -1;
@@ -1852,6 +1868,7 @@ static int section_plots(doc *d, const method_row *rows, const section *s, mtl_e
             fprintf(stderr, "report: %s %s has no weight history, no weights plot\n", first->subset,
                     rows[i].runs[0]->method);
     }
+    if (d->html) fputs("</details>\n", d->f);
     return 0;
 }
 
@@ -2242,6 +2259,8 @@ static const char HTML_HEAD[] =
     "figure { display: inline-block; margin: 0.5em 1em 1em 0; vertical-align: top; }\n"
     "figure svg { max-width: 100%; height: auto; border: 1px solid #eee; }\n"
     "figcaption { font-size: 0.8em; color: #666; }\n"
+    "details figure { width: 46%; } details figure svg { width: 100%; }\n"
+    "summary { cursor: pointer; color: #1f4e99; margin: 0.5em 0; }\n"
     "p.note { font-size: 0.85em; color: #444; font-style: italic; }\n"
     "ul { margin: 0.2em 0; } code { background: #f4f4f4; padding: 0 0.2em; }\n"
     "</style>\n</head>\n<body>\n";

@@ -513,7 +513,8 @@ int svg_label_free(const svg_plot *p, svg_occupied *o, double px, double py, dou
     const double dx[8] = {gap, -gap - w, -w / 2, -w / 2, gap, -gap - w, gap, -gap - w};
     const double dy[8] = {h * 0.35, h * 0.35, -gap, gap + h * 0.8, -gap, -gap, gap + h * 0.8, gap + h * 0.8};
     for (int k = 0; k < 8; k++) {
-        svg_box b = {px + dx[k] - 1, py + dy[k] - h * 0.8 - 1, px + dx[k] + w + 1, py + dy[k] + h * 0.25 + 1};
+        /* the glyphs' box: cap height above the baseline, descenders below */
+        svg_box b = {px + dx[k] - 1, py + dy[k] - h * 0.8, px + dx[k] + w + 1, py + dy[k] + h * 0.2};
         if (b.x0 < p->left || b.x1 > p->left + p->width || b.y0 < p->top || b.y1 > p->top + p->height) continue;
         if (!box_free(o, b)) continue;
         if (svg_occupy(o, b.x0, b.y0, b.x1, b.y1) < 0) return -1;
