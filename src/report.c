@@ -1883,8 +1883,9 @@ static int emit_section(doc *d, const method_row *rows, const section *s, mtl_er
     describe_seeds(seeds, sizeof seeds, first, nruns);
     describe_provenance(prov, sizeof prov, first, nruns);
     doc_heading(d, 2, head);
-    doc_para(d, NULL, "%d runs (%d ok, %d diverged or failed), %d methods.\nConfiguration: %s.\nSeeds (%s.\nRuns: %s.",
-             nruns, nok, nruns - nok, s->b - s->a, config, seeds, prov);
+    doc_para(d, NULL, "%d run%s (%d ok, %d diverged or failed), %d method%s.\nConfiguration: %s.\nSeeds (%s.\nRuns: %s.",
+             nruns, nruns == 1 ? "" : "s", nok, nruns - nok, s->b - s->a, s->b - s->a == 1 ? "" : "s", config, seeds,
+             prov);
     table t;
     if (section_table(&t, rows, s, err) < 0) return -1;
     doc_table(d, &t);
