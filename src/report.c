@@ -151,38 +151,24 @@ static void order_of(const double *v, int n, int *idx)
 int report_holm(const double *p, int n, double *adj)
 {
     int *idx = malloc((size_t)(n > 0 ? n : 1) * sizeof *idx);
-    double *q = malloc((size_t)(n > 0 ? n : 1) * sizeof *q);
-    if (!idx || !q) {
-        free(idx);
-        free(q);
-        return -1;
-    }
+    if (!idx) return -1;
     int m = 0;
     for (int i = 0; i < n; i++) {
         adj[i] = NAN;
-        if (isfinite(p[i])) q[m++] = p[i];
+        if (!isfinite(p[i])) continue;
+        int j = m++;   /* the finite ones, ascending */
+        for (; j > 0 && p[idx[j - 1]] > p[i]; j--) idx[j] = idx[j - 1];
+        idx[j] = i;
     }
-    order_of(q, m, idx);
-    /* back from the sorted position to the caller's index */
-    int *pos = malloc((size_t)(n > 0 ? n : 1) * sizeof *pos);
-    if (!pos) {
-        free(idx);
-        free(q);
-        return -1;
-    }
-    for (int i = 0, k = 0; i < n; i++)
-        if (isfinite(p[i])) pos[k++] = i;
     double run = 0;
     for (int r = 0; r < m; r++) {
-        double v = (m - r) * q[idx[r]];
+        double v = (m - r) * p[idx[r]];
         if (v > 1) v = 1;
         if (v < run) v = run;   /* step-down: never below a smaller p's adjusted value */
         run = v;
-        adj[pos[idx[r]]] = v;
+        adj[idx[r]] = v;
     }
-    free(pos);
     free(idx);
-    free(q);
     return m;
 }
 
@@ -829,7 +815,9 @@ static void doc_heading(doc *d, int level, const char *text)
     }
 }
 
-/* A paragraph; cls (HTML only) is its class, e.g. "note" for a footnote. */
+/* A paragraph. cls NULL: plain; "note": a footnote (italic); "item": a list item (a run of
+ * items is one list in Markdown, each its own list in HTML, which ends the run with a blank
+ * line the caller writes). */
 static void doc_para(doc *d, const char *cls, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void doc_para(doc *d, const char *cls, const char *fmt, ...)
 {
@@ -838,33 +826,16 @@ static void doc_para(doc *d, const char *cls, const char *fmt, ...)
     char *text = vformat(fmt, ap);
     va_end(ap);
     if (!text) return;
+    int item = cls && strcmp(cls, "item") == 0;
     if (d->html) {
-        fprintf(d->f, cls ? "<p class=\"%s\">" : "<p>", cls);
+        fputs(item ? "<ul><li>" : "", d->f);
+        if (!item) fprintf(d->f, cls ? "<p class=\"%s\">" : "<p>", cls);
         html_inline(d->f, text);
-        fputs("</p>\n", d->f);
-    } else if (cls) {
-        fprintf(d->f, "_%s_\n\n", text);
-    } else {
-        fprintf(d->f, "%s\n\n", text);
-    }
-    free(text);
-}
-
-/* A list item (a run of items is one list in Markdown; each is its own list in HTML). */
-static void doc_item(doc *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void doc_item(doc *d, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *text = vformat(fmt, ap);
-    va_end(ap);
-    if (!text) return;
-    if (d->html) {
-        fputs("<ul><li>", d->f);
-        html_inline(d->f, text);
-        fputs("</li></ul>\n", d->f);
-    } else {
+        fputs(item ? "</li></ul>\n" : "</p>\n", d->f);
+    } else if (item) {
         fprintf(d->f, "- %s\n", text);
+    } else {
+        fprintf(d->f, cls ? "_%s_\n\n" : "%s\n\n", text);
     }
     free(text);
 }
@@ -1619,10 +1590,12 @@ static int plot_pareto(FILE *f, const method_row *rows, const section *s, mtl_er
     int cap = nother + 6;
     svg_legend_item *items = mtl_calloc((size_t)cap, sizeof *items, err);
     char (*labels)[80] = mtl_calloc((size_t)cap, sizeof *labels, err);
+    double *fx = mtl_alloc((size_t)npts * 2, sizeof *fx, err);   /* the front: x, then y */
     svg_occupied occ = {0};
-    if (!items || !labels) {
+    if (!items || !labels || !fx) {
         free(items);
         free(labels);
+        free(fx);
         return -1;
     }
     int ni = 0, nfixed = npts - nother;
@@ -1679,12 +1652,6 @@ static int plot_pareto(FILE *f, const method_row *rows, const section *s, mtl_er
     }
 
     /* the scalarisation front, in λ order (rows are sorted by λ) */
-    double *fx = mtl_alloc((size_t)npts * 2, sizeof *fx, err);
-    if (!fx) {
-        free(items);
-        free(labels);
-        return -1;
-    }
     double *fy = fx + npts;
     int nf = 0;
     for (int i = s->a; i < s->b; i++) {
@@ -1749,14 +1716,15 @@ static int plot_pareto(FILE *f, const method_row *rows, const section *s, mtl_er
 static int plot_cd(FILE *f, const char *title, const char *const *label, const double *rank, int k, double cd,
                    mtl_err *err)
 {
-    int *ord = mtl_alloc((size_t)k, sizeof *ord, err);
-    if (!ord) return -1;
-    order_of(rank, k, ord);
+    int *ord = mtl_alloc((size_t)k * 3, sizeof *ord, err);   /* the order, then the groups' ends */
     char (*text)[112] = mtl_calloc((size_t)k, sizeof *text, err);
-    if (!text) {
+    if (!ord || !text) {
         free(ord);
+        free(text);
         return -1;
     }
+    int *g0 = ord + k, *g1 = g0 + k;
+    order_of(rank, k, ord);
     double tw = 0;
     for (int i = 0; i < k; i++) {
         snprintf(text[i], sizeof text[i], "%s (%.2f)", label[i], rank[i]);
@@ -1765,13 +1733,6 @@ static int plot_cd(FILE *f, const char *title, const char *const *label, const d
     }
     /* groups: from each method, the furthest one within the CD, unless inside the last group */
     int ngroup = 0, last = -1;
-    int *g0 = mtl_alloc((size_t)k * 2, sizeof *g0, err);
-    if (!g0) {
-        free(ord);
-        free(text);
-        return -1;
-    }
-    int *g1 = g0 + k;
     for (int i = 0; i < k && isfinite(cd); i++) {
         int j = i;
         while (j + 1 < k && rank[ord[j + 1]] - rank[ord[i]] < cd) j++;
@@ -1829,7 +1790,6 @@ static int plot_cd(FILE *f, const char *title, const char *const *label, const d
     }
 #undef RX
     svg_end(f);
-    free(g0);
     free(ord);
     free(text);
     return 1;
@@ -1897,7 +1857,7 @@ static int emit_section(doc *d, const method_row *rows, const section *s, mtl_er
             const run_record *r = rows[i].runs[k];
             if (is_ok(r)) continue;
             if (!listed++) doc_para(d, NULL, "Not ok (excluded from the means):");
-            doc_item(d, "%s seed %ld: %s (run %s, %d epochs run)", r->method, r->seed,
+            doc_para(d, "item", "%s seed %ld: %s (run %s, %d epochs run)", r->method, r->seed,
                      strcmp(r->status, "ok") == 0 ? "ok, but a test metric is not finite" : r->status, r->run_id,
                      r->epochs_run);
         }

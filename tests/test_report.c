@@ -1042,13 +1042,20 @@ static int analysis_dir(char *dir, size_t n, const char *subsets, int no_val)
     return k;
 }
 
+/* Runs `mtlbench report DIR ARGS`, which must succeed; returns its stdout, its stderr in *err. */
+static char *report_ok(const char *dir, const char *args, char **err)
+{
+    char cmd[1024], *out;
+    snprintf(cmd, sizeof cmd, "%s report %s %s", MTL_BIN, dir, args);
+    cr_assert_eq(run_capture(cmd, &out, err), 0, "%s: stderr: %s", cmd, *err);
+    return out;
+}
+
 Test(report, validation_chooses_not_test)
 {
-    char dir[64], cmd[512];
+    char dir[64];
     analysis_dir(dir, sizeof dir, "FD001", 0);
-    snprintf(cmd, sizeof cmd, "%s report %s", MTL_BIN, dir);
-    char *out, *err;
-    cr_assert_eq(run_capture(cmd, &out, &err), 0, "stderr: %s", err);
+    char *err, *out = report_ok(dir, "", &err);
     char line[1024];
     table_line(out, "fixed:0.7", line, sizeof line);
     assert_contains(line, "**best λ** (validation)");
@@ -1086,8 +1093,9 @@ Test(report, validation_chooses_not_test)
     free(err);
 
     /* the CSV carries Δm per run: uw seed 2 is 50 (-2.1/12 - 0.05) = -11.25 */
-    snprintf(cmd, sizeof cmd, "%s report %s --csv %s/runs.csv", MTL_BIN, dir, dir);
-    cr_assert_eq(run_capture(cmd, &out, &err), 0, "stderr: %s", err);
+    char args[256];
+    snprintf(args, sizeof args, "--csv %s/runs.csv", dir);
+    out = report_ok(dir, args, &err);
     char path[256];
     snprintf(path, sizeof path, "%s/runs.csv", dir);
     mtl_err e;
@@ -1110,11 +1118,9 @@ Test(report, validation_chooses_not_test)
 
 Test(report, no_validation_marks_nothing)
 {
-    char dir[64], cmd[512];
+    char dir[64];
     analysis_dir(dir, sizeof dir, "FD001", 1);
-    snprintf(cmd, sizeof cmd, "%s report %s", MTL_BIN, dir);
-    char *out, *err;
-    cr_assert_eq(run_capture(cmd, &out, &err), 0, "stderr: %s", err);
+    char *err, *out = report_ok(dir, "", &err);
     assert_contains(out, "## FD001 · model dcnn · protocol li2018");
     assert_contains(out, "no validation units (val_frac 0): no setting of a tuned family is chosen, nothing is "
                          "marked best");
@@ -1142,11 +1148,9 @@ Test(report, no_validation_marks_nothing)
 
 Test(report, summary_across_subsets)
 {
-    char dir[64], cmd[512];
+    char dir[64];
     analysis_dir(dir, sizeof dir, "FD001 FD002", 0);
-    snprintf(cmd, sizeof cmd, "%s report %s", MTL_BIN, dir);
-    char *out, *err;
-    cr_assert_eq(run_capture(cmd, &out, &err), 0, "stderr: %s", err);
+    char *err, *out = report_ok(dir, "", &err);
     const char *sum = strstr(out, "## Summary · model dcnn · protocol spec · subsets FD001, FD002");
     cr_assert_not_null(sum, "%s", out);
     assert_contains(sum, "FD001 RMSE |    FD002 RMSE |       Δm % | mean rank (subsets) | mean rank (blocks) |");
@@ -1279,12 +1283,12 @@ Test(xml, checker_refuses_bad_markup)
 
 Test(report, pareto_and_cd_plots)
 {
-    char dir[64], svgdir[128], cmd[512];
+    char dir[64], svgdir[128];
     analysis_dir(dir, sizeof dir, "FD001 FD002", 0);
     snprintf(svgdir, sizeof svgdir, "%s/svg", dir);
-    snprintf(cmd, sizeof cmd, "%s report %s --svg %s", MTL_BIN, dir, svgdir);
-    char *out, *err;
-    cr_assert_eq(run_capture(cmd, &out, &err), 0, "stderr: %s", err);
+    char args[256];
+    snprintf(args, sizeof args, "--svg %s", svgdir);
+    char *err, *out = report_ok(dir, args, &err);
     const char *sub[] = {"FD001", "FD002"};
     for (int i = 0; i < 2; i++) {
         char name[96];
@@ -1316,9 +1320,9 @@ Test(report, html_page)
 {
     char dir[64], cmd[512];
     analysis_dir(dir, sizeof dir, "FD001 FD002", 0);
-    snprintf(cmd, sizeof cmd, "%s report %s --html %s/report.html", MTL_BIN, dir, dir);
-    char *out, *err;
-    cr_assert_eq(run_capture(cmd, &out, &err), 0, "stderr: %s", err);
+    char args[256];
+    snprintf(args, sizeof args, "--html %s/report.html", dir);
+    char *err, *out = report_ok(dir, args, &err);
     assert_contains(err, "report.html");
     /* two setup tables and the summary; per setup a Pareto plot and one weights plot per
      * method but fixed:λ (uw, gls), and the critical-difference diagram */
