@@ -408,6 +408,7 @@ typedef struct {
     int cost_runs;
     int family_n;                /* settings of its tuned family in the setup, 0 if not tuned */
     int chosen, oracle, nondominated;
+    int family_chose;            /* its tuned family has a setting chosen on validation */
     int npairs;                  /* seeds paired with the reference */
     double diff, p, p_holm;      /* mean RMSE difference to the reference, raw and Holm p */
 } method_row;
@@ -566,6 +567,7 @@ static void choose_settings(method_row *rows, section *s)
         r->cost_s = cost;
         r->cost_runs = runs;
         r->chosen = s->has_val && chosen == i;
+        r->family_chose = s->has_val && chosen >= 0;
         r->oracle = oracle == i;
     }
 }
@@ -1904,7 +1906,7 @@ static entry *summary_entries(const method_row *rows, const section *secs, const
         for (int i = s->a; i < s->b; i++) {
             const method_row *r = &rows[i];
             if (!row_multitask(r) || r->rmse.n < 1) continue;
-            int collapse = s->has_val && row_tuned(r);
+            int collapse = row_tuned(r) && r->family_chose;
             if (collapse && !r->chosen) continue;
             const weighting_method *fam = collapse ? r->m : NULL;
             int j = 0;
@@ -2216,6 +2218,7 @@ static const char HTML_HEAD[] =
     "table { border-collapse: collapse; margin: 1em 0; font-size: 0.88em; }\n"
     "th, td { border: 1px solid #ccc; padding: 0.25em 0.55em; text-align: left; vertical-align: top; }\n"
     "th { background: #f2f2f2; } td.num, th.num { text-align: right; white-space: nowrap; }\n"
+    "td:last-child { min-width: 16em; }\n"
     "tr:nth-child(even) td { background: #fafafa; }\n"
     "figure { display: inline-block; margin: 0.5em 1em 1em 0; vertical-align: top; }\n"
     "figure svg { max-width: 100%; height: auto; border: 1px solid #eee; }\n"
