@@ -299,6 +299,34 @@ Test(svg, ticks_and_escaping)
     free(text);
 }
 
+Test(svg, labels_keep_clear_of_marks)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    cr_assert_not_null(f);
+    svg_plot p;
+    svg_plot_init(&p, f, 0, 0, 200, 100, 0, 1, 0, 0, 1, 0);
+    svg_occupied o = {0};
+    /* a mark at (100, 50) and everything to its right taken: the label goes to the left */
+    cr_assert_eq(svg_occupy(&o, 95, 45, 105, 55), 0);
+    cr_assert_eq(svg_occupy(&o, 105, 0, 200, 100), 0);
+    cr_assert_eq(svg_label_free(&p, &o, 100, 50, 8, 10, "abc"), 0);
+    cr_assert_eq(o.n, 3);
+    const svg_box *b = &o.box[2];
+    cr_assert_lt(b->x1, 95, "placed over the mark: %g..%g", b->x0, b->x1);
+    cr_assert_geq(b->x0, 0);
+    /* the same place again is taken, and so is every other: nothing is written */
+    cr_assert_eq(svg_occupy(&o, 0, 0, 95, 100), 0);
+    long before = ftell(f);
+    cr_assert_eq(svg_label_free(&p, &o, 100, 50, 8, 10, "abc"), 1);
+    cr_assert_eq(ftell(f), before);
+    svg_occupied_free(&o);
+    fclose(f);
+    cr_assert_not_null(strstr(text, ">abc</text>"));
+    free(text);
+}
+
 /* ------------------------------------------------------------------ report */
 
 Test(report, table)
