@@ -2,7 +2,7 @@
 # The main job: builds mtlbench (Release) and runs a quick sweep of the published dcnn on the
 # bundled FD001 data -- fixed:0.5, uw, uw-o and uw-so at T = 1 and 5, seeds 1 and 2, 15 epochs
 # of the spec protocol -- with one MPI rank per core, then prints the report. Results land in
-# results/ (runs/*.h5, sweep.h5, runs.csv, plots/*.svg, report.html). Installs missing Debian packages
+# results/ (runs/*.h5, sweep.h5, runs.csv, plots/*.svg). Installs missing Debian packages
 # first. Started again after an interruption, it skips the runs already complete.
 # Environment: MTLBENCH_DATA (C-MAPSS folder), RANKS (default: number of cores),
 #              EPOCHS (default 15), MODEL (default dcnn), OUT (default results)
@@ -22,5 +22,5 @@ export OMP_NUM_THREADS=1
 mpirun --oversubscribe --bind-to none -np "$ranks" build/mtlbench sweep \
   ${MTLBENCH_DATA:+--data "$MTLBENCH_DATA"} --subsets FD001 --model "${MODEL:-dcnn}" \
   --methods fixed:0.5,uw,uw-o,uw-so --temperatures 1,5 --seeds 1,2 --epochs "${EPOCHS:-15}" --out "$out"
-build/mtlbench report "$out" --csv "$out/runs.csv" --svg "$out/plots" --html "$out/report.html" >/dev/null
-echo "==> per-run table: $out/runs.csv; plots: $out/plots/*.svg; the whole report: $out/report.html; all runs: $out/sweep.h5"
+build/mtlbench report "$out" --csv "$out/runs.csv" --svg "$out/plots" >/dev/null
+echo "==> per-run table: $out/runs.csv; plots: $out/plots/*.svg; all runs: $out/sweep.h5"
