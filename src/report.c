@@ -466,14 +466,12 @@ static method_row *group_rows(const run_record **v, int n, int *nrows, mtl_err *
     return rows;
 }
 
-/* Index (in rows[a..b)) of the row of this kind (M_OTHER + 1: any) with the lowest mean RMSE,
- * or -1. */
+/* Index (in rows[a..b)) of the row of this kind with the lowest mean RMSE, or -1. */
 static int best_row(const method_row *rows, int a, int b, int kind)
 {
     int best = -1;
     for (int i = a; i < b; i++) {
-        if (kind <= M_OTHER && rows[i].kind != kind) continue;
-        if (rows[i].rmse.n < 1) continue;
+        if (rows[i].kind != kind || rows[i].rmse.n < 1) continue;
         if (best < 0 || rows[i].rmse.mean < rows[best].rmse.mean) best = i;
     }
     return best;
@@ -1251,8 +1249,7 @@ static int write_csv(const char *path, const method_row *rows, const section *se
 /* prefix_<a>[_<b>].svg with characters other than [A-Za-z0-9._-] in a and b made '_'. */
 static void plot_name(char *buf, size_t n, const char *prefix, const char *a, const char *b)
 {
-    int len = snprintf(buf, n, "%s_%s%s%s.svg", prefix, a, b ? "_" : "", b ? b : "");
-    (void)len;
+    snprintf(buf, n, "%s_%s%s%s.svg", prefix, a, b ? "_" : "", b ? b : "");
     for (char *s = buf; *s; s++) {
         unsigned char c = (unsigned char)*s;
         if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
