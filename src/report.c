@@ -2118,6 +2118,11 @@ static int emit_summary(doc *d, const method_row *rows, const section *secs, con
     int *rowbuf = NULL, ne = 0, rc = -1;
     entry *e = summary_entries(rows, secs, g, ng, &ne, &rowbuf, err);
     if (!e) return -1;
+    if (ne == 0) {   /* single-task runs only: nothing to compare */
+        free(rowbuf);
+        free(e);
+        return 0;
+    }
     ranking q;
     table t = {0};
     if (rank_entries(rows, e, ne, ng, &q, err) < 0) goto out_entries;

@@ -1385,3 +1385,27 @@ Test(report, html_page)
     free(err);
     rm_rf(dir);
 }
+
+Test(report, single_task_runs_only)
+{
+    char dir[64];
+    th_tmpdir(dir, sizeof dir);
+    run_record *v = calloc(2, sizeof *v);
+    cr_assert_not_null(v);
+    make_run(&v[0], "fixed:1", 1, 12.0);
+    make_run(&v[1], "fixed:0", 1, 80.0);
+    write_runs(dir, v, 2);
+    free_runs(v, 2);
+    char args[256];
+    snprintf(args, sizeof args, "--svg %s/svg", dir);
+    char *err, *out = report_ok(dir, args, &err);
+    char line[1024];
+    table_line(out, "fixed:1", line, sizeof line);
+    assert_contains(line, "| baseline |");
+    assert_contains(line, "single-task");
+    cr_assert_null(strstr(out, "## Summary"), "nothing to rank:\n%s", out);
+    cr_assert_null(strstr(err, "pareto_"), "no trade-off to draw:\n%s", err);
+    free(out);
+    free(err);
+    rm_rf(dir);
+}
