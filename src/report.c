@@ -1314,8 +1314,19 @@ static int doc_plot(doc *d, membuf *m, int made, const char *name, mtl_err *err)
 #define C_BASE "#555555"
 
 static const char *const PALETTE[] = {"#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf",
-                                      "#bcbd22", "#ff7f0e", "#7f7f7f", "#393b79", "#637939", "#843c39"};
+                                      "#bcbd22", "#ff7f0e", "#7f7f7f", "#000000", "#393b79", "#c51b7d"};
 #define N_PALETTE ((int)(sizeof PALETTE / sizeof PALETTE[0]))
+
+/* The colour and marker shape of the k-th method of a plot: 4 x 12 distinct pairs. */
+static const char *style_color(int k)
+{
+    return PALETTE[k % N_PALETTE];
+}
+
+static int style_shape(int k)
+{
+    return (k + k / N_PALETTE) % SVG_RING;
+}
 
 /* RMSE of uw-so against T with reference lines, for the rows of one setup, into f. Returns
  * 1 when made, 0 when the setup has no uw-so results, -1 on error. */
@@ -1612,7 +1623,7 @@ static int plot_pareto(FILE *f, const method_row *rows, const section *s, mtl_er
         const method_row *r = &rows[i];
         if (!row_multitask(r) || r->rmse.n < 1 || r->m == fixed) continue;
         snprintf(labels[ni], sizeof labels[ni], "%s%s", r->runs[0]->method, r->chosen && r->family_n > 1 ? " (chosen)" : "");
-        items[ni] = (svg_legend_item){labels[ni], PALETTE[k % N_PALETTE], NULL, 1 + k % SVG_RING, 1};
+        items[ni] = (svg_legend_item){labels[ni], style_color(k), NULL, 1 + style_shape(k), 1};
         ni++, k++;
     }
     if (isfinite(s->rmse_b)) {
@@ -1677,11 +1688,11 @@ static int plot_pareto(FILE *f, const method_row *rows, const section *s, mtl_er
     for (int i = s->a, k = 0; i < s->b; i++) {
         const method_row *r = &rows[i];
         if (!row_multitask(r) || r->rmse.n < 1) continue;
-        const char *color = r->m == fixed ? C_FIXED : PALETTE[k % N_PALETTE];
+        const char *color = r->m == fixed ? C_FIXED : style_color(k);
         if (r->m != fixed) {
             svg_error_bars_x(&p, &r->rmse.mean, &r->f1.mean, &r->rmse.sd, 1, color);
             svg_error_bars(&p, &r->rmse.mean, &r->f1.mean, &r->f1.sd, 1, color);
-            svg_shape(&p, r->rmse.mean, r->f1.mean, k % SVG_RING, color, 5.5);
+            svg_shape(&p, r->rmse.mean, r->f1.mean, style_shape(k), color, 5.5);
             k++;
         } else {
             int mark = r->chosen && r->family_n > 1;
