@@ -537,17 +537,23 @@ static const weighting_method *scalarisation(void)
     return weighting_parse("fixed:0.5", &w, &ignored) == 0 ? w.m : NULL;
 }
 
+/* The summed wall time of a row's runs, diverged ones included. */
+static double row_wall(const method_row *r)
+{
+    double t = 0;
+    for (int k = 0; k < r->n; k++) t += isfinite(r->runs[k]->wall_s) ? r->runs[k]->wall_s : 0;
+    return t;
+}
+
 /* Marks the tuned families of rows[a..b): sizes, costs, the setting chosen on validation and
  * the test oracle. */
 static void choose_settings(method_row *rows, section *s)
 {
     for (int i = s->a; i < s->b; i++) {
         method_row *r = &rows[i];
-        if (!row_tuned(r)) {
-            for (int k = 0; k < r->n; k++) r->cost_s += isfinite(r->runs[k]->wall_s) ? r->runs[k]->wall_s : 0;
-            r->cost_runs = r->n;
-            continue;
-        }
+        r->cost_s = row_wall(r);
+        r->cost_runs = r->n;
+        if (!row_tuned(r)) continue;
         int chosen = -1, oracle = -1;
         double cost = 0;
         int nfam = 0, runs = 0;
@@ -556,14 +562,16 @@ static void choose_settings(method_row *rows, section *s)
             if (q->m != r->m || !row_tuned(q)) continue;
             nfam++;
             runs += q->n;
-            for (int k = 0; k < q->n; k++) cost += isfinite(q->runs[k]->wall_s) ? q->runs[k]->wall_s : 0;
+            cost += row_wall(q);
             /* ties: the first, i.e. the smaller argument */
             if (q->val.n > 0 && q->rmse.n > 0 && (chosen < 0 || q->val.mean < rows[chosen].val.mean)) chosen = j;
             if (q->rmse.n > 0 && (oracle < 0 || q->rmse.mean < rows[oracle].rmse.mean)) oracle = j;
         }
         r->family_n = nfam;
-        r->cost_s = cost;
-        r->cost_runs = runs;
+        if (s->has_val) {   /* choosing the setting takes the whole grid; without validation nothing is chosen */
+            r->cost_s = cost;
+            r->cost_runs = runs;
+        }
         r->chosen = s->has_val && chosen == i;
         r->family_chose = s->has_val && chosen >= 0;
         r->oracle = oracle == i;
@@ -1015,7 +1023,8 @@ static const char REPORT_LEGEND[] =
     "both (negative is better), with the two-sided paired t-test's p-value adjusted by Holm–Bonferroni over "
     "all the comparisons of the setup, and the number of pairs n; "
     "cost = the wall time of the runs it takes to choose the method: every run of every setting of a tuned "
-    "family (fixed:λ, uw-so:T, dwa:T, gradnorm:α) in the setup, the method's own runs otherwise; "
+    "family (fixed:λ, uw-so:T, dwa:T, gradnorm:α) in the setup, the method's own runs otherwise (and without "
+    "validation units, where nothing is chosen); "
     "**best λ** / **best T** / **best α** = the setting of its family with the lowest mean validation RMSE "
     "(ties: the smaller setting), and its test figures are the family's; oracle = the lowest mean test "
     "RMSE of a family where it differs: information only, never a baseline; "

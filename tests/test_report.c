@@ -1163,6 +1163,8 @@ Test(report, no_validation_marks_nothing)
     table_line(out, "uw", line, sizeof line);
     assert_contains(line, "n/a (no validation)");
     assert_contains(line, "-9.17 ± 2.95");   /* Δm does not need a choice */
+    table_line(out, "fixed:0.7", line, sizeof line);
+    assert_contains(line, "25.0 s (2 runs)");   /* nothing is chosen, so no grid is paid for */
     /* the summary lists every setting, none in bold */
     const char *sum = strstr(out, "## Summary");
     cr_assert_not_null(sum);
