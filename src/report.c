@@ -2176,8 +2176,8 @@ static int emit_summary(doc *d, const method_row *rows, const section *secs, con
         } else {
             for (int i = 0; i < q.k; i++) labels[i] = e[q.ranked[i]].label, rk[i] = q.rank_blk[q.ranked[i]];
             char title[200], tag[96], name[160];
-            snprintf(title, sizeof title, "%s %s: mean ranks over %d blocks (subset, seed), Nemenyi CD at α = 0.05",
-                     first->model, first->protocol, q.nb);
+            snprintf(title, sizeof title, "%s %s: mean ranks over %d blocks (subset, seed), %s", first->model,
+                     first->protocol, q.nb, isfinite(q.cd) ? "Nemenyi CD at α = 0.05" : "no CD beyond 20 methods");
             if (n_name > 1) snprintf(tag, sizeof tag, "%s_%s_%d", first->model, first->protocol, n_name);
             else snprintf(tag, sizeof tag, "%s_%s", first->model, first->protocol);
             plot_name(name, sizeof name, "cd", tag, NULL);
