@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include "results.h"
 #include "svg.h"
 #include "util.h"
+#include "weighting.h"
 
 /* ------------------------------------------------------------------ statistics */
 
@@ -94,6 +96,143 @@ int report_paired_t(const double *d, int n, double *mean, double *sd, double *t,
     double dof = n - 1;
     *p = report_incbeta(0.5 * dof, 0.5, dof / (dof + *t * *t));   /* two-sided */
     return 0;
+}
+
+/* Regularised upper incomplete gamma function Q(a, x): the series of P below x = a + 1,
+ * the continued fraction of Q (modified Lentz) above. */
+double report_gamma_q(double a, double x)
+{
+    if (!(a > 0) || isnan(x) || x < 0) return NAN;
+    if (x == 0) return 1;
+    if (isinf(x)) return 0;
+    const double tiny = 1e-300, eps = 1e-15;
+    double lfront = -x + a * log(x) - lgamma(a);
+    if (x < a + 1) {
+        double term = 1 / a, sum = term;
+        for (int n = 1; n < 1000 && fabs(term) > fabs(sum) * eps; n++) {
+            term *= x / (a + n);
+            sum += term;
+        }
+        return 1 - sum * exp(lfront);
+    }
+    double b = x + 1 - a, c = 1 / tiny, d = 1 / b, h = d;
+    for (int i = 1; i < 1000; i++) {
+        double an = -i * (i - a);
+        b += 2;
+        d = an * d + b;
+        if (fabs(d) < tiny) d = tiny;
+        c = b + an / c;
+        if (fabs(c) < tiny) c = tiny;
+        d = 1 / d;
+        double delta = d * c;
+        h *= delta;
+        if (fabs(delta - 1) < eps) break;
+    }
+    return exp(lfront) * h;
+}
+
+double report_chi2_sf(double x, double dof)
+{
+    if (isnan(x) || !(dof > 0)) return NAN;
+    if (x <= 0) return 1;
+    return report_gamma_q(0.5 * dof, 0.5 * x);
+}
+
+/* Indices of the n values in ascending order of v (insertion sort: n is small). */
+static void order_of(const double *v, int n, int *idx)
+{
+    for (int i = 0; i < n; i++) {
+        int j = i;
+        for (; j > 0 && v[idx[j - 1]] > v[i]; j--) idx[j] = idx[j - 1];
+        idx[j] = i;
+    }
+}
+
+int report_holm(const double *p, int n, double *adj)
+{
+    int *idx = malloc((size_t)(n > 0 ? n : 1) * sizeof *idx);
+    if (!idx) return -1;
+    int m = 0;
+    for (int i = 0; i < n; i++) {
+        adj[i] = NAN;
+        if (!isfinite(p[i])) continue;
+        int j = m++;   /* the finite ones, ascending */
+        for (; j > 0 && p[idx[j - 1]] > p[i]; j--) idx[j] = idx[j - 1];
+        idx[j] = i;
+    }
+    double run = 0;
+    for (int r = 0; r < m; r++) {
+        double v = (m - r) * p[idx[r]];
+        if (v > 1) v = 1;
+        if (v < run) v = run;   /* step-down: never below a smaller p's adjusted value */
+        run = v;
+        adj[idx[r]] = v;
+    }
+    free(idx);
+    return m;
+}
+
+void report_ranks(const double *v, int n, double *rank)
+{
+    for (int i = 0; i < n; i++) {
+        /* 1 + the values below, + half of the other values equal to it: tied values share
+         * the mean of the ranks they occupy */
+        double below = 0, equal = 0;
+        for (int j = 0; j < n; j++) {
+            if (j == i) continue;
+            below += v[j] < v[i];
+            equal += v[j] == v[i];
+        }
+        rank[i] = 1 + below + 0.5 * equal;
+    }
+}
+
+int report_friedman(const double *v, int nb, int k, double *mean_rank, double *chi2, double *p)
+{
+    *chi2 = *p = NAN;
+    for (int j = 0; j < k; j++) mean_rank[j] = NAN;
+    if (nb < 1 || k < 2) return -1;
+    double *r = malloc((size_t)k * sizeof *r);
+    if (!r) return -1;
+    for (int j = 0; j < k; j++) mean_rank[j] = 0;
+    for (int b = 0; b < nb; b++) {
+        report_ranks(v + (size_t)b * k, k, r);
+        for (int j = 0; j < k; j++) mean_rank[j] += r[j];
+    }
+    free(r);
+    double ss = 0;
+    for (int j = 0; j < k; j++) {
+        mean_rank[j] /= nb;
+        ss += mean_rank[j] * mean_rank[j];
+    }
+    if (nb < 2) return -1;
+    *chi2 = 12.0 * nb / (k * (k + 1.0)) * (ss - k * (k + 1.0) * (k + 1.0) / 4);
+    if (*chi2 < 0) *chi2 = 0;   /* rounding below an exact 0 */
+    *p = report_chi2_sf(*chi2, k - 1);
+    return 0;
+}
+
+/* q_0.05 of the studentized range with infinite degrees of freedom, divided by sqrt(2), for
+ * k = 2 .. 20 compared methods (Demšar 2006, table 5a, for k <= 10). */
+static const double NEMENYI_Q05[] = {1.960, 2.343, 2.569, 2.728, 2.850, 2.949, 3.031, 3.102, 3.164, 3.219,
+                                     3.268, 3.313, 3.354, 3.391, 3.426, 3.458, 3.489, 3.517, 3.544};
+#define NEMENYI_KMAX (1 + (int)(sizeof NEMENYI_Q05 / sizeof NEMENYI_Q05[0]))
+
+double report_nemenyi_q05(int k)
+{
+    return k >= 2 && k <= NEMENYI_KMAX ? NEMENYI_Q05[k - 2] : NAN;
+}
+
+double report_nemenyi_cd(int k, int nb)
+{
+    if (nb < 1) return NAN;
+    return report_nemenyi_q05(k) * sqrt(k * (k + 1.0) / (6.0 * nb));
+}
+
+double report_delta_m(double rmse, double f1, double rmse_b, double f1_b)
+{
+    if (!(rmse_b > 0) || !(f1_b > 0)) return NAN;
+    return 50.0 * (-(rmse - rmse_b) / rmse_b + (f1 - f1_b) / f1_b);
 }
 
 typedef struct {
@@ -177,13 +316,20 @@ int report_method_cmp(const char *a, const char *b)
     return strcmp(a, b);
 }
 
-/* Runs are compared only within one setup: the subset and its data, the model and the
- * protocol with the options it sets (norm and its scope, validation fraction, learning-rate
- * step). Two setups never share a table or a plot. */
-static int setup_cmp(const run_record *a, const run_record *b)
+/* The setup key. Runs are compared only within one setup: the data (the subset and its digest) and the
+ * training setup (the model, the protocol and the options it sets: norm and its
+ * scope, validation fraction, learning-rate step). Two setups never share a table or a plot; the summary
+ * across subsets groups the setups of one training setup (KEY_TRAINING). A new field of
+ * the key is one line here, in its part. */
+enum { KEY_ALL, KEY_TRAINING };
+
+static int setup_key_cmp(const run_record *a, const run_record *b, int scope)
 {
-    int c = strcmp(a->subset, b->subset);
-    if (!c) c = strcmp(a->data_digest, b->data_digest);
+    int c = 0;
+    /* the data */
+    if (scope == KEY_ALL) c = strcmp(a->subset, b->subset);
+    if (!c && scope == KEY_ALL) c = strcmp(a->data_digest, b->data_digest);
+    /* the training setup */
     if (!c) c = strcmp(a->model, b->model);
     if (!c) c = strcmp(a->protocol, b->protocol);
     if (!c) c = strcmp(a->norm, b->norm);
@@ -191,6 +337,11 @@ static int setup_cmp(const run_record *a, const run_record *b)
     if (!c && a->val_frac != b->val_frac) c = a->val_frac < b->val_frac ? -1 : 1;
     if (!c) c = strcmp(a->lr_step, b->lr_step);
     return c;
+}
+
+static int setup_cmp(const run_record *a, const run_record *b)
+{
+    return setup_key_cmp(a, b, KEY_ALL);
 }
 
 /* "FD001 dcnn spec": names a setup in headings, titles and plot file names. */
@@ -251,7 +402,17 @@ typedef struct {
     int n, n_ok;
     int kind;
     double param;
-    mstat rmse, score, acc, f1;
+    const weighting_method *m;   /* the registry's method, NULL for a name it does not know */
+    int only_task;               /* 0 RUL only, 1 health only (a single-task baseline), -1 */
+    mstat rmse, score, acc, f1, val;
+    mstat dm;                    /* Δm per seed against the setup's single-task baselines */
+    double cost_s;               /* the cost of choosing the row: wall time of its family's runs */
+    int cost_runs;
+    int family_n;                /* settings of its tuned family in the setup, 0 if not tuned */
+    int chosen, oracle, nondominated;
+    int family_chose;            /* its tuned family has a setting chosen on validation */
+    int npairs;                  /* seeds paired with the reference */
+    double diff, p, p_holm;      /* mean RMSE difference to the reference, raw and Holm p */
 } method_row;
 
 static mstat metric_stat(const method_row *row, const metric_desc *m, double *scratch)
@@ -288,10 +449,18 @@ static method_row *group_rows(const run_record **v, int n, int *nrows, mtl_err *
         r->n = j - i;
         for (int t = i; t < j; t++) r->n_ok += is_ok(v[t]);
         r->kind = method_kind(v[i]->method, &r->param);
+        weighting w;
+        mtl_err ignored;
+        r->m = weighting_parse(v[i]->method, &w, &ignored) == 0 ? w.m : NULL;
+        r->only_task = r->m ? weighting_only_task(&w) : -1;
+        if (r->m && r->m->arg) r->param = w.x;
         r->rmse = metric_stat(r, metric_named("rmse"), scratch);
         r->score = metric_stat(r, metric_named("score"), scratch);
         r->acc = metric_stat(r, metric_named("acc"), scratch);
         r->f1 = metric_stat(r, metric_named("f1"), scratch);
+        r->val = metric_stat(r, metric_named("best_val_rmse"), scratch);
+        r->dm = stat_of(scratch, 0);
+        r->diff = r->p = r->p_holm = NAN;
         i = j;
     }
     free(scratch);
@@ -299,17 +468,23 @@ static method_row *group_rows(const run_record **v, int n, int *nrows, mtl_err *
     return rows;
 }
 
-/* Index (in rows[a..b)) of the row of this kind (M_OTHER + 1: any) with the lowest mean RMSE,
- * or -1. */
+/* Index (in rows[a..b)) of the row of this kind with the lowest mean RMSE, or -1. */
 static int best_row(const method_row *rows, int a, int b, int kind)
 {
     int best = -1;
     for (int i = a; i < b; i++) {
-        if (kind <= M_OTHER && rows[i].kind != kind) continue;
-        if (rows[i].rmse.n < 1) continue;
+        if (rows[i].kind != kind || rows[i].rmse.n < 1) continue;
         if (best < 0 || rows[i].rmse.mean < rows[best].rmse.mean) best = i;
     }
     return best;
+}
+
+/* The first ok run of row with this seed, or NULL. */
+static const run_record *run_of_seed(const method_row *row, long seed)
+{
+    for (int i = 0; i < row->n; i++)
+        if (row->runs[i]->seed == seed && is_ok(row->runs[i])) return row->runs[i];
+    return NULL;
 }
 
 /* RMSE differences (row - ref) of the seeds ok in both (first run of a seed); returns the count. */
@@ -318,29 +493,235 @@ static int paired_diffs(const method_row *row, const method_row *ref, double *d)
     int n = 0;
     for (int i = 0; i < row->n; i++) {
         const run_record *a = row->runs[i];
-        if (!is_ok(a) || !isfinite(a->rmse)) continue;
-        int dup = 0;
-        for (int k = 0; k < i && !dup; k++)
-            dup = row->runs[k]->seed == a->seed && is_ok(row->runs[k]) && isfinite(row->runs[k]->rmse);
-        if (dup) continue;
-        for (int j = 0; j < ref->n; j++) {
-            const run_record *b = ref->runs[j];
-            if (b->seed == a->seed && is_ok(b) && isfinite(b->rmse)) {
-                d[n++] = a->rmse - b->rmse;
-                break;
-            }
-        }
+        if (!is_ok(a) || run_of_seed(row, a->seed) != a) continue;
+        const run_record *b = run_of_seed(ref, a->seed);
+        if (b) d[n++] = a->rmse - b->rmse;
     }
     return n;
 }
 
-/* ------------------------------------------------------------------ Markdown */
+/* ------------------------------------------------------------------ analysis of a setup */
 
-#define NCOL 9
-#define CELL 160
+/* A setup's rows and what is chosen, compared and marked in them. */
 typedef struct {
-    char c[NCOL][CELL];
-} table_row;
+    int a, b;            /* rows[a..b) */
+    int has_val;         /* the protocol holds validation units: settings can be chosen */
+    int ref;             /* the scalarisation setting chosen on validation ("vs best fixed"), or -1 */
+    int single[2];       /* the single-task rows: RUL only (fixed:1), health only (fixed:0), or -1 */
+    double rmse_b, f1_b; /* their mean test RMSE and macro-F1: the baselines of Δm (NaN: missing) */
+    int best;            /* best overall, or -1 */
+} section;
+
+/* A setting of a family tuned over a grid of its argument (fixed:λ, uw-so:T, dwa:T,
+ * gradnorm:α), not a single-task baseline: its setting is chosen on validation. */
+static int row_tuned(const method_row *r)
+{
+    return r->m && r->m->arg_sym && r->only_task < 0;
+}
+
+static int row_multitask(const method_row *r)
+{
+    return r->only_task < 0;
+}
+
+/* A row that stands for its method in comparisons: a multi-task row that is not one of the
+ * settings of a tuned family left unchosen. */
+static int row_contender(const method_row *r)
+{
+    return row_multitask(r) && (!row_tuned(r) || r->chosen);
+}
+
+/* The registry's scalarisation, fixed:λ (the reference of "vs best fixed"). */
+static const weighting_method *scalarisation(void)
+{
+    weighting w;
+    mtl_err ignored;
+    return weighting_parse("fixed:0.5", &w, &ignored) == 0 ? w.m : NULL;
+}
+
+/* The summed wall time of a row's runs, diverged ones included. */
+static double row_wall(const method_row *r)
+{
+    double t = 0;
+    for (int k = 0; k < r->n; k++) t += isfinite(r->runs[k]->wall_s) ? r->runs[k]->wall_s : 0;
+    return t;
+}
+
+/* Marks the tuned families of rows[a..b): sizes, costs, the setting chosen on validation and
+ * the test oracle. */
+static void choose_settings(method_row *rows, section *s)
+{
+    for (int i = s->a; i < s->b; i++) {
+        method_row *r = &rows[i];
+        r->cost_s = row_wall(r);
+        r->cost_runs = r->n;
+        if (!row_tuned(r)) continue;
+        int chosen = -1, oracle = -1;
+        double cost = 0;
+        int nfam = 0, runs = 0;
+        for (int j = s->a; j < s->b; j++) {
+            const method_row *q = &rows[j];
+            if (q->m != r->m || !row_tuned(q)) continue;
+            nfam++;
+            runs += q->n;
+            cost += row_wall(q);
+            /* ties: the first, i.e. the smaller argument */
+            if (q->val.n > 0 && q->rmse.n > 0 && (chosen < 0 || q->val.mean < rows[chosen].val.mean)) chosen = j;
+            if (q->rmse.n > 0 && (oracle < 0 || q->rmse.mean < rows[oracle].rmse.mean)) oracle = j;
+        }
+        r->family_n = nfam;
+        if (s->has_val) {   /* choosing the setting takes the whole grid; without validation nothing is chosen */
+            r->cost_s = cost;
+            r->cost_runs = runs;
+        }
+        r->chosen = s->has_val && chosen == i;
+        r->family_chose = s->has_val && chosen >= 0;
+        r->oracle = oracle == i;
+    }
+}
+
+/* Δm of every ok run of every row against the single-task baselines. */
+static void delta_m_rows(method_row *rows, const section *s, double *scratch)
+{
+    for (int i = s->a; i < s->b; i++) {
+        method_row *r = &rows[i];
+        int k = 0;
+        for (int j = 0; j < r->n; j++)
+            if (is_ok(r->runs[j]))
+                scratch[k++] = report_delta_m(r->runs[j]->rmse, r->runs[j]->f1, s->rmse_b, s->f1_b);
+        r->dm = stat_of(scratch, isfinite(s->rmse_b) && isfinite(s->f1_b) ? k : 0);
+    }
+}
+
+/* Paired t-tests of every multi-task row against the reference, Holm-adjusted together. */
+static int test_rows(method_row *rows, const section *s, double *d, mtl_err *err)
+{
+    int n = s->b - s->a;
+    double *p = mtl_alloc((size_t)n * 2, sizeof *p, err);
+    if (!p) return -1;
+    double *adj = p + n;
+    for (int i = s->a; i < s->b; i++) {
+        method_row *r = &rows[i];
+        p[i - s->a] = NAN;
+        if (s->ref < 0 || i == s->ref || !row_multitask(r)) continue;
+        double sd, t;
+        r->npairs = paired_diffs(r, &rows[s->ref], d);
+        report_paired_t(d, r->npairs, &r->diff, &sd, &t, &r->p);
+        p[i - s->a] = r->p;
+    }
+    if (report_holm(p, n, adj) < 0) {
+        free(p);
+        return mtl_fail(err, "out of memory");
+    }
+    for (int i = s->a; i < s->b; i++) rows[i].p_holm = adj[i - s->a];
+    free(p);
+    return 0;
+}
+
+/* Marks the multi-task rows no other multi-task row beats in both test RMSE (lower) and
+ * macro-F1 (higher) at once. */
+static void mark_front(method_row *rows, const section *s)
+{
+    for (int i = s->a; i < s->b; i++) {
+        method_row *r = &rows[i];
+        r->nondominated = 0;
+        if (!row_multitask(r) || r->rmse.n < 1) continue;
+        int dominated = 0;
+        for (int j = s->a; j < s->b && !dominated; j++) {
+            const method_row *q = &rows[j];
+            if (j == i || !row_multitask(q) || q->rmse.n < 1) continue;
+            dominated = q->rmse.mean <= r->rmse.mean && q->f1.mean >= r->f1.mean &&
+                        (q->rmse.mean < r->rmse.mean || q->f1.mean > r->f1.mean);
+        }
+        r->nondominated = !dominated;
+    }
+}
+
+/* Everything chosen and computed for the setup rows[s->a .. s->b). */
+static int analyse_section(method_row *rows, section *s, mtl_err *err)
+{
+    int nruns = 0;
+    for (int i = s->a; i < s->b; i++) nruns += rows[i].n;
+    double *scratch = mtl_alloc((size_t)nruns, sizeof *scratch, err);
+    if (!scratch) return -1;
+    s->has_val = rows[s->a].runs[0]->val_frac > 0;
+    s->single[0] = s->single[1] = s->ref = s->best = -1;
+    for (int i = s->a; i < s->b; i++) {
+        int t = rows[i].only_task;
+        if (t >= 0 && s->single[t] < 0 && rows[i].rmse.n > 0) s->single[t] = i;
+    }
+    s->rmse_b = s->single[0] >= 0 ? rows[s->single[0]].rmse.mean : NAN;
+    s->f1_b = s->single[1] >= 0 ? rows[s->single[1]].f1.mean : NAN;
+    delta_m_rows(rows, s, scratch);
+    choose_settings(rows, s);
+    const weighting_method *fixed = scalarisation();
+    for (int i = s->a; i < s->b; i++) {
+        const method_row *r = &rows[i];
+        if (r->m == fixed && r->chosen) s->ref = i;
+        if (s->has_val && row_contender(r) && r->rmse.n > 0 && (s->best < 0 || r->rmse.mean < rows[s->best].rmse.mean))
+            s->best = i;
+    }
+    int rc = test_rows(rows, s, scratch, err);
+    mark_front(rows, s);
+    free(scratch);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ tables */
+
+#define CELL 160
+
+/* A table of text cells; cells may hold **bold** spans. */
+typedef struct {
+    int ncol, nrow;      /* nrow counts the header */
+    char *cell;          /* nrow x ncol cells of CELL bytes */
+    int *right;          /* per column: 1 right-aligned */
+} table;
+
+static int table_init(table *t, int ncol, int nrow, mtl_err *err)
+{
+    t->ncol = ncol;
+    t->nrow = nrow;
+    t->cell = mtl_calloc((size_t)ncol * (size_t)nrow, CELL, err);
+    t->right = mtl_calloc((size_t)ncol, sizeof *t->right, err);
+    if (!t->cell || !t->right) {
+        free(t->cell);
+        free(t->right);
+        t->cell = NULL;
+        t->right = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static void table_free(table *t)
+{
+    free(t->cell);
+    free(t->right);
+}
+
+static char *tcell(const table *t, int row, int col)
+{
+    return t->cell + ((size_t)row * (size_t)t->ncol + (size_t)col) * CELL;
+}
+
+static void tset(const table *t, int row, int col, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void tset(const table *t, int row, int col, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(tcell(t, row, col), CELL, fmt, ap);
+    va_end(ap);
+}
+
+/* Wraps a cell in ** (bold) when it has room. */
+static void tbold(const table *t, int row, int col)
+{
+    char *c = tcell(t, row, col), tmp[CELL];
+    if (strlen(c) + 5 > CELL || !c[0]) return;
+    snprintf(tmp, sizeof tmp, "**%s**", c);
+    memcpy(c, tmp, CELL);
+}
 
 static size_t utf8_len(const char *s)
 {
@@ -356,6 +737,14 @@ static void fmt_stat(char *buf, size_t n, mstat s, int dec)
     else snprintf(buf, n, "%.*f ± %.*f", dec, s.mean, dec, s.sd);
 }
 
+/* "12.5 s", "3.2 min", "1.25 h" */
+static void fmt_seconds(char *buf, size_t n, double s)
+{
+    if (s < 60) snprintf(buf, n, "%.1f s", s);
+    else if (s < 3600) snprintf(buf, n, "%.1f min", s / 60);
+    else snprintf(buf, n, "%.2f h", s / 3600);
+}
+
 static void append(char *buf, size_t n, const char *s)
 {
     size_t len = strlen(buf);
@@ -363,34 +752,153 @@ static void append(char *buf, size_t n, const char *s)
     snprintf(buf + len, n - len, "%s%s", len ? ", " : "", s);
 }
 
-static void print_table(const table_row *t, int nrows, const int *right)
+/* ------------------------------------------------------------------ output: Markdown or HTML */
+
+/* The report is written once as Markdown (stdout) and, with --html, once more as one
+ * self-contained HTML page, by the same code: every piece goes through these calls. Text may
+ * hold **bold** and `code` spans and line breaks. */
+typedef struct {
+    FILE *f;
+    int html;
+    const char *svgdir;   /* Markdown: plots are written into this folder (NULL: none) */
+    int plots;            /* plots are made: HTML, or Markdown with svgdir */
+} doc;
+
+static void html_escaped(FILE *f, const char *s, size_t n)
 {
-    size_t w[NCOL] = {0};
-    for (int i = 0; i < nrows; i++)
-        for (int c = 0; c < NCOL; c++) {
-            size_t l = utf8_len(t[i].c[c]);
-            if (l > w[c]) w[c] = l;
-        }
-    for (int i = 0; i < nrows; i++) {
-        for (int c = 0; c < NCOL; c++) {
-            size_t pad = w[c] - utf8_len(t[i].c[c]);
-            fputs("| ", stdout);
-            if (right[c]) printf("%*s", (int)pad, "");
-            fputs(t[i].c[c], stdout);
-            if (!right[c]) printf("%*s", (int)pad, "");
-            fputc(' ', stdout);
-        }
-        fputs("|\n", stdout);
-        if (i == 0) {
-            for (int c = 0; c < NCOL; c++) {
-                fputs(right[c] ? "|-" : "|:", stdout);
-                for (size_t k = 0; k < w[c]; k++) fputc('-', stdout);
-                fputs(right[c] ? ":" : "-", stdout);
-            }
-            fputs("|\n", stdout);
+    for (size_t i = 0; i < n && s[i]; i++) {
+        switch (s[i]) {
+        case '&': fputs("&amp;", f); break;
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '"': fputs("&quot;", f); break;
+        case '\n': fputs("<br/>\n", f); break;
+        default:
+            if ((unsigned char)s[i] < 0x20 && s[i] != '\t') fputc(' ', f);
+            else fputc(s[i], f);
         }
     }
 }
+
+/* Text with its ** and ` spans, as HTML (unpaired markers are written as they are). */
+static void html_inline(FILE *f, const char *s)
+{
+    while (*s) {
+        const char *mark = NULL, *tag = NULL;
+        size_t ml = 0;
+        const char *b = strstr(s, "**"), *c = strchr(s, '`');
+        if (b && (!c || b < c)) mark = b, ml = 2, tag = "strong";
+        else if (c) mark = c, ml = 1, tag = "code";
+        const char *end = mark ? strstr(mark + ml, ml == 2 ? "**" : "`") : NULL;
+        if (!mark || !end) {
+            html_escaped(f, s, strlen(s));
+            return;
+        }
+        html_escaped(f, s, (size_t)(mark - s));
+        fprintf(f, "<%s>", tag);
+        html_escaped(f, mark + ml, (size_t)(end - mark - ml));
+        fprintf(f, "</%s>", tag);
+        s = end + ml;
+    }
+}
+
+/* A malloc'd, formatted string (NULL when out of memory). */
+static char *vformat(const char *fmt, va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (s) vsnprintf(s, (size_t)n + 1, fmt, ap);
+    return s;
+}
+
+static void doc_heading(doc *d, int level, const char *text)
+{
+    if (d->html) {
+        fprintf(d->f, "<h%d>", level);
+        html_inline(d->f, text);
+        fprintf(d->f, "</h%d>\n", level);
+    } else {
+        fprintf(d->f, "%.*s %s\n\n", level, "######", text);
+    }
+}
+
+/* A paragraph. cls NULL: plain; "note": a footnote (italic); "item": a list item (a run of
+ * items is one list in Markdown, each its own list in HTML, which ends the run with a blank
+ * line the caller writes). */
+static void doc_para(doc *d, const char *cls, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void doc_para(doc *d, const char *cls, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *text = vformat(fmt, ap);
+    va_end(ap);
+    if (!text) return;
+    int item = cls && strcmp(cls, "item") == 0;
+    if (d->html) {
+        fputs(item ? "<ul><li>" : "", d->f);
+        if (!item) fprintf(d->f, cls ? "<p class=\"%s\">" : "<p>", cls);
+        html_inline(d->f, text);
+        fputs(item ? "</li></ul>\n" : "</p>\n", d->f);
+    } else if (item) {
+        fprintf(d->f, "- %s\n", text);
+    } else {
+        fprintf(d->f, cls ? "_%s_\n\n" : "%s\n\n", text);
+    }
+    free(text);
+}
+
+static void doc_table(doc *d, const table *t)
+{
+    if (d->html) {
+        fputs("<table>\n", d->f);
+        for (int i = 0; i < t->nrow; i++) {
+            fputs("<tr>", d->f);
+            for (int c = 0; c < t->ncol; c++) {
+                const char *tag = i == 0 ? "th" : "td";
+                fprintf(d->f, t->right[c] ? "<%s class=\"num\">" : "<%s>", tag);
+                html_inline(d->f, tcell(t, i, c));
+                fprintf(d->f, "</%s>", tag);
+            }
+            fputs("</tr>\n", d->f);
+        }
+        fputs("</table>\n", d->f);
+        return;
+    }
+    size_t *w = calloc((size_t)t->ncol, sizeof *w);
+    if (!w) return;
+    for (int i = 0; i < t->nrow; i++)
+        for (int c = 0; c < t->ncol; c++) {
+            size_t l = utf8_len(tcell(t, i, c));
+            if (l > w[c]) w[c] = l;
+        }
+    for (int i = 0; i < t->nrow; i++) {
+        for (int c = 0; c < t->ncol; c++) {
+            const char *s = tcell(t, i, c);
+            size_t pad = w[c] - utf8_len(s);
+            fputs("| ", d->f);
+            if (t->right[c]) fprintf(d->f, "%*s", (int)pad, "");
+            fputs(s, d->f);
+            if (!t->right[c]) fprintf(d->f, "%*s", (int)pad, "");
+            fputc(' ', d->f);
+        }
+        fputs("|\n", d->f);
+        if (i == 0) {
+            for (int c = 0; c < t->ncol; c++) {
+                fputs(t->right[c] ? "|-" : "|:", d->f);
+                for (size_t k = 0; k < w[c]; k++) fputc('-', d->f);
+                fputs(t->right[c] ? ":" : "-", d->f);
+            }
+            fputs("|\n", d->f);
+        }
+    }
+    fputc('\n', d->f);
+    free(w);
+}
+
+/* ------------------------------------------------------------------ a setup's text */
 
 /* "name value" of an int field across runs: one value or "min..max". */
 static void describe_int(char *buf, size_t n, const char *name, const run_record **v, int k, size_t off)
@@ -421,28 +929,29 @@ static void describe_double(char *buf, size_t n, const char *name, const run_rec
     append(buf, n, s);
 }
 
-/* One line describing the configuration of the runs of a subset and its seeds. */
-static void print_config(const run_record **v, int k)
+/* The configuration of the k runs of a setup. */
+static void describe_config(char *buf, size_t n, const run_record **v, int k)
 {
-    char buf[1024] = "";
-    int same_model = 1;
-    for (int i = 1; i < k; i++) same_model &= strcmp(v[i]->model, v[0]->model) == 0;
+    buf[0] = '\0';
     char s[256];
-    snprintf(s, sizeof s, "model %s, protocol %s (norm %s, lr step %s, statistics per %s), data %s",
-             same_model ? v[0]->model : "mixed", v[0]->protocol, v[0]->norm, v[0]->lr_step,
+    snprintf(s, sizeof s, "model %s, protocol %s (norm %s, lr step %s, statistics per %s), data %s", v[0]->model,
+             v[0]->protocol, v[0]->norm, v[0]->lr_step,
              strcmp(v[0]->norm_scope, "global") == 0 ? "sensor" : "regime and sensor",
              v[0]->data_digest[0] ? v[0]->data_digest : "not recorded");
-    append(buf, sizeof buf, s);
-    describe_int(buf, sizeof buf, "epochs", v, k, offsetof(run_record, epochs));
-    describe_int(buf, sizeof buf, "window", v, k, offsetof(run_record, window));
-    describe_int(buf, sizeof buf, "batch", v, k, offsetof(run_record, batch));
-    describe_double(buf, sizeof buf, "lr", v, k, offsetof(run_record, lr));
-    describe_double(buf, sizeof buf, "dropout", v, k, offsetof(run_record, dropout));
-    describe_double(buf, sizeof buf, "val_frac", v, k, offsetof(run_record, val_frac));
-    describe_int(buf, sizeof buf, "patience", v, k, offsetof(run_record, patience));
-    printf("Configuration: %s.\n", buf);
+    append(buf, n, s);
+    describe_int(buf, n, "epochs", v, k, offsetof(run_record, epochs));
+    describe_int(buf, n, "window", v, k, offsetof(run_record, window));
+    describe_int(buf, n, "batch", v, k, offsetof(run_record, batch));
+    describe_double(buf, n, "lr", v, k, offsetof(run_record, lr));
+    describe_double(buf, n, "dropout", v, k, offsetof(run_record, dropout));
+    describe_double(buf, n, "val_frac", v, k, offsetof(run_record, val_frac));
+    describe_int(buf, n, "patience", v, k, offsetof(run_record, patience));
+}
 
-    /* distinct seeds, ascending (runs are sorted by seed within a method only) */
+/* The distinct seeds of the k runs, ascending: "3): 1, 2, 3". */
+static void describe_seeds(char *buf, size_t n, const run_record **v, int k)
+{
+    buf[0] = '\0';
     long *seeds = malloc((size_t)k * sizeof *seeds);
     if (!seeds) return;
     int ns = 0;
@@ -457,22 +966,75 @@ static void print_config(const run_record **v, int k)
             seeds[j] = seeds[j - 1];
             seeds[j - 1] = t;
         }
-    printf("Seeds (%d):", ns);
-    for (int i = 0; i < ns && i < 30; i++) printf("%s %ld", i ? "," : "", seeds[i]);
-    if (ns > 30) printf(", …");
-    printf(".\n");
+    size_t len = (size_t)snprintf(buf, n, "%d):", ns);
+    for (int i = 0; i < ns && i < 30 && len < n; i++)
+        len += (size_t)snprintf(buf + len, n - len, "%s %ld", i ? "," : "", seeds[i]);
+    if (ns > 30 && len < n) snprintf(buf + len, n - len, ", …");
     free(seeds);
 }
 
+/* The distinct values of a string field of the k runs: up to six, then how many in all. */
+static void describe_distinct(char *buf, size_t n, const run_record **v, int k, size_t off)
+{
+    buf[0] = '\0';
+    int shown = 0, all = 0;
+    for (int i = 0; i < k; i++) {
+        const char *s = (const char *)v[i] + off;
+        int seen = 0;
+        for (int j = 0; j < i && !seen; j++) seen = strcmp((const char *)v[j] + off, s) == 0;
+        if (seen) continue;
+        all++;
+        if (shown < 6) {
+            append(buf, n, s[0] ? s : "(none)");
+            shown++;
+        }
+    }
+    if (all > shown) {
+        char s[48];
+        snprintf(s, sizeof s, "… (%d in all)", all);
+        append(buf, n, s);
+    }
+}
+
+/* Commits, versions, hosts and the dates of the k runs. */
+static void describe_provenance(char *buf, size_t n, const run_record **v, int k)
+{
+    char git[512], ver[256], host[512];
+    describe_distinct(git, sizeof git, v, k, offsetof(run_record, git));
+    describe_distinct(ver, sizeof ver, v, k, offsetof(run_record, version));
+    describe_distinct(host, sizeof host, v, k, offsetof(run_record, host));
+    const char *lo = v[0]->start_time, *hi = v[0]->start_time;
+    for (int i = 1; i < k; i++) {
+        if (strcmp(v[i]->start_time, lo) < 0) lo = v[i]->start_time;
+        if (strcmp(v[i]->start_time, hi) > 0) hi = v[i]->start_time;
+    }
+    snprintf(buf, n, "commits %s; versions %s; hosts %s; started %s%s%s", git, ver, host, lo,
+             strcmp(lo, hi) ? " to " : "", strcmp(lo, hi) ? hi : "");
+}
+
 static const char REPORT_LEGEND[] =
-    "_Columns: rank = 1 + the number of methods of the subset with a lower mean test RMSE; "
+    "Columns: rank = 1 + the number of multi-task methods of the setup with a lower mean test RMSE; "
     "runs = ok/total (diverged runs and ok runs with a non-finite metric are counted and listed but left "
     "out of every mean); "
     "RMSE, NASA score (both lower is better), accuracy and macro-F1 of the health classes, all on the "
     "test units: mean ± sample standard deviation (n − 1) over seeds, — with fewer than two runs; "
-    "vs best fixed = mean RMSE difference method − best fixed λ over the seeds ok in both (negative "
-    "is better), two-sided paired t-test p-value and number of pairs n; **best λ** / **best T** = lowest "
-    "mean RMSE among the fixed / uw-so rows, **best overall** = lowest mean RMSE of the subset._\n";
+    "val RMSE = the validation RMSE of the selected epoch (best_val_rmse), the only figure settings are "
+    "chosen by; "
+    "Δm = ½ [−(RMSE − RMSE_b) / RMSE_b + (F1 − F1_b) / F1_b] × 100 % per seed, mean ± std, with RMSE_b the "
+    "mean test RMSE of fixed:1 (RUL only) and F1_b the mean test macro-F1 of fixed:0 (health only) of the "
+    "setup (higher is better; left out without both baselines); "
+    "vs best fixed = mean RMSE difference method − the fixed λ chosen on validation, over the seeds ok in "
+    "both (negative is better), with the two-sided paired t-test's p-value adjusted by Holm–Bonferroni over "
+    "all the comparisons of the setup, and the number of pairs n; "
+    "cost = the wall time of the runs it takes to choose the method: every run of every setting of a tuned "
+    "family (fixed:λ, uw-so:T, dwa:T, gradnorm:α) in the setup, the method's own runs otherwise (and without "
+    "validation units, where nothing is chosen); "
+    "**best λ** / **best T** / **best α** = the setting of its family with the lowest mean validation RMSE "
+    "(ties: the smaller setting), and its test figures are the family's; oracle = the lowest mean test "
+    "RMSE of a family where it differs: information only, never a baseline; "
+    "**best overall** = the lowest mean test RMSE among the methods, each tuned family by its chosen "
+    "setting; non-dominated = no other multi-task method has both a lower mean test RMSE and a higher mean "
+    "macro-F1. Without validation units (val_frac 0) nothing is chosen or marked best.";
 
 /* 1 when some row of rows[0..nrows) is of the same subset as r but of other data. */
 static int other_data(const method_row *rows, int nrows, const run_record *r)
@@ -484,96 +1046,124 @@ static int other_data(const method_row *rows, int nrows, const run_record *r)
     return 0;
 }
 
-/* Prints the section of rows[a..b) (one setup) of rows[0..nrows). Returns -1 on out of memory. */
-static int print_section(const method_row *rows, int nrows, int a, int b, mtl_err *err)
+enum { T_METHOD, T_RANK, T_RUNS, T_RMSE, T_SCORE, T_ACC, T_F1, T_VAL, T_DM, T_VS, T_COST, T_NOTES, T_NCOL };
+
+/* The notes cell of row i. */
+static void row_notes(char *notes, const method_row *rows, const section *s, int i)
 {
-    const run_record **first = rows[a].runs;
-    int nruns = 0, nok = 0;
-    for (int i = a; i < b; i++) nruns += rows[i].n, nok += rows[i].n_ok;
-    printf("## %s · model %s · protocol %s", first[0]->subset, first[0]->model, first[0]->protocol);
-    /* runs of one subset on different files never share a table, and the heading says so */
-    if (other_data(rows, nrows, first[0]))
-        printf(" · data %s", first[0]->data_digest[0] ? first[0]->data_digest : "not recorded");
-    printf("\n\n");
-    printf("%d runs (%d ok, %d diverged or failed), %d methods.\n", nruns, nok, nruns - nok, b - a);
-    print_config(first, nruns);
-    printf("\n");
-
-    int bf = best_row(rows, a, b, M_FIXED), bt = best_row(rows, a, b, M_UWSO), ball = best_row(rows, a, b, M_OTHER + 1);
-    table_row *t = mtl_calloc((size_t)(b - a + 1), sizeof *t, err);
-    double *d = mtl_alloc((size_t)nruns, sizeof *d, err);
-    if (!t || !d) {
-        free(t);
-        free(d);
-        return -1;
+    const method_row *r = &rows[i];
+    char buf[64];
+    if (r->only_task >= 0) append(notes, CELL, r->only_task == 0 ? "single-task: RUL only" : "single-task: health only");
+    if (r->chosen && r->family_n > 1) {
+        snprintf(buf, sizeof buf, "**best %s** (validation)", r->m->arg_sym);
+        append(notes, CELL, buf);
     }
-    static const char *const head[NCOL] = {"method", "rank", "runs", "RMSE", "NASA score", "accuracy", "macro-F1",
-                                           "vs best fixed", "notes"};
-    static const int right[NCOL] = {0, 1, 1, 1, 1, 1, 1, 1, 0};
-    for (int c = 0; c < NCOL; c++) snprintf(t[0].c[c], CELL, "%s", head[c]);
-    for (int i = a; i < b; i++) {
+    if (s->has_val && r->oracle && !r->chosen && r->family_n > 1) {
+        snprintf(buf, sizeof buf, "oracle %s (test)", r->m->arg_sym);
+        append(notes, CELL, buf);
+    }
+    if (i == s->best) append(notes, CELL, "**best overall**");
+    if (r->nondominated) append(notes, CELL, "non-dominated");
+    if (r->n_ok < r->n) {
+        int nonfinite = 0;
+        for (int k = 0; k < r->n; k++) nonfinite += strcmp(r->runs[k]->status, "ok") == 0 && !is_ok(r->runs[k]);
+        if (r->n - r->n_ok > nonfinite) {
+            snprintf(buf, sizeof buf, "%d diverged", r->n - r->n_ok - nonfinite);
+            append(notes, CELL, buf);
+        }
+        if (nonfinite) {
+            snprintf(buf, sizeof buf, "%d with a non-finite metric", nonfinite);
+            append(notes, CELL, buf);
+        }
+    }
+}
+
+/* The "vs best fixed" cell of row i. */
+static void row_versus(char *c, const method_row *rows, const section *s, int i)
+{
+    const method_row *r = &rows[i];
+    if (!row_multitask(r)) snprintf(c, CELL, "single-task");
+    else if (s->ref < 0) snprintf(c, CELL, s->has_val ? "n/a" : "n/a (no validation)");
+    else if (i == s->ref) snprintf(c, CELL, "reference");
+    else if (r->npairs == 0) snprintf(c, CELL, "n/a (no common seeds)");
+    else if (r->npairs < 2) snprintf(c, CELL, "%+.2f (p n/a, n=1)", r->diff);
+    else if (r->p_holm < 0.0001) snprintf(c, CELL, "%+.2f (Holm p<0.0001, n=%d)", r->diff, r->npairs);
+    else snprintf(c, CELL, "%+.2f (Holm p=%.4f, n=%d)", r->diff, r->p_holm, r->npairs);
+}
+
+static int section_table(table *t, const method_row *rows, const section *s, mtl_err *err)
+{
+    int have_dm = isfinite(s->rmse_b) && isfinite(s->f1_b);
+    if (table_init(t, T_NCOL - !have_dm, s->b - s->a + 1, err) < 0) return -1;
+    static const char *const head[T_NCOL] = {"method",   "rank", "runs", "RMSE",          "NASA score", "accuracy",
+                                             "macro-F1", "val RMSE", "Δm %", "vs best fixed", "cost",      "notes"};
+    /* column of each field (Δm may be left out) */
+    int col[T_NCOL];
+    for (int c = 0, k = 0; c < T_NCOL; c++) col[c] = c == T_DM && !have_dm ? -1 : k++;
+    for (int c = 0; c < T_NCOL; c++) {
+        if (col[c] < 0) continue;
+        tset(t, 0, col[c], "%s", head[c]);
+        t->right[col[c]] = c != T_METHOD && c != T_NOTES;
+    }
+    for (int i = s->a; i < s->b; i++) {
         const method_row *r = &rows[i];
-        table_row *tr = &t[i - a + 1];
-        snprintf(tr->c[0], CELL, "%s", r->runs[0]->method);
-        if (r->rmse.n < 1) {
-            snprintf(tr->c[1], CELL, "—");
+        int row = i - s->a + 1;
+        tset(t, row, col[T_METHOD], "%s", r->runs[0]->method);
+        if (r->rmse.n < 1 || !row_multitask(r)) {
+            tset(t, row, col[T_RANK], "—");
         } else {
-            int rank = 1;   /* 1 + the rows of the subset with a lower mean RMSE */
-            for (int j = a; j < b; j++) rank += rows[j].rmse.n > 0 && rows[j].rmse.mean < r->rmse.mean;
-            snprintf(tr->c[1], CELL, "%d", rank);
+            int rank = 1;
+            for (int j = s->a; j < s->b; j++)
+                rank += row_multitask(&rows[j]) && rows[j].rmse.n > 0 && rows[j].rmse.mean < r->rmse.mean;
+            tset(t, row, col[T_RANK], "%d", rank);
         }
-        snprintf(tr->c[2], CELL, "%d/%d", r->n_ok, r->n);
-        fmt_stat(tr->c[3], CELL, r->rmse, 2);
-        fmt_stat(tr->c[4], CELL, r->score, 1);
-        fmt_stat(tr->c[5], CELL, r->acc, 3);
-        fmt_stat(tr->c[6], CELL, r->f1, 3);
-        if (bf < 0) {
-            snprintf(tr->c[7], CELL, "n/a");
-        } else if (i == bf) {
-            snprintf(tr->c[7], CELL, "reference");
-        } else {
-            int np = paired_diffs(r, &rows[bf], d);
-            double mean, sd, tv, p;
-            report_paired_t(d, np, &mean, &sd, &tv, &p);
-            if (np == 0) snprintf(tr->c[7], CELL, "n/a (no common seeds)");
-            else if (np < 2) snprintf(tr->c[7], CELL, "%+.2f (p n/a, n=1)", mean);
-            else if (p < 0.0001) snprintf(tr->c[7], CELL, "%+.2f (p<0.0001, n=%d)", mean, np);
-            else snprintf(tr->c[7], CELL, "%+.2f (p=%.4f, n=%d)", mean, p, np);
+        tset(t, row, col[T_RUNS], "%d/%d", r->n_ok, r->n);
+        fmt_stat(tcell(t, row, col[T_RMSE]), CELL, r->rmse, 2);
+        fmt_stat(tcell(t, row, col[T_SCORE]), CELL, r->score, 1);
+        fmt_stat(tcell(t, row, col[T_ACC]), CELL, r->acc, 3);
+        fmt_stat(tcell(t, row, col[T_F1]), CELL, r->f1, 3);
+        fmt_stat(tcell(t, row, col[T_VAL]), CELL, r->val, 2);
+        if (have_dm) {
+            if (r->only_task >= 0) tset(t, row, col[T_DM], "baseline");
+            else fmt_stat(tcell(t, row, col[T_DM]), CELL, r->dm, 2);
         }
-        char *notes = tr->c[8];
-        if (i == bf) append(notes, CELL, "**best λ**");
-        if (i == bt) append(notes, CELL, "**best T**");
-        if (i == ball) append(notes, CELL, "**best overall**");
-        if (r->n_ok < r->n) {
-            int nonfinite = 0;
-            for (int k = 0; k < r->n; k++) nonfinite += strcmp(r->runs[k]->status, "ok") == 0 && !is_ok(r->runs[k]);
-            char s[48];
-            if (r->n - r->n_ok > nonfinite) {
-                snprintf(s, sizeof s, "%d diverged", r->n - r->n_ok - nonfinite);
-                append(notes, CELL, s);
-            }
-            if (nonfinite) {
-                snprintf(s, sizeof s, "%d with a non-finite metric", nonfinite);
-                append(notes, CELL, s);
-            }
-        }
+        row_versus(tcell(t, row, col[T_VS]), rows, s, i);
+        char secs[32];
+        fmt_seconds(secs, sizeof secs, r->cost_s);
+        tset(t, row, col[T_COST], "%s (%d run%s)", secs, r->cost_runs, r->cost_runs == 1 ? "" : "s");
+        row_notes(tcell(t, row, col[T_NOTES]), rows, s, i);
     }
-    print_table(t, b - a + 1, right);
-    free(t);
-    free(d);
-
-    int listed = 0;
-    for (int i = a; i < b; i++)
-        for (int k = 0; k < rows[i].n; k++) {
-            const run_record *r = rows[i].runs[k];
-            if (is_ok(r)) continue;
-            if (!listed++) printf("\nNot ok (excluded from the means):\n\n");
-            printf("- %s seed %ld: %s (run %s, %d epochs run)\n", r->method, r->seed,
-                   strcmp(r->status, "ok") == 0 ? "ok, but a test metric is not finite" : r->status, r->run_id,
-                   r->epochs_run);
-        }
-    printf("\n");
     return 0;
+}
+
+/* What was chosen on validation, or why nothing was; where Δm is missing, why. */
+static void section_remarks(doc *d, const method_row *rows, const section *s)
+{
+    if (!s->has_val) {
+        doc_para(d, NULL, "This protocol has no validation units (val_frac 0): no setting of a tuned family is "
+                          "chosen, nothing is marked best, and no method is compared with a chosen λ.");
+    } else {
+        char chosen[512] = "", oracle[512] = "";
+        for (int i = s->a; i < s->b; i++) {
+            const method_row *r = &rows[i];
+            if (r->family_n < 2) continue;
+            char buf[96];
+            snprintf(buf, sizeof buf, "`%s` (of %d settings)", r->runs[0]->method, r->family_n);
+            if (r->chosen) append(chosen, sizeof chosen, buf);
+            if (r->oracle && !r->chosen) {
+                snprintf(buf, sizeof buf, "`%s`", r->runs[0]->method);
+                append(oracle, sizeof oracle, buf);
+            }
+        }
+        if (chosen[0]) doc_para(d, NULL, "Chosen on validation (lowest mean validation RMSE): %s.%s%s%s", chosen,
+                                oracle[0] ? " The test oracle, for information only, would have taken " : "", oracle,
+                                oracle[0] ? "." : "");
+    }
+    if (!isfinite(s->rmse_b) || !isfinite(s->f1_b))
+        doc_para(d, NULL, "No Δm column: it needs the single-task runs of this setup, `fixed:1` (RUL only) and "
+                          "`fixed:0` (health only)%s%s%s.",
+                 isfinite(s->rmse_b) ? "; `fixed:0` is missing" : "", isfinite(s->f1_b) ? "; `fixed:1` is missing" : "",
+                 !isfinite(s->rmse_b) && !isfinite(s->f1_b) ? "; both are missing" : "");
 }
 
 /* ------------------------------------------------------------------ files */
@@ -611,6 +1201,18 @@ static int commit_tmp(FILE *f, char *tmp, const char *path, mtl_err *err)
     return mtl_commit_tmp(fd, tmp, path, err);
 }
 
+/* Writes n bytes to path through a temporary file, and says so on stderr. */
+static int write_whole(const char *path, const char *text, size_t n, mtl_err *err)
+{
+    char *tmp;
+    FILE *f = open_tmp(path, &tmp, err);
+    if (!f) return -1;
+    fwrite(text, 1, n, f);
+    if (commit_tmp(f, tmp, path, err) < 0) return -1;
+    fprintf(stderr, "report: wrote %s\n", path);
+    return 0;
+}
+
 static void csv_str(FILE *f, const char *s)
 {
     if (strpbrk(s, ",\"\n\r") == NULL) {
@@ -630,87 +1232,99 @@ static void csv_num(FILE *f, double v)
     if (isfinite(v)) fprintf(f, "%.10g", v);
 }
 
-static int write_csv(const char *path, const run_record **v, int n, mtl_err *err)
+/* One row per run, in report order; delta_m against its setup's single-task baselines. */
+static int write_csv(const char *path, const method_row *rows, const section *secs, int nsec, mtl_err *err)
 {
     char *tmp;
     FILE *f = open_tmp(path, &tmp, err);
     if (!f) return -1;
     fputs("subset,method,seed,status,rmse,rmse_uncapped,mae,score,acc,f1,best_val_rmse,best_epoch,epochs_run,"
-          "samples_per_s,ranks,threads,wall_s,run_id\n",
+          "samples_per_s,ranks,threads,wall_s,run_id,delta_m\n",
           f);
-    for (int i = 0; i < n; i++) {
-        const run_record *r = v[i];
-        csv_str(f, r->subset);
-        fputc(',', f);
-        csv_str(f, r->method);
-        fprintf(f, ",%ld,", r->seed);
-        csv_str(f, r->status);
-        const double m[] = {r->rmse, r->rmse_uncapped, r->mae, r->score, r->acc, r->f1, r->best_val_rmse};
-        for (size_t k = 0; k < sizeof m / sizeof m[0]; k++) {
-            fputc(',', f);
-            csv_num(f, m[k]);
-        }
-        fprintf(f, ",%d,%d,", r->best_epoch, r->epochs_run);
-        csv_num(f, r->samples_per_s);
-        fprintf(f, ",%d,%d,", r->ranks, r->threads);
-        csv_num(f, r->wall_s);
-        fputc(',', f);
-        csv_str(f, r->run_id);
-        fputc('\n', f);
-    }
+    for (int s = 0; s < nsec; s++)
+        for (int i = secs[s].a; i < secs[s].b; i++)
+            for (int k = 0; k < rows[i].n; k++) {
+                const run_record *r = rows[i].runs[k];
+                csv_str(f, r->subset);
+                fputc(',', f);
+                csv_str(f, r->method);
+                fprintf(f, ",%ld,", r->seed);
+                csv_str(f, r->status);
+                const double m[] = {r->rmse, r->rmse_uncapped, r->mae, r->score, r->acc, r->f1, r->best_val_rmse};
+                for (size_t j = 0; j < sizeof m / sizeof m[0]; j++) {
+                    fputc(',', f);
+                    csv_num(f, m[j]);
+                }
+                fprintf(f, ",%d,%d,", r->best_epoch, r->epochs_run);
+                csv_num(f, r->samples_per_s);
+                fprintf(f, ",%d,%d,", r->ranks, r->threads);
+                csv_num(f, r->wall_s);
+                fputc(',', f);
+                csv_str(f, r->run_id);
+                fputc(',', f);
+                if (is_ok(r) && rows[i].only_task < 0)
+                    csv_num(f, report_delta_m(r->rmse, r->f1, secs[s].rmse_b, secs[s].f1_b));
+                fputc('\n', f);
+            }
     return commit_tmp(f, tmp, path, err);
 }
 
-/* mkdir -p */
-
-/* dir/prefix_<a>[_<b>].svg with characters other than [A-Za-z0-9._-] in a and b made '_'. */
-static char *svg_path(const char *dir, const char *prefix, const char *a, const char *b)
+/* prefix_<a>[_<b>].svg with characters other than [A-Za-z0-9._-] in a and b made '_'. */
+static void plot_name(char *buf, size_t n, const char *prefix, const char *a, const char *b)
 {
-    size_t n = strlen(dir) + strlen(prefix) + strlen(a) + (b ? strlen(b) : 0) + 16;
-    char *p = malloc(n);
-    if (!p) return NULL;
-    snprintf(p, n, "%s/%s_%s%s%s.svg", dir, prefix, a, b ? "_" : "", b ? b : "");
-    for (char *s = p + strlen(dir) + 1; *s; s++) {
+    snprintf(buf, n, "%s_%s%s%s.svg", prefix, a, b ? "_" : "", b ? b : "");
+    for (char *s = buf; *s; s++) {
         unsigned char c = (unsigned char)*s;
         if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
               c == '-' || c == '_'))
             *s = '_';
     }
-    return p;
 }
 
-/* Opens the plot file dir/prefix_<a>[_<b>].svg (through a temporary file) and writes the
- * SVG header and title. NULL on failure, with *path freed. */
-static FILE *plot_open(const char *dir, const char *prefix, const char *a, const char *b, int width, int height,
-                       const char *title, char **path, char **tmp, mtl_err *err)
+/* ------------------------------------------------------------------ plots */
+
+/* A plot is made in memory, then written to the --svg folder (Markdown pass) or embedded
+ * in the page (HTML pass). */
+typedef struct {
+    char *text;
+    size_t len;
+    FILE *f;
+} membuf;
+
+static FILE *mem_open(membuf *m, mtl_err *err)
 {
-    *tmp = NULL;
-    *path = svg_path(dir, prefix, a, b);
-    if (!*path) {
-        mtl_fail(err, "out of memory");
-        return NULL;
-    }
-    FILE *f = open_tmp(*path, tmp, err);
-    if (!f) {
-        free(*path);
-        *path = NULL;
-        return NULL;
-    }
-    svg_begin(f, width, height);
-    svg_title(f, width, title);
-    return f;
+    m->text = NULL;
+    m->len = 0;
+    m->f = open_memstream(&m->text, &m->len);
+    if (!m->f) mtl_fail(err, "out of memory");
+    return m->f;
 }
 
-/* Ends the SVG, renames it into place and says so; frees path. */
-static int plot_close(FILE *f, char *tmp, char *path, int *written, mtl_err *err)
+/* Closes m and, when made, hands the plot to the document under name; frees m. */
+static int doc_plot(doc *d, membuf *m, int made, const char *name, mtl_err *err)
 {
-    svg_end(f);
-    int rc = commit_tmp(f, tmp, path, err);
-    if (rc == 0) {
-        fprintf(stderr, "report: wrote %s\n", path);
-        *written = 1;
+    int bad = fclose(m->f) != 0;
+    int rc = 0;
+    if (bad) rc = mtl_fail(err, "out of memory");
+    else if (made && d->html) {
+        const char *svg = strstr(m->text, "<svg");
+        fputs("<figure>\n", d->f);
+        fputs(svg ? svg : "", d->f);
+        fputs("<figcaption>", d->f);
+        html_escaped(d->f, name, strlen(name));
+        fputs("</figcaption>\n</figure>\n", d->f);
+    } else if (made && d->svgdir) {
+        size_t n = strlen(d->svgdir) + strlen(name) + 2;
+        char *path = malloc(n);
+        if (!path) rc = mtl_fail(err, "out of memory");
+        else {
+            snprintf(path, n, "%s/%s", d->svgdir, name);
+            rc = write_whole(path, m->text, m->len, err);
+            free(path);
+        }
     }
-    free(path);
+    free(m->text);
+    m->text = NULL;
     return rc;
 }
 
@@ -720,12 +1334,28 @@ static int plot_close(FILE *f, char *tmp, char *path, int *written, mtl_err *err
 #define C_FIXED "#d62728"
 #define C_UW "#2ca02c"
 #define C_UWO "#9467bd"
+#define C_BASE "#555555"
 
-/* RMSE of uw-so against T with reference lines, for the rows of one subset. *written = 0
- * when the subset has no uw-so results. */
-static int plot_rmse_vs_t(const char *dir, const method_row *rows, int a, int b, int *written, mtl_err *err)
+static const char *const PALETTE[] = {"#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+                                      "#bcbd22", "#ff7f0e", "#7f7f7f", "#000000", "#393b79", "#c51b7d"};
+#define N_PALETTE ((int)(sizeof PALETTE / sizeof PALETTE[0]))
+
+/* The colour and marker shape of the k-th method of a plot: 4 x 12 distinct pairs. */
+static const char *style_color(int k)
 {
-    *written = 0;
+    return PALETTE[k % N_PALETTE];
+}
+
+static int style_shape(int k)
+{
+    return (k + k / N_PALETTE) % SVG_RING;
+}
+
+/* RMSE of uw-so against T with reference lines, for the rows of one setup, into f. Returns
+ * 1 when made, 0 when the setup has no uw-so results, -1 on error. */
+static int plot_rmse_vs_t(FILE *f, const method_row *rows, const section *s, mtl_err *err)
+{
+    int a = s->a, b = s->b;
     int npts = 0;
     for (int i = a; i < b; i++) npts += rows[i].kind == M_UWSO && rows[i].rmse.n > 0;
     if (npts == 0) return 0;
@@ -752,11 +1382,12 @@ static int plot_rmse_vs_t(const char *dir, const method_row *rows, int a, int b,
         char label[96];
     } ref[3];
     int nref = 0;
-    int bf = best_row(rows, a, b, M_FIXED), uw = best_row(rows, a, b, M_UW), uwo = best_row(rows, a, b, M_UWO);
+    int bf = s->ref, uw = best_row(rows, a, b, M_UW), uwo = best_row(rows, a, b, M_UWO);
     if (bf >= 0) {
+        char lam[32];
+        mtl_fmt_shortest(rows[bf].param, lam, sizeof lam);
         ref[nref].row = bf, ref[nref].color = C_FIXED, ref[nref].dash = "7,4";
-        snprintf(ref[nref].label, sizeof ref[nref].label, "best fixed (λ=%s): %.2f",
-                 rows[bf].runs[0]->method + 6, rows[bf].rmse.mean);
+        snprintf(ref[nref].label, sizeof ref[nref].label, "fixed λ=%s (validation): %.2f", lam, rows[bf].rmse.mean);
         nref++;
     }
     if (uw >= 0) {
@@ -787,31 +1418,29 @@ static int plot_rmse_vs_t(const char *dir, const method_row *rows, int a, int b,
     if (xlog) svg_range_log(&xlo, &xhi, 0.12);
     else svg_range_linear(&xlo, &xhi);
 
-    svg_legend_item items[4];
+    svg_legend_item items[5];
     char series[64];
     int maxn = 0;
     for (int i = a; i < b; i++)
         if (rows[i].kind == M_UWSO && rows[i].rmse.n > maxn) maxn = rows[i].rmse.n;
     snprintf(series, sizeof series, "uw-so (mean ± std, %d seed%s)", maxn, maxn == 1 ? "" : "s");
-    items[0] = (svg_legend_item){series, C_SERIES, NULL, 1};
-    for (int i = 0; i < nref; i++) items[i + 1] = (svg_legend_item){ref[i].label, ref[i].color, ref[i].dash, 0};
-    int nitems = nref + 1;
+    items[0] = (svg_legend_item){series, C_SERIES, NULL, 1, 0};
+    for (int i = 0; i < nref; i++) items[i + 1] = (svg_legend_item){ref[i].label, ref[i].color, ref[i].dash, 0, 0};
+    int nitems = nref + 1, chosen = -1;
+    for (int i = a; i < b; i++)
+        if (rows[i].kind == M_UWSO && rows[i].chosen && rows[i].rmse.n > 0) chosen = i;
+    if (chosen >= 0) items[nitems++] = (svg_legend_item){"T chosen on validation", "#222222", NULL, 1 + SVG_RING, 1};
 
     const double left = 84, top = 52, pw = 500, ph = 340;
     double lw = svg_legend_width(items, nitems);
     int width = (int)ceil(left + pw + 24 + lw + 16), height = (int)(top + ph + 62);
     char title[128];
-    char setup[64], tag[64];
+    char setup[64];
     setup_name(rows[a].runs[0], setup, sizeof setup, ' ');
-    setup_name(rows[a].runs[0], tag, sizeof tag, '_');
     snprintf(title, sizeof title, "%s: test RMSE of uw-so against temperature T", setup);
 
-    char *path, *tmp;
-    FILE *f = plot_open(dir, "rmse_vs_temperature", tag, NULL, width, height, title, &path, &tmp, err);
-    if (!f) {
-        free(x);
-        return -1;
-    }
+    svg_begin(f, width, height);
+    svg_title(f, width, title);
     svg_plot p;
     svg_plot_init(&p, f, left, top, pw, ph, xlo, xhi, xlog, ylo, yhi, 0);
     svg_axes(&p, xlog ? "temperature T (log scale)" : "temperature T", "test RMSE (cycles)");
@@ -819,16 +1448,17 @@ static int plot_rmse_vs_t(const char *dir, const method_row *rows, int a, int b,
     svg_error_bars(&p, x, y, e, k, C_SERIES);
     svg_polyline(&p, x, y, k, C_SERIES, 2, NULL, 1);
     svg_markers(&p, x, y, k, C_SERIES, 4.5);
+    if (chosen >= 0) svg_shape(&p, rows[chosen].param, rows[chosen].rmse.mean, SVG_RING, "#222222", 9);
     svg_legend(f, left + pw + 24, top, items, nitems);
-    int rc = plot_close(f, tmp, path, written, err);
+    svg_end(f);
     free(x);
-    return rc;
+    return 1;
 }
 
-/* Task weights per epoch of one method row (mean over its ok runs, thin lines per run). */
-static int plot_weights(const char *dir, const method_row *row, int *written, mtl_err *err)
+/* Task weights per epoch of one method row (mean over its ok runs, thin lines per run), into
+ * f. Returns 1 when made, 0 when the row has no weight history, -1 on error. */
+static int plot_weights(FILE *f, const method_row *row, mtl_err *err)
 {
-    *written = 0;
     int emin = 0, emax = -1, nr = 0;
     for (int i = 0; i < row->n; i++) {
         const run_record *r = row->runs[i];
@@ -886,24 +1516,19 @@ static int plot_weights(const char *dir, const method_row *row, int *written, mt
     char lr[64], lh[64];
     snprintf(lr, sizeof lr, "w_rul (mean of %d seed%s)", nr, nr == 1 ? "" : "s");
     snprintf(lh, sizeof lh, "w_health (mean of %d seed%s)", nr, nr == 1 ? "" : "s");
-    svg_legend_item items[3] = {{lr, C_RUL, NULL, 0}, {lh, C_HEALTH, NULL, 0}, {"single seeds", "#aaaaaa", NULL, 0}};
+    svg_legend_item items[3] = {{lr, C_RUL, NULL, 0, 0}, {lh, C_HEALTH, NULL, 0, 0}, {"single seeds", "#aaaaaa", NULL, 0, 0}};
     int nitems = nr > 1 ? 3 : 2;
 
     const double left = 84, top = 52, pw = 500, ph = 340;
     double lw = svg_legend_width(items, nitems);
     int width = (int)ceil(left + pw + 24 + lw + 16), height = (int)(top + ph + 62);
     char title[160];
-    char setup[64], tag[64];
+    char setup[64];
     setup_name(row->runs[0], setup, sizeof setup, ' ');
-    setup_name(row->runs[0], tag, sizeof tag, '_');
     snprintf(title, sizeof title, "%s %s: task weights per epoch", setup, row->runs[0]->method);
 
-    char *path, *tmp;
-    FILE *f = plot_open(dir, "weights", tag, row->runs[0]->method, width, height, title, &path, &tmp, err);
-    if (!f) {
-        free(buf);
-        return -1;
-    }
+    svg_begin(f, width, height);
+    svg_title(f, width, title);
     svg_plot p;
     svg_plot_init(&p, f, left, top, pw, ph, xlo, xhi, 0, ylo, yhi, 1);
     p.xint = 1;
@@ -915,10 +1540,6 @@ static int plot_weights(const char *dir, const method_row *row, int *written, mt
             if (!is_ok(r) || r->n_hist < 1 || !r->hist) continue;
             double *sx = mtl_alloc((size_t)r->n_hist * 3, sizeof *sx, err);
             if (!sx) {
-                fclose(f);
-                unlink(tmp);
-                free(tmp);
-                free(path);
                 free(buf);
                 return -1;
             }
@@ -940,57 +1561,792 @@ static int plot_weights(const char *dir, const method_row *row, int *written, mt
         svg_markers(&p, ex, mh, 1, C_HEALTH, 4);
     }
     svg_legend(f, left + pw + 24, top, items, nitems);
-    int rc = plot_close(f, tmp, path, written, err);
+    svg_end(f);
     free(buf);
-    return rc;
+    return 1;
 }
 
-static int write_svgs(const char *dir, const method_row *rows, int nrows, mtl_err *err)
+
+/* Extends [*lo, *hi] by v - e and v + e (e ignored when not finite). */
+static void widen(double *lo, double *hi, double v, double e)
 {
-    if (mtl_mkdir_p(dir, err) < 0) return -1;
-    for (int a = 0; a < nrows;) {
-        int b = a + 1;
-        while (b < nrows && setup_cmp(rows[b].runs[0], rows[a].runs[0]) == 0) b++;
-        int w;
-        if (plot_rmse_vs_t(dir, rows, a, b, &w, err) < 0) return -1;
-        if (!w)
-            fprintf(stderr, "report: %s %s %s has no uw-so results, no rmse_vs_temperature plot\n",
-                    rows[a].runs[0]->subset, rows[a].runs[0]->model, rows[a].runs[0]->protocol);
-        for (int i = a; i < b; i++) {
-            if (rows[i].kind == M_FIXED) continue;   /* constant by definition */
-            if (plot_weights(dir, &rows[i], &w, err) < 0) return -1;
-            if (!w)
-                fprintf(stderr, "report: %s %s has no weight history, no weights plot\n", rows[i].runs[0]->subset,
-                        rows[i].runs[0]->method);
-        }
-        a = b;
-    }
+    if (!isfinite(v)) return;
+    double a = isfinite(e) ? v - e : v, b = isfinite(e) ? v + e : v;
+    if (a < *lo) *lo = a;
+    if (b > *hi) *hi = b;
+}
+
+/* Marks the pixel box around a data point as taken (labels keep clear of it). */
+static int occupy_point(svg_occupied *o, const svg_plot *p, double x, double y, double r)
+{
+    double px = svg_px(p, x), py = svg_py(p, y);
+    if (!isfinite(px) || !isfinite(py)) return 0;
+    return svg_occupy(o, px - r, py - r, px + r, py + r);
+}
+
+/* Marks the pixels of error bars x +- ex, y +- ey as taken. */
+static int occupy_bars(svg_occupied *o, const svg_plot *p, double x, double y, double ex, double ey)
+{
+    double px = svg_px(p, x), py = svg_py(p, y);
+    if (!isfinite(px) || !isfinite(py)) return 0;
+    if (isfinite(ex) && svg_occupy(o, svg_px(p, x - ex), py - 5, svg_px(p, x + ex), py + 5) < 0) return -1;
+    if (isfinite(ey) && svg_occupy(o, px - 5, svg_py(p, y - ey), px + 5, svg_py(p, y + ey)) < 0) return -1;
     return 0;
 }
 
-/* ------------------------------------------------------------------ report */
+/* The trade-off of one setup, into f: test RMSE (x) against health macro-F1 (y). The fixed:λ
+ * means joined in λ order (the scalarisation front), the single-task baselines as lines,
+ * every other multi-task method as its own marker with ±1 std bars over seeds, the
+ * non-dominated ones ringed. Returns 1 when made, 0 without multi-task results, -1 on error. */
+static int plot_pareto(FILE *f, const method_row *rows, const section *s, mtl_err *err)
+{
+    const weighting_method *fixed = scalarisation();
+    int npts = 0, nother = 0;
+    double xlo = INFINITY, xhi = -INFINITY, ylo = INFINITY, yhi = -INFINITY;
+    for (int i = s->a; i < s->b; i++) {
+        const method_row *r = &rows[i];
+        if (!row_multitask(r) || r->rmse.n < 1) continue;
+        npts++;
+        nother += r->m != fixed;
+        widen(&xlo, &xhi, r->rmse.mean, r->rmse.sd);
+        widen(&ylo, &yhi, r->f1.mean, r->f1.sd);
+    }
+    if (npts == 0) return 0;
+    widen(&xlo, &xhi, s->rmse_b, NAN);
+    widen(&ylo, &yhi, s->f1_b, NAN);
+    double padx = (xhi - xlo) * 0.08, pady = (yhi - ylo) * 0.08;
+    xlo -= padx, xhi += padx, ylo -= pady, yhi += pady;
+    svg_range_linear(&xlo, &xhi);
+    svg_range_linear(&ylo, &yhi);
+
+    /* legend: the front, each other method, the baselines, the ring */
+    int cap = nother + 6;
+    svg_legend_item *items = mtl_calloc((size_t)cap, sizeof *items, err);
+    char (*labels)[80] = mtl_calloc((size_t)cap, sizeof *labels, err);
+    double *fx = mtl_alloc((size_t)npts * 2, sizeof *fx, err);   /* the front: x, then y */
+    svg_occupied occ = {0};
+    if (!items || !labels || !fx) {
+        free(items);
+        free(labels);
+        free(fx);
+        return -1;
+    }
+    int ni = 0, nfixed = npts - nother;
+    if (nfixed > 0) items[ni++] = (svg_legend_item){"fixed:λ (λ order)", C_FIXED, NULL, 1, 0};
+    for (int i = s->a; i < s->b; i++) {
+        const method_row *r = &rows[i];
+        if (r->m != fixed || !r->chosen || r->family_n < 2 || r->rmse.n < 1) continue;
+        char num[32];
+        mtl_fmt_shortest(r->param, num, sizeof num);
+        snprintf(labels[ni], sizeof labels[ni], "λ=%s: chosen on validation", num);
+        items[ni] = (svg_legend_item){labels[ni], C_FIXED, NULL, 1 + SVG_SQUARE, 1};
+        ni++;
+    }
+    for (int i = s->a, k = 0; i < s->b; i++) {
+        const method_row *r = &rows[i];
+        if (!row_multitask(r) || r->rmse.n < 1 || r->m == fixed) continue;
+        snprintf(labels[ni], sizeof labels[ni], "%s%s", r->runs[0]->method, r->chosen && r->family_n > 1 ? " (chosen)" : "");
+        items[ni] = (svg_legend_item){labels[ni], style_color(k), NULL, 1 + style_shape(k), 1};
+        ni++, k++;
+    }
+    if (isfinite(s->rmse_b)) {
+        snprintf(labels[ni], sizeof labels[ni], "fixed:1 (RUL only): RMSE %.2f", s->rmse_b);
+        items[ni] = (svg_legend_item){labels[ni], C_BASE, "7,4", 0, 0};
+        ni++;
+    }
+    if (isfinite(s->f1_b)) {
+        snprintf(labels[ni], sizeof labels[ni], "fixed:0 (health only): F1 %.3f", s->f1_b);
+        items[ni] = (svg_legend_item){labels[ni], C_BASE, "2,3", 0, 0};
+        ni++;
+    }
+    items[ni++] = (svg_legend_item){"non-dominated", "#222222", NULL, 1 + SVG_RING, 1};
+
+    const double left = 84, top = 52, pw = 520, ph = 400;
+    double lw = svg_legend_width(items, ni), lh = 8 + ni * 20.0 + 4;
+    int width = (int)ceil(left + pw + 24 + lw + 16), height = (int)ceil(fmax(top + ph + 62, top + lh + 16));
+    char setup[64], title[160];
+    setup_name(rows[s->a].runs[0], setup, sizeof setup, ' ');
+    snprintf(title, sizeof title, "%s: the trade-off between the tasks (mean ± std over seeds)", setup);
+    svg_begin(f, width, height);
+    svg_title(f, width, title);
+    svg_plot p;
+    svg_plot_init(&p, f, left, top, pw, ph, xlo, xhi, 0, ylo, yhi, 0);
+    svg_axes(&p, "test RMSE (cycles), lower is better", "health macro-F1, higher is better");
+    int rc = 0;
+    if (isfinite(s->rmse_b)) {
+        svg_vline(&p, s->rmse_b, C_BASE, 1.5, "7,4");
+        double px = svg_px(&p, s->rmse_b);
+        rc |= svg_occupy(&occ, px - 2, top, px + 2, top + ph);
+    }
+    if (isfinite(s->f1_b)) {
+        svg_hline(&p, s->f1_b, C_BASE, 1.5, "2,3");
+        double py = svg_py(&p, s->f1_b);
+        rc |= svg_occupy(&occ, left, py - 2, left + pw, py + 2);
+    }
+
+    /* the scalarisation front, in λ order (rows are sorted by λ) */
+    double *fy = fx + npts;
+    int nf = 0;
+    for (int i = s->a; i < s->b; i++) {
+        const method_row *r = &rows[i];
+        if (!row_multitask(r) || r->rmse.n < 1 || r->m != fixed) continue;
+        fx[nf] = r->rmse.mean, fy[nf] = r->f1.mean;
+        nf++;
+    }
+    svg_polyline(&p, fx, fy, nf, C_FIXED, 2, NULL, 1);
+    for (int k = 0; k + 1 < nf; k++)   /* the segments, sampled, keep labels off the line */
+        for (int t = 0; t <= 8; t++) {
+            double u = t / 8.0;
+            rc |= occupy_point(&occ, &p, fx[k] + u * (fx[k + 1] - fx[k]), fy[k] + u * (fy[k + 1] - fy[k]), 2);
+        }
+    free(fx);
+
+    /* every point and its bars first, so that no label covers any of them */
+    for (int i = s->a; i < s->b; i++) {
+        const method_row *r = &rows[i];
+        if (!row_multitask(r) || r->rmse.n < 1) continue;
+        rc |= occupy_point(&occ, &p, r->rmse.mean, r->f1.mean, r->nondominated ? 10 : 7);
+        if (r->m != fixed) rc |= occupy_bars(&occ, &p, r->rmse.mean, r->f1.mean, r->rmse.sd, r->f1.sd);
+    }
+    for (int i = s->a, k = 0; i < s->b; i++) {
+        const method_row *r = &rows[i];
+        if (!row_multitask(r) || r->rmse.n < 1) continue;
+        const char *color = r->m == fixed ? C_FIXED : style_color(k);
+        if (r->m != fixed) {
+            svg_error_bars_x(&p, &r->rmse.mean, &r->f1.mean, &r->rmse.sd, 1, color);
+            svg_error_bars(&p, &r->rmse.mean, &r->f1.mean, &r->f1.sd, 1, color);
+            svg_shape(&p, r->rmse.mean, r->f1.mean, style_shape(k), color, 5.5);
+            k++;
+        } else {
+            int mark = r->chosen && r->family_n > 1;
+            svg_shape(&p, r->rmse.mean, r->f1.mean, mark ? SVG_SQUARE : SVG_CIRCLE, color, mark ? 6 : 4.5);
+        }
+        if (r->nondominated) svg_shape(&p, r->rmse.mean, r->f1.mean, SVG_RING, "#222222", 9.5);
+    }
+    /* λ beside the front's points where there is room (the legend names the rest) */
+    for (int i = s->a; i < s->b && rc == 0; i++) {
+        const method_row *r = &rows[i];
+        if (!row_multitask(r) || r->rmse.n < 1 || r->m != fixed) continue;
+        char lab[48], num[32];
+        mtl_fmt_shortest(r->param, num, sizeof num);
+        snprintf(lab, sizeof lab, "λ=%s", num);
+        if (svg_label_free(&p, &occ, svg_px(&p, r->rmse.mean), svg_py(&p, r->f1.mean), r->nondominated ? 13 : 9, 11, lab) < 0)
+            rc = -1;
+    }
+    svg_legend(f, left + pw + 24, top, items, ni);
+    svg_end(f);
+    svg_occupied_free(&occ);
+    free(items);
+    free(labels);
+    if (rc) return mtl_fail(err, "out of memory");
+    return 1;
+}
+
+/* The critical-difference diagram (Demšar 2006), into f: the k methods on an axis of mean
+ * rank (1 = best, left), the Nemenyi critical difference as a bar, and thick lines joining
+ * the groups of methods whose mean ranks differ by less than it. The labels are sorted by
+ * rank. Returns 1 (made) or -1 on error. */
+static int plot_cd(FILE *f, const char *title, const char *const *label, const double *rank, int k, double cd,
+                   mtl_err *err)
+{
+    int *ord = mtl_alloc((size_t)k * 3, sizeof *ord, err);   /* the order, then the groups' ends */
+    char (*text)[112] = mtl_calloc((size_t)k, sizeof *text, err);
+    if (!ord || !text) {
+        free(ord);
+        free(text);
+        return -1;
+    }
+    int *g0 = ord + k, *g1 = g0 + k;
+    order_of(rank, k, ord);
+    double tw = 0;
+    for (int i = 0; i < k; i++) {
+        snprintf(text[i], sizeof text[i], "%s (%.2f)", label[i], rank[i]);
+        double w = svg_text_width(text[i], 12);
+        if (w > tw) tw = w;
+    }
+    /* groups: from each method, the furthest one within the CD, unless inside the last group */
+    int ngroup = 0, last = -1;
+    for (int i = 0; i < k && isfinite(cd); i++) {
+        int j = i;
+        while (j + 1 < k && rank[ord[j + 1]] - rank[ord[i]] < cd) j++;
+        if (j > i && j > last) {
+            g0[ngroup] = i, g1[ngroup] = j, ngroup++;
+            last = j;
+        }
+    }
+    int half = (k + 1) / 2;
+    const double axis_w = 420, margin = tw + 44, axis_y = 100;
+    double x0 = margin, x1 = margin + axis_w;
+    if (2 * margin + axis_w < svg_text_width(title, 16) + 40) {   /* centre the axis under a wider title */
+        x0 = (svg_text_width(title, 16) + 40 - axis_w) / 2;
+        x1 = x0 + axis_w;
+    }
+    double rows_y = axis_y + 22 + ngroup * 9;
+    int width = (int)ceil(fmax(2 * margin + axis_w, svg_text_width(title, 16) + 40)), height = (int)ceil(rows_y + (k - half > half ? k - half : half) * 22 + 24);
+    svg_begin(f, width, height);
+    svg_title(f, width, title);
+    double span = k > 1 ? k - 1 : 1;
+#define RX(r) (x0 + ((r) - 1) / span * axis_w)
+    fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#222222\" stroke-width=\"1.5\"/>\n", x0,
+            axis_y, x1, axis_y);
+    for (int r = 1; r <= k; r++) {
+        char num[16];
+        snprintf(num, sizeof num, "%d", r);
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#222222\"/>\n", RX(r), axis_y - 6,
+                RX(r), axis_y);
+        svg_text(f, RX(r), axis_y - 10, "middle", 12, 0, 0, num);
+    }
+    svg_text(f, x0 - 12, axis_y + 4, "end", 11, 0, 0, "mean rank");
+    if (isfinite(cd)) {
+        double cx1 = RX(1 + (cd < span ? cd : span));
+        char lab[64];
+        snprintf(lab, sizeof lab, "CD = %.2f%s", cd, cd < span ? "" : " (wider than the axis)");
+        fprintf(f,
+                "<path d=\"M%.1f,%.1f H%.1f M%.1f,%.1f V%.1f M%.1f,%.1f V%.1f\" fill=\"none\" stroke=\"#d62728\" "
+                "stroke-width=\"2\"/>\n",
+                x0, 56.0, cx1, x0, 51.0, 61.0, cx1, 51.0, 61.0);
+        svg_text(f, (x0 + cx1) / 2, 48, "middle", 12, 0, 0, lab);
+    }
+    for (int g = 0; g < ngroup; g++) {
+        double y = axis_y + 12 + g * 9;
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#222222\" stroke-width=\"4\" "
+                "stroke-linecap=\"round\"/>\n",
+                RX(rank[ord[g0[g]]]) - 3, y, RX(rank[ord[g1[g]]]) + 3, y);
+    }
+    /* the better half to the left (best on top), the rest to the right (worst on top) */
+    for (int i = 0; i < k; i++) {
+        int left = i < half, row = left ? i : k - 1 - i;
+        int m = ord[i];
+        double x = RX(rank[m]), y = rows_y + row * 22, end = left ? x0 - 10 : x1 + 10;
+        fprintf(f, "<path d=\"M%.1f,%.1f V%.1f H%.1f\" fill=\"none\" stroke=\"#444444\"/>\n", x, axis_y, y, end);
+        svg_text(f, left ? end - 4 : end + 4, y + 4, left ? "end" : "start", 12, 0, 0, text[m]);
+    }
+#undef RX
+    svg_end(f);
+    free(ord);
+    free(text);
+    return 1;
+}
+
+/* ------------------------------------------------------------------ the report */
+
+/* The plots of one setup: the trade-off, uw-so against T, the weights of every method. */
+static int section_plots(doc *d, const method_row *rows, const section *s, mtl_err *err)
+{
+    char tag[64], name[160];
+    setup_name(rows[s->a].runs[0], tag, sizeof tag, '_');
+    const run_record *first = rows[s->a].runs[0];
+    int say = !d->html;   /* what was not drawn is said once, on stderr, by the --svg pass */
+    membuf m;
+    if (!mem_open(&m, err)) return -1;
+    int made = plot_pareto(m.f, rows, s, err);
+    plot_name(name, sizeof name, "pareto", tag, NULL);
+    if (doc_plot(d, &m, made > 0, name, err) < 0 || made < 0) return -1;
+    if (!mem_open(&m, err)) return -1;
+    made = plot_rmse_vs_t(m.f, rows, s, err);
+    plot_name(name, sizeof name, "rmse_vs_temperature", tag, NULL);
+    if (doc_plot(d, &m, made > 0, name, err) < 0 || made < 0) return -1;
+    if (!made && say)
+        fprintf(stderr, "report: %s %s %s has no uw-so results, no rmse_vs_temperature plot\n", first->subset,
+                first->model, first->protocol);
+    const weighting_method *fixed = scalarisation();
+    if (d->html) fputs("<details>\n<summary>task weights per epoch, one plot per method</summary>\n", d->f);
+    for (int i = s->a; i < s->b; i++) {
+        if (rows[i].m == fixed) continue;   /* constant by definition */
+        if (!mem_open(&m, err)) return -1;
+        made = plot_weights(m.f, &rows[i], err);
+        plot_name(name, sizeof name, "weights", tag, rows[i].runs[0]->method);
+        if (doc_plot(d, &m, made > 0, name, err) < 0 || made < 0) return -1;
+        if (!made && say)
+            fprintf(stderr, "report: %s %s has no weight history, no weights plot\n", first->subset,
+                    rows[i].runs[0]->method);
+    }
+    if (d->html) fputs("</details>\n", d->f);
+    return 0;
+}
+
+static int emit_section(doc *d, const method_row *rows, int nrows, const section *s, mtl_err *err)
+{
+    const run_record **first = rows[s->a].runs;
+    int nruns = 0, nok = 0;
+    for (int i = s->a; i < s->b; i++) nruns += rows[i].n, nok += rows[i].n_ok;
+    char head[160], config[1024], seeds[512], prov[1600];
+    int len = snprintf(head, sizeof head, "%s · model %s · protocol %s", first[0]->subset, first[0]->model,
+                       first[0]->protocol);
+    /* runs of one subset on different files never share a table, and the heading says so */
+    if (other_data(rows, nrows, first[0]) && len < (int)sizeof head)
+        snprintf(head + len, sizeof head - (size_t)len, " · data %s",
+                 first[0]->data_digest[0] ? first[0]->data_digest : "not recorded");
+    describe_config(config, sizeof config, first, nruns);
+    describe_seeds(seeds, sizeof seeds, first, nruns);
+    describe_provenance(prov, sizeof prov, first, nruns);
+    doc_heading(d, 2, head);
+    doc_para(d, NULL, "%d run%s (%d ok, %d diverged or failed), %d method%s.\nConfiguration: %s.\nSeeds (%s.\nRuns: %s.",
+             nruns, nruns == 1 ? "" : "s", nok, nruns - nok, s->b - s->a, s->b - s->a == 1 ? "" : "s", config, seeds,
+             prov);
+    table t;
+    if (section_table(&t, rows, s, err) < 0) return -1;
+    doc_table(d, &t);
+    table_free(&t);
+    section_remarks(d, rows, s);
+    int listed = 0;
+    for (int i = s->a; i < s->b; i++)
+        for (int k = 0; k < rows[i].n; k++) {
+            const run_record *r = rows[i].runs[k];
+            if (is_ok(r)) continue;
+            if (!listed++) doc_para(d, NULL, "Not ok (excluded from the means):");
+            doc_para(d, "item", "%s seed %ld: %s (run %s, %d epochs run)", r->method, r->seed,
+                     strcmp(r->status, "ok") == 0 ? "ok, but a test metric is not finite" : r->status, r->run_id,
+                     r->epochs_run);
+        }
+    if (listed && !d->html) fputc('\n', d->f);
+    return d->plots ? section_plots(d, rows, s, err) : 0;
+}
+
+/* ------------------------------------------------------------------ the summary across subsets */
+
+/* A method of the summary: one row per setup (subset) of the training setup, or -1. A tuned
+ * family with validation units is one entry: its chosen setting in each subset. */
+typedef struct {
+    const method_row *rep;          /* its first row */
+    const weighting_method *fam;    /* the collapsed family, or NULL */
+    int *row;
+    int named;                      /* a collapsed family with one and the same setting everywhere:
+                                       named by it */
+    char label[64];
+} entry;
+
+static int entry_cmp(const void *x, const void *y)
+{
+    const entry *a = x, *b = y;
+    return report_method_cmp(a->rep->runs[0]->method, b->rep->runs[0]->method);
+}
+
+/* The entries of the ng setups g[] of one training setup; *n set. */
+static entry *summary_entries(const method_row *rows, const section *secs, const int *g, int ng, int *n, int **rowbuf,
+                              mtl_err *err)
+{
+    int cap = 0;
+    for (int k = 0; k < ng; k++) cap += secs[g[k]].b - secs[g[k]].a;
+    entry *e = mtl_calloc((size_t)cap, sizeof *e, err);
+    int *idx = mtl_alloc((size_t)cap * (size_t)ng, sizeof *idx, err);
+    if (!e || !idx) {
+        free(e);
+        free(idx);
+        return NULL;
+    }
+    for (int i = 0; i < cap * ng; i++) idx[i] = -1;
+    int ne = 0;
+    for (int k = 0; k < ng; k++) {
+        const section *s = &secs[g[k]];
+        for (int i = s->a; i < s->b; i++) {
+            const method_row *r = &rows[i];
+            if (!row_multitask(r) || r->rmse.n < 1) continue;
+            int collapse = row_tuned(r) && r->family_chose;
+            if (collapse && !r->chosen) continue;
+            const weighting_method *fam = collapse ? r->m : NULL;
+            int j = 0;
+            for (; j < ne; j++)
+                if (e[j].fam == fam && (fam || strcmp(e[j].rep->runs[0]->method, r->runs[0]->method) == 0)) break;
+            if (j == ne) {
+                e[ne].rep = r;
+                e[ne].fam = fam;
+                e[ne].row = idx + (size_t)ne * ng;
+                if (fam) snprintf(e[ne].label, sizeof e[ne].label, "%s:%s (validation)", fam->name, fam->arg_sym);
+                else snprintf(e[ne].label, sizeof e[ne].label, "%s", r->runs[0]->method);
+                ne++;
+            }
+            e[j].row[k] = i;
+        }
+    }
+    for (int j = 0; j < ne; j++) {
+        if (!e[j].fam) continue;
+        int one = 1;
+        for (int k = 0; k < ng && one; k++) {
+            int i = e[j].row[k];
+            one = i < 0 || (rows[i].family_n == 1 && strcmp(rows[i].runs[0]->method, e[j].rep->runs[0]->method) == 0);
+        }
+        if (one) {
+            e[j].named = 1;
+            snprintf(e[j].label, sizeof e[j].label, "%s", e[j].rep->runs[0]->method);
+        }
+    }
+    if (ne > 1) qsort(e, (size_t)ne, sizeof *e, entry_cmp);
+    *n = ne;
+    *rowbuf = idx;
+    return e;
+}
+
+/* The ranking of the entries present in every subset: mean rank of their mean test RMSE
+ * over the subsets, and per block (subset, seed) where all of them have an ok run. */
+typedef struct {
+    int k, nb;
+    int *ranked;                 /* the k entry indices */
+    double *rank_sub, *rank_blk; /* per entry (NaN when not ranked) */
+    double chi2, p, cd;
+} ranking;
+
+static void ranking_free(ranking *q)
+{
+    free(q->ranked);
+    free(q->rank_sub);
+}
+
+static int rank_entries(const method_row *rows, const entry *e, int ne, int ng, ranking *q, mtl_err *err)
+{
+    memset(q, 0, sizeof *q);
+    q->chi2 = q->p = q->cd = NAN;
+    int nrunmax = 0;
+    for (int j = 0; j < ne; j++)
+        for (int k = 0; k < ng; k++)
+            if (e[j].row[k] >= 0 && rows[e[j].row[k]].n > nrunmax) nrunmax = rows[e[j].row[k]].n;
+    q->ranked = mtl_alloc((size_t)ne + 1, sizeof *q->ranked, err);
+    q->rank_sub = mtl_alloc((size_t)ne * 2 + 2, sizeof *q->rank_sub, err);
+    double *v = mtl_alloc((size_t)(ng * nrunmax + 1) * (size_t)(ne + 1), sizeof *v, err);
+    double *r = mtl_alloc((size_t)ne * 2 + 2, sizeof *r, err);
+    if (!q->ranked || !q->rank_sub || !v || !r) {
+        free(v);
+        free(r);
+        ranking_free(q);
+        return -1;
+    }
+    q->rank_blk = q->rank_sub + ne;
+    for (int j = 0; j < ne; j++) {
+        q->rank_sub[j] = q->rank_blk[j] = NAN;
+        int all = 1;
+        for (int k = 0; k < ng; k++) all &= e[j].row[k] >= 0;
+        if (all) q->ranked[q->k++] = j;
+    }
+    int k = q->k;
+    double *acc = r + k;
+    for (int i = 0; i < k; i++) acc[i] = 0;
+    for (int s = 0; s < ng && k > 0; s++) {
+        for (int i = 0; i < k; i++) v[i] = rows[e[q->ranked[i]].row[s]].rmse.mean;
+        report_ranks(v, k, r);
+        for (int i = 0; i < k; i++) acc[i] += r[i];
+        /* the blocks of this subset: the seeds of the first ranked entry that all have */
+        const method_row *lead = &rows[e[q->ranked[0]].row[s]];
+        for (int t = 0; t < lead->n; t++) {
+            const run_record *a = lead->runs[t];
+            if (!is_ok(a) || run_of_seed(lead, a->seed) != a) continue;
+            double *blk = v + (size_t)(q->nb + 1) * k;   /* row 0 of v is scratch */
+            int whole = 1;
+            for (int i = 0; i < k && whole; i++) {
+                const run_record *b = run_of_seed(&rows[e[q->ranked[i]].row[s]], a->seed);
+                if (b) blk[i] = b->rmse;
+                else whole = 0;
+            }
+            q->nb += whole;
+        }
+    }
+    for (int i = 0; i < k; i++) q->rank_sub[q->ranked[i]] = acc[i] / ng;
+    if (k >= 1 && q->nb >= 1) {
+        report_friedman(v + k, q->nb, k, r, &q->chi2, &q->p);
+        for (int i = 0; i < k; i++) q->rank_blk[q->ranked[i]] = r[i];
+        q->cd = report_nemenyi_cd(k, q->nb);
+    }
+    free(v);
+    free(r);
+    return 0;
+}
+
+static const char SUMMARY_LEGEND[] =
+    "Summary columns: each subset's mean test RMSE (a tuned family by the setting chosen on validation in that "
+    "subset, named in the cell); Δm = the mean of the subsets' Δm (— unless every subset has its single-task "
+    "baselines); mean rank (subsets) = the rank of the mean test RMSE among the methods present in every subset "
+    "(1 = lowest, ties share the mean rank), averaged over the subsets; mean rank (blocks) = the same per block "
+    "(subset, seed) with an ok run of every one of them, averaged over the blocks: the ranks of the Friedman test "
+    "and of the critical-difference diagram; cost = the summed cost of the subsets. Bold = the best of the "
+    "column (the lowest RMSE and mean rank, the highest Δm).";
+
+/* Bolds the best cells of column c over the table's rows (lower is better unless higher). */
+static void bold_best(const table *t, int c, const double *val, int n, int higher)
+{
+    double best = NAN;
+    for (int i = 0; i < n; i++)
+        if (isfinite(val[i]) && (isnan(best) || (higher ? val[i] > best : val[i] < best))) best = val[i];
+    for (int i = 0; i < n; i++)
+        if (isfinite(val[i]) && val[i] == best) tbold(t, i + 1, c);
+}
+
+static int summary_table(table *t, const method_row *rows, const section *secs, const int *g, int ng,
+                         const entry *e, int ne, const ranking *q, int mark, mtl_err *err)
+{
+    int have_dm = 0;
+    double *dm = mtl_alloc((size_t)ne * 2, sizeof *dm, err);
+    if (!dm) return -1;
+    for (int j = 0; j < ne; j++) {
+        double sum = 0;
+        int n = 0;
+        for (int k = 0; k < ng; k++)
+            if (e[j].row[k] >= 0 && rows[e[j].row[k]].dm.n > 0) sum += rows[e[j].row[k]].dm.mean, n++;
+        int present = 0;
+        for (int k = 0; k < ng; k++) present += e[j].row[k] >= 0;
+        dm[j] = n > 0 && n == present ? sum / n : NAN;
+        have_dm |= isfinite(dm[j]);
+    }
+    int ncol = 1 + ng + have_dm + 3;
+    if (table_init(t, ncol, ne + 1, err) < 0) {
+        free(dm);
+        return -1;
+    }
+    tset(t, 0, 0, "method");
+    for (int k = 0; k < ng; k++) tset(t, 0, 1 + k, "%s RMSE", rows[secs[g[k]].a].runs[0]->subset);
+    int c_dm = 1 + ng, c_rs = c_dm + have_dm, c_rb = c_rs + 1, c_cost = c_rb + 1;
+    if (have_dm) tset(t, 0, c_dm, "Δm %%");
+    tset(t, 0, c_rs, "mean rank (subsets)");
+    tset(t, 0, c_rb, "mean rank (blocks)");
+    tset(t, 0, c_cost, "cost");
+    for (int c = 1; c < ncol; c++) t->right[c] = 1;
+    for (int j = 0; j < ne; j++) {
+        tset(t, j + 1, 0, "%s", e[j].label);
+        double cost = 0;
+        int runs = 0;
+        for (int k = 0; k < ng; k++) {
+            int i = e[j].row[k];
+            if (i < 0) {
+                tset(t, j + 1, 1 + k, "—");
+                continue;
+            }
+            cost += rows[i].cost_s, runs += rows[i].cost_runs;
+            if (e[j].fam && !e[j].named) {
+                char num[32];
+                mtl_fmt_shortest(rows[i].param, num, sizeof num);
+                tset(t, j + 1, 1 + k, "%.2f (%s=%s)", rows[i].rmse.mean, e[j].fam->arg_sym, num);
+            } else {
+                tset(t, j + 1, 1 + k, "%.2f", rows[i].rmse.mean);
+            }
+        }
+        if (have_dm) {
+            if (isfinite(dm[j])) tset(t, j + 1, c_dm, "%+.2f", dm[j]);
+            else tset(t, j + 1, c_dm, "—");
+        }
+        if (isfinite(q->rank_sub[j])) tset(t, j + 1, c_rs, "%.2f", q->rank_sub[j]);
+        else tset(t, j + 1, c_rs, "—");
+        if (isfinite(q->rank_blk[j])) tset(t, j + 1, c_rb, "%.2f", q->rank_blk[j]);
+        else tset(t, j + 1, c_rb, "—");
+        char secs_txt[32];
+        fmt_seconds(secs_txt, sizeof secs_txt, cost);
+        tset(t, j + 1, c_cost, "%s (%d run%s)", secs_txt, runs, runs == 1 ? "" : "s");
+    }
+    if (mark) {
+        double *v = dm + ne;
+        for (int k = 0; k < ng; k++) {
+            for (int j = 0; j < ne; j++) v[j] = e[j].row[k] >= 0 ? rows[e[j].row[k]].rmse.mean : NAN;
+            bold_best(t, 1 + k, v, ne, 0);
+        }
+        if (have_dm) bold_best(t, c_dm, dm, ne, 1);
+        bold_best(t, c_rs, q->rank_sub, ne, 0);
+        bold_best(t, c_rb, q->rank_blk, ne, 0);
+    }
+    free(dm);
+    return 0;
+}
+
+/* The summary of the ng setups g[] that share one training setup; n_name numbers the
+ * diagram's file when two training setups share a model and protocol. */
+static int emit_summary(doc *d, const method_row *rows, const section *secs, const int *g, int ng, int n_name,
+                        mtl_err *err)
+{
+    const run_record *first = rows[secs[g[0]].a].runs[0];
+    int mark = secs[g[0]].has_val;
+    char head[600];
+    int len = snprintf(head, sizeof head, "Summary · model %s · protocol %s · subsets", first->model, first->protocol);
+    for (int k = 0; k < ng && len < (int)sizeof head; k++)
+        len += snprintf(head + len, sizeof head - (size_t)len, "%s %s", k ? "," : "", rows[secs[g[k]].a].runs[0]->subset);
+    int *rowbuf = NULL, ne = 0, rc = -1;
+    entry *e = summary_entries(rows, secs, g, ng, &ne, &rowbuf, err);
+    if (!e) return -1;
+    if (ne == 0) {   /* single-task runs only: nothing to compare */
+        free(rowbuf);
+        free(e);
+        return 0;
+    }
+    ranking q;
+    table t = {0};
+    if (rank_entries(rows, e, ne, ng, &q, err) < 0) goto out_entries;
+    if (summary_table(&t, rows, secs, g, ng, e, ne, &q, mark, err) < 0) goto out_ranking;
+    doc_heading(d, 2, head);
+    doc_table(d, &t);
+    if (!mark)
+        doc_para(d, NULL, "This protocol has no validation units (val_frac 0): nothing is marked best, and each "
+                          "setting of a tuned family is its own row.");
+    if (q.k >= 2 && q.nb >= 2) {
+        char cd[160];
+        if (isfinite(q.cd))
+            snprintf(cd, sizeof cd, "Nemenyi critical difference (α = 0.05): CD = %.2f; mean ranks closer than that "
+                     "are not significantly different (the diagram joins them).", q.cd);
+        else snprintf(cd, sizeof cd, "No critical difference: the Nemenyi table goes up to 20 methods.");
+        doc_para(d, NULL, "Friedman test over %d blocks (subset, seed) of the %d methods present in every subset: "
+                          "χ² = %.2f, %d degrees of freedom, p = %.4g. %s",
+                 q.nb, q.k, q.chi2, q.k - 1, q.p, cd);
+    } else {
+        doc_para(d, NULL, "No Friedman test: it needs at least two methods present in every subset and two blocks "
+                          "(subset, seed) in which each of them has an ok run (here %d and %d).", q.k, q.nb);
+    }
+    doc_para(d, "note", "%s", SUMMARY_LEGEND);
+    rc = 0;
+    if (d->plots && q.k >= 2 && q.nb >= 2) {
+        const char **labels = mtl_alloc((size_t)q.k, sizeof *labels, err);
+        double *rk = mtl_alloc((size_t)q.k, sizeof *rk, err);
+        membuf m;
+        if (!labels || !rk || !mem_open(&m, err)) {
+            rc = -1;
+        } else {
+            for (int i = 0; i < q.k; i++) labels[i] = e[q.ranked[i]].label, rk[i] = q.rank_blk[q.ranked[i]];
+            char title[200], tag[96], name[160];
+            snprintf(title, sizeof title, "%s %s: mean ranks over %d blocks (subset, seed), %s", first->model,
+                     first->protocol, q.nb, isfinite(q.cd) ? "Nemenyi CD at α = 0.05" : "no CD beyond 20 methods");
+            if (n_name > 1) snprintf(tag, sizeof tag, "%s_%s_%d", first->model, first->protocol, n_name);
+            else snprintf(tag, sizeof tag, "%s_%s", first->model, first->protocol);
+            plot_name(name, sizeof name, "cd", tag, NULL);
+            int made = plot_cd(m.f, title, labels, rk, q.k, q.cd, err);
+            if (doc_plot(d, &m, made > 0, name, err) < 0 || made < 0) rc = -1;
+        }
+        free(labels);
+        free(rk);
+    }
+    table_free(&t);
+out_ranking:
+    ranking_free(&q);
+out_entries:
+    free(rowbuf);
+    free(e);
+    return rc;
+}
+
+/* Every setup's section, then one summary per training setup, then the legend. */
+static int emit_report(doc *d, const char *path, int n, int nok, const method_row *rows, int nrows, const section *secs,
+                       int nsec, mtl_err *err)
+{
+    doc_heading(d, 1, "mtlbench report");
+    doc_para(d, NULL, "Results: %s (%d runs, %d ok, %d diverged or failed).", path, n, nok, n - nok);
+    for (int s = 0; s < nsec; s++)
+        if (emit_section(d, rows, nrows, &secs[s], err) < 0) return -1;
+    int *g = mtl_alloc((size_t)nsec, sizeof *g, err);
+    if (!g) return -1;
+    for (int s = 0; s < nsec; s++) {
+        const run_record *a = rows[secs[s].a].runs[0];
+        int seen = 0, same_name = 1;
+        for (int t = 0; t < s && !seen; t++) seen = setup_key_cmp(rows[secs[t].a].runs[0], a, KEY_TRAINING) == 0;
+        if (seen) continue;
+        int ng = 0;
+        for (int t = s; t < nsec; t++)
+            if (setup_key_cmp(rows[secs[t].a].runs[0], a, KEY_TRAINING) == 0) g[ng++] = t;
+        for (int t = 0; t < s; t++) {   /* earlier training setups of this model and protocol */
+            const run_record *b = rows[secs[t].a].runs[0];
+            int leader = 1;
+            for (int u = 0; u < t && leader; u++) leader = setup_key_cmp(rows[secs[u].a].runs[0], b, KEY_TRAINING) != 0;
+            same_name += leader && strcmp(b->model, a->model) == 0 && strcmp(b->protocol, a->protocol) == 0;
+        }
+        if (emit_summary(d, rows, secs, g, ng, same_name, err) < 0) {
+            free(g);
+            return -1;
+        }
+    }
+    free(g);
+    doc_para(d, "note", "%s", REPORT_LEGEND);
+    return 0;
+}
+
+static const char HTML_HEAD[] =
+    "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
+    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n<title>mtlbench report</title>\n"
+    "<style>\n"
+    "body { font-family: DejaVu Sans, Helvetica, Arial, sans-serif; margin: 2em auto; max-width: 1400px; "
+    "padding: 0 1em; color: #222; }\n"
+    "h1 { font-size: 1.6em; } h2 { font-size: 1.25em; margin-top: 2.2em; border-bottom: 1px solid #ccc; }\n"
+    "table { border-collapse: collapse; margin: 1em 0; font-size: 0.88em; }\n"
+    "th, td { border: 1px solid #ccc; padding: 0.25em 0.55em; text-align: left; vertical-align: top; }\n"
+    "th { background: #f2f2f2; } td.num, th.num { text-align: right; white-space: nowrap; }\n"
+    "td:last-child { min-width: 16em; }\n"
+    "tr:nth-child(even) td { background: #fafafa; }\n"
+    "figure { display: inline-block; margin: 0.5em 1em 1em 0; vertical-align: top; }\n"
+    "figure svg { max-width: 100%; height: auto; border: 1px solid #eee; }\n"
+    "figcaption { font-size: 0.8em; color: #666; }\n"
+    "details figure { width: 46%; } details figure svg { width: 100%; }\n"
+    "summary { cursor: pointer; color: #1f4e99; margin: 0.5em 0; }\n"
+    "p.note { font-size: 0.85em; color: #444; font-style: italic; }\n"
+    "ul { margin: 0.2em 0; } code { background: #f4f4f4; padding: 0 0.2em; }\n"
+    "</style>\n</head>\n<body>\n";
+
+/* The whole report as one HTML page at html (through a temporary file). */
+static int write_html(const char *html, const char *path, int n, int nok, const method_row *rows, int nrows,
+                      const section *secs, int nsec, mtl_err *err)
+{
+    char *tmp;
+    FILE *f = open_tmp(html, &tmp, err);
+    if (!f) return -1;
+    doc d = {f, 1, NULL, 1};
+    fputs(HTML_HEAD, f);
+    if (emit_report(&d, path, n, nok, rows, nrows, secs, nsec, err) < 0) {
+        fclose(f);
+        unlink(tmp);
+        free(tmp);
+        return -1;
+    }
+    fputs("</body>\n</html>\n", f);
+    if (commit_tmp(f, tmp, html, err) < 0) return -1;
+    fprintf(stderr, "report: wrote %s\n", html);
+    return 0;
+}
+
+/* The setups of the sorted rows, analysed; *nsec set. */
+static section *make_sections(method_row *rows, int nrows, int *nsec, mtl_err *err)
+{
+    section *secs = mtl_calloc((size_t)(nrows > 0 ? nrows : 1), sizeof *secs, err);
+    if (!secs) return NULL;
+    int ns = 0;
+    for (int a = 0; a < nrows;) {
+        int b = a + 1;
+        while (b < nrows && setup_cmp(rows[b].runs[0], rows[a].runs[0]) == 0) b++;
+        secs[ns].a = a;
+        secs[ns].b = b;
+        if (analyse_section(rows, &secs[ns], err) < 0) {
+            free(secs);
+            return NULL;
+        }
+        ns++;
+        a = b;
+    }
+    *nsec = ns;
+    return secs;
+}
 
 static const char REPORT_USAGE[] =
-    "usage: mtlbench report RESULTS [--csv FILE] [--svg DIR] [--reference REF]\n"
+    "usage: mtlbench report RESULTS [--csv FILE] [--svg DIR] [--html FILE] [--reference REF]\n"
     "\n"
     "Summarises the runs in RESULTS (a results .h5 file, or a folder: its *.h5 files and those\n"
     "of its runs/ subfolder) as Markdown on stdout. One table per setup (subset, model and\n"
     "protocol with its norm, validation fraction and lr step: two setups never share a table)\n"
     "of every method (fixed:λ, uw, uw-o, uw-so:T, then the others by name: dwa:T, ew, gls,\n"
     "gradnorm:A, imtl-l, rlw, ...) with its rank by mean test RMSE, runs ok/total, test RMSE,\n"
-    "NASA score, accuracy and macro-F1 as mean ± sample standard deviation over seeds, and a\n"
-    "paired t-test of RMSE against the best fixed weights (seeds ok in both). The best λ, the\n"
-    "best T and the best method are marked. Diverged runs are counted and listed, never\n"
-    "averaged.\n"
+    "NASA score, accuracy and macro-F1 as mean ± sample standard deviation over seeds, the\n"
+    "validation RMSE, Δm against the single-task runs fixed:1 and fixed:0 (when both are\n"
+    "there), a paired t-test of RMSE against the fixed λ chosen on validation (Holm-adjusted),\n"
+    "and the cost (wall time) of choosing the method. A tuned family (fixed:λ, uw-so:T, dwa:T,\n"
+    "gradnorm:A) is represented by its setting with the lowest mean validation RMSE; nothing\n"
+    "is ever chosen on test data, and under a protocol without validation units (val_frac 0)\n"
+    "nothing is chosen or marked best. Then one summary per training setup across its subsets:\n"
+    "each subset's mean test RMSE, Δm, mean ranks, the Friedman test and the Nemenyi critical\n"
+    "difference. Diverged runs are counted and listed, never averaged.\n"
     "\n"
-    "  --csv FILE   also write one CSV row per run to FILE (missing values empty)\n"
+    "  --csv FILE   also write one CSV row per run to FILE (missing values empty; delta_m\n"
+    "               against the setup's single-task baselines)\n"
     "  --svg DIR    also write SVG plots into DIR (created if needed):\n"
+    "                 pareto_<SETUP>.svg                test RMSE against macro-F1: the fixed:λ\n"
+    "                                                   front, single-task baselines, every\n"
+    "                                                   method with ±1 std, non-dominated ringed\n"
     "                 rmse_vs_temperature_<SETUP>.svg   uw-so RMSE against T (log axis) with\n"
-    "                                                   lines for best fixed, uw and uw-o\n"
+    "                                                   lines for the chosen fixed λ, uw and uw-o\n"
     "                 weights_<SETUP>_<METHOD>.svg      task weights per epoch, one plot per\n"
     "                                                   method except the constant fixed:λ\n"
     "                                                   (':' in METHOD becomes '_')\n"
+    "                 cd_<MODEL>_<PROTOCOL>.svg         critical-difference diagram of the\n"
+    "                                                   summary's mean ranks\n"
     "               SETUP is SUBSET_MODEL_PROTOCOL, e.g. FD001_dcnn_spec\n"
+    "  --html FILE  also write the whole report as one self-contained HTML page: every table,\n"
+    "               every plot inline, the configuration and the runs' provenance\n"
     "  --reference REF  end with one line per method of RESULTS against the runs of the same\n"
     "               setup and method in REF (results file or folder, e.g. results/reference):\n"
     "               the mean test RMSE here, and the reference's mean ± std over its seeds\n"
@@ -1077,9 +2433,9 @@ static void print_against_reference(const run_set *here, const run_set *ref, con
 
 int cmd_report(int argc, char **argv)
 {
-    static const struct option opts[] = {{"csv", 1, 0, 'c'}, {"svg", 1, 0, 's'}, {"reference", 1, 0, 'r'},
-                                         {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
-    const char *csv = NULL, *svgdir = NULL, *ref_path = NULL;
+    static const struct option opts[] = {{"csv", 1, 0, 'c'}, {"svg", 1, 0, 's'}, {"html", 1, 0, 'w'},
+                                         {"reference", 1, 0, 'r'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    const char *csv = NULL, *svgdir = NULL, *html = NULL, *ref_path = NULL;
     int o;
     optind = 1;
     opterr = 1;
@@ -1087,6 +2443,7 @@ int cmd_report(int argc, char **argv)
         switch (o) {
         case 'c': csv = optarg; break;
         case 's': svgdir = optarg; break;
+        case 'w': html = optarg; break;
         case 'r': ref_path = optarg; break;
         case 'h': fputs(REPORT_USAGE, stdout); return 0;
         default: fputs(REPORT_USAGE, stderr); return 2;
@@ -1097,50 +2454,52 @@ int cmd_report(int argc, char **argv)
         return 2;
     }
     const char *path = argv[optind];
-    if ((csv && !csv[0]) || (svgdir && !svgdir[0]) || (ref_path && !ref_path[0])) {
-        fprintf(stderr, "mtlbench report: empty --csv, --svg or --reference argument\n");
+    if ((csv && !csv[0]) || (svgdir && !svgdir[0]) || (html && !html[0]) || (ref_path && !ref_path[0])) {
+        fprintf(stderr, "mtlbench report: empty --csv, --svg, --html or --reference argument\n");
         return 2;
     }
 
     mtl_err err;
     run_set set, ref = {0};
+    section *secs = NULL;
+    int nsec = 0;
     int status = run_set_load_or_say(path, &set);
     if (status == 0 && ref_path) {
         status = run_set_load_or_say(ref_path, &ref);
         if (status == 1) status = 2; /* an empty reference is bad input */
     }
     if (status) goto done;
+    secs = make_sections(set.rows, set.nrows, &nsec, &err);
+    if (!secs || (svgdir && mtl_mkdir_p(svgdir, &err) < 0)) {
+        fprintf(stderr, "mtlbench report: %s\n", err.msg);
+        status = 2;
+        goto done;
+    }
+    if (status) goto done;
 
     int nok = 0;
     for (int i = 0; i < set.n; i++) nok += is_ok(&set.runs[i]);
-    printf("# mtlbench report\n\n");
-    printf("Results: %s (%d runs, %d ok, %d diverged or failed).\n\n", path, set.n, nok, set.n - nok);
-    for (int a = 0; a < set.nrows && status == 0;) {
-        int b = a + 1;
-        while (b < set.nrows && setup_cmp(set.rows[b].runs[0], set.rows[a].runs[0]) == 0) b++;
-        if (print_section(set.rows, set.nrows, a, b, &err) < 0) {
-            fprintf(stderr, "mtlbench report: %s\n", err.msg);
-            status = 2;
-        }
-        a = b;
+    doc md = {stdout, 0, svgdir, svgdir != NULL};
+    if (emit_report(&md, path, set.n, nok, set.rows, set.nrows, secs, nsec, &err) < 0) {
+        fprintf(stderr, "mtlbench report: %s\n", err.msg);
+        status = 2;
     }
-    if (status == 0) fputs(REPORT_LEGEND, stdout);
     if (status == 0 && ref_path) print_against_reference(&set, &ref, ref_path);
     fflush(stdout);
-
     if (status == 0 && csv) {
-        if (write_csv(csv, set.v, set.n, &err) < 0) {
+        if (write_csv(csv, set.rows, secs, nsec, &err) < 0) {
             fprintf(stderr, "mtlbench report: %s\n", err.msg);
             status = 2;
         } else {
             fprintf(stderr, "report: wrote %s\n", csv);
         }
     }
-    if (status == 0 && svgdir && write_svgs(svgdir, set.rows, set.nrows, &err) < 0) {
+    if (status == 0 && html && write_html(html, path, set.n, nok, set.rows, set.nrows, secs, nsec, &err) < 0) {
         fprintf(stderr, "mtlbench report: %s\n", err.msg);
         status = 2;
     }
 done:
+    free(secs);
     run_set_free(&set);
     run_set_free(&ref);
     return status;

@@ -15,6 +15,36 @@ double report_t_cdf(double t, double dof);
  * p = 0 (t infinite). Returns -1 (outputs NaN, *mean still set when n = 1) when n < 2. */
 int report_paired_t(const double *d, int n, double *mean, double *sd, double *t, double *p);
 
+/* Regularised upper incomplete gamma function Q(a, x) for a > 0, x >= 0; NaN otherwise. */
+double report_gamma_q(double a, double x);
+
+/* P(X > x) for X chi-square distributed with dof > 0 degrees of freedom. */
+double report_chi2_sf(double x, double dof);
+
+/* Holm-Bonferroni step-down adjustment of the n p-values p: the m finite ones sorted
+ * ascending, p_(r) becomes min(1, max over s <= r of (m - s + 1) p_(s)); adj[i] belongs to
+ * p[i], NaN where p[i] is not finite. Returns m, or -1 when out of memory. */
+int report_holm(const double *p, int n, double *adj);
+
+/* Ranks (1 = the smallest) of the n values v; tied values share the mean of their ranks. */
+void report_ranks(const double *v, int n, double *rank);
+
+/* Friedman test of k methods over nb blocks: v is nb x k, row-major, lower is better. Mean
+ * ranks into mean_rank[k]; *chi2 = 12 nb / (k (k + 1)) (sum_j R_j^2 - k (k + 1)^2 / 4) (no
+ * correction for ties), *p its chi-square tail with k - 1 degrees of freedom. Returns -1
+ * (chi2 and p NaN; mean ranks still set when nb >= 1) when nb < 2 or k < 2. */
+int report_friedman(const double *v, int nb, int k, double *mean_rank, double *chi2, double *p);
+
+/* The Nemenyi test's q_0.05 (studentized range, infinite dof, over sqrt 2) for k = 2 .. 20
+ * methods, NaN otherwise; and the critical difference of mean ranks over nb blocks,
+ * q_0.05 sqrt(k (k + 1) / (6 nb)) (Demšar 2006). */
+double report_nemenyi_q05(int k);
+double report_nemenyi_cd(int k, int nb);
+
+/* Delta m in percent against single-task baselines: 50 (-(rmse - rmse_b) / rmse_b +
+ * (f1 - f1_b) / f1_b); higher is better. NaN when a baseline is not positive. */
+double report_delta_m(double rmse, double f1, double rmse_b, double f1_b);
+
 /* Sort key of a canonical method name: fixed:λ (ascending), uw, uw-o, uw-so:T (ascending),
  * then anything else alphabetically. Negative, zero or positive like strcmp. */
 int report_method_cmp(const char *a, const char *b);

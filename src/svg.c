@@ -2,6 +2,7 @@
 #include "svg.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define SVG_FONT "DejaVu Sans, Helvetica, Arial, sans-serif"
@@ -369,6 +370,62 @@ void svg_error_bars(const svg_plot *p, const double *x, const double *y, const d
     }
 }
 
+void svg_error_bars_x(const svg_plot *p, const double *x, const double *y, const double *e, int n,
+                      const char *color)
+{
+    for (int i = 0; i < n; i++) {
+        if (!isfinite(e[i]) || !(e[i] > 0)) continue;
+        double py = svg_py(p, y[i]), x0 = svg_px(p, x[i] - e[i]), x1 = svg_px(p, x[i] + e[i]);
+        if (!isfinite(py) || !isfinite(x0) || !isfinite(x1)) continue;
+        fprintf(p->f,
+                "<path d=\"M%.2f,%.2f H%.2f M%.2f,%.2f V%.2f M%.2f,%.2f V%.2f\" fill=\"none\" stroke=\"%s\" "
+                "stroke-width=\"1.5\"/>\n",
+                x0, py, x1, x0, py - 5, py + 5, x1, py - 5, py + 5, color);
+    }
+}
+
+/* A shape of radius r centred at the pixel (cx, cy). */
+static void shape_at(FILE *f, double cx, double cy, int shape, const char *color, double r)
+{
+    const char *fill = "fill=\"%s\" stroke=\"#ffffff\" stroke-width=\"1\"/>\n";
+    switch (shape) {
+    case SVG_SQUARE:
+        fprintf(f, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" ", cx - r * 0.9, cy - r * 0.9, r * 1.8,
+                r * 1.8);
+        break;
+    case SVG_TRIANGLE:
+        fprintf(f, "<path d=\"M%.2f,%.2f L%.2f,%.2f L%.2f,%.2f Z\" ", cx, cy - r * 1.15, cx + r, cy + r * 0.75, cx - r,
+                cy + r * 0.75);
+        break;
+    case SVG_DIAMOND:
+        fprintf(f, "<path d=\"M%.2f,%.2f L%.2f,%.2f L%.2f,%.2f L%.2f,%.2f Z\" ", cx, cy - r * 1.2, cx + r * 1.2, cy, cx,
+                cy + r * 1.2, cx - r * 1.2, cy);
+        break;
+    case SVG_RING:
+        fprintf(f, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"%g\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.6\"/>\n", cx,
+                cy, r, color);
+        return;
+    default: fprintf(f, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"%g\" ", cx, cy, r);
+    }
+    fprintf(f, fill, color);
+}
+
+void svg_shape(const svg_plot *p, double x, double y, int shape, const char *color, double r)
+{
+    double px = svg_px(p, x), py = svg_py(p, y);
+    if (!isfinite(px) || !isfinite(py)) return;
+    shape_at(p->f, px, py, shape, color, r);
+}
+
+void svg_vline(const svg_plot *p, double x, const char *color, double width, const char *dash)
+{
+    double px = svg_px(p, x);
+    if (!isfinite(px)) return;
+    fprintf(p->f, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\"", px, p->top, px, p->top + p->height);
+    stroke_attrs(p->f, color, width, dash, 1);
+    fputs("/>\n", p->f);
+}
+
 void svg_hline(const svg_plot *p, double y, const char *color, double width, const char *dash)
 {
     double py = svg_py(p, y);
@@ -403,13 +460,66 @@ double svg_legend(FILE *f, double x, double y, const svg_legend_item *items, int
             x, y, w, h);
     for (int i = 0; i < n; i++) {
         double cy = y + pad + i * row + row / 2 - 2;
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"", x + pad, cy, x + pad + sample, cy);
-        stroke_attrs(f, items[i].color, 2, items[i].dash, 1);
-        fputs("/>\n", f);
-        if (items[i].marker)
+        if (!items[i].no_line) {
+            fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"", x + pad, cy, x + pad + sample, cy);
+            stroke_attrs(f, items[i].color, 2, items[i].dash, 1);
+            fputs("/>\n", f);
+        }
+        if (items[i].marker == 1)
             fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"%s\"/>\n", x + pad + sample / 2, cy,
                     items[i].color);
+        else if (items[i].marker > 1)
+            shape_at(f, x + pad + sample / 2, cy, items[i].marker - 1, items[i].color, 5);
         svg_text(f, x + pad + sample + 8, cy + 4, "start", size, 0, 0, items[i].label);
     }
     return h;
+}
+
+/* ------------------------------------------------------------------ label placement */
+
+int svg_occupy(svg_occupied *o, double x0, double y0, double x1, double y1)
+{
+    if (o->n == o->cap) {
+        int cap = o->cap ? 2 * o->cap : 64;
+        svg_box *b = realloc(o->box, (size_t)cap * sizeof *b);
+        if (!b) return -1;
+        o->box = b;
+        o->cap = cap;
+    }
+    o->box[o->n++] = (svg_box){fmin(x0, x1), fmin(y0, y1), fmax(x0, x1), fmax(y0, y1)};
+    return 0;
+}
+
+void svg_occupied_free(svg_occupied *o)
+{
+    free(o->box);
+    o->box = NULL;
+    o->n = o->cap = 0;
+}
+
+static int box_free(const svg_occupied *o, svg_box b)
+{
+    for (int i = 0; i < o->n; i++) {
+        const svg_box *q = &o->box[i];
+        if (b.x0 < q->x1 && q->x0 < b.x1 && b.y0 < q->y1 && q->y0 < b.y1) return 0;
+    }
+    return 1;
+}
+
+int svg_label_free(const svg_plot *p, svg_occupied *o, double px, double py, double gap, double size, const char *s)
+{
+    double w = svg_text_width(s, size), h = size;
+    /* offsets of the label's left edge and baseline: right, left, above, below, diagonals */
+    const double dx[8] = {gap, -gap - w, -w / 2, -w / 2, gap, -gap - w, gap, -gap - w};
+    const double dy[8] = {h * 0.35, h * 0.35, -gap, gap + h * 0.8, -gap, -gap, gap + h * 0.8, gap + h * 0.8};
+    for (int k = 0; k < 8; k++) {
+        /* the glyphs' box: cap height above the baseline, descenders below */
+        svg_box b = {px + dx[k] - 1, py + dy[k] - h * 0.8, px + dx[k] + w + 1, py + dy[k] + h * 0.2};
+        if (b.x0 < p->left || b.x1 > p->left + p->width || b.y0 < p->top || b.y1 > p->top + p->height) continue;
+        if (!box_free(o, b)) continue;
+        if (svg_occupy(o, b.x0, b.y0, b.x1, b.y1) < 0) return -1;
+        svg_text(p->f, px + dx[k], py + dy[k], "start", size, 0, 0, s);
+        return 0;
+    }
+    return 1;
 }

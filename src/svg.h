@@ -35,8 +35,22 @@ typedef struct {
     const char *label;
     const char *color;
     const char *dash;   /* stroke-dasharray, NULL for a solid line */
-    int marker;         /* 1: a dot on the line sample */
+    int marker;         /* 0 none, else 1 + an SVG_* shape drawn on the sample (1: a dot) */
+    int no_line;        /* 1: the marker alone, no line sample */
 } svg_legend_item;
+
+/* Marker shapes of svg_shape. */
+enum { SVG_CIRCLE, SVG_SQUARE, SVG_TRIANGLE, SVG_DIAMOND, SVG_RING, SVG_NSHAPES };
+
+/* Rectangles in pixels already covered by marks or text, for placing labels. */
+typedef struct {
+    double x0, y0, x1, y1;
+} svg_box;
+
+typedef struct {
+    svg_box *box;
+    int n, cap;
+} svg_occupied;
 
 /* Writes s with &, <, >, " and ' escaped for XML text and attribute values. */
 void svg_write_escaped(FILE *f, const char *s);
@@ -88,12 +102,28 @@ void svg_markers(const svg_plot *p, const double *x, const double *y, int n, con
 /* Vertical bars y +- e with small caps, where e is finite and positive. */
 void svg_error_bars(const svg_plot *p, const double *x, const double *y, const double *e, int n,
                     const char *color);
+/* Horizontal bars x +- e with small caps, where e is finite and positive. */
+void svg_error_bars_x(const svg_plot *p, const double *x, const double *y, const double *e, int n,
+                      const char *color);
+/* One marker of this shape (SVG_*) and radius r at the data point (x, y); SVG_RING is an
+ * outline in color, the others are filled with a white edge. Nothing when not finite. */
+void svg_shape(const svg_plot *p, double x, double y, int shape, const char *color, double r);
+/* A vertical line across the plot area at x. */
+void svg_vline(const svg_plot *p, double x, const char *color, double width, const char *dash);
 /* A horizontal line across the plot area at y. */
 void svg_hline(const svg_plot *p, double y, const char *color, double width, const char *dash);
 /* A legend box with its top-left corner at (x, y): one row per item. Returns its height. */
 double svg_legend(FILE *f, double x, double y, const svg_legend_item *items, int n);
 /* The width in pixels svg_legend gives those items (for layout). */
 double svg_legend_width(const svg_legend_item *items, int n);
+/* Adds a box (pixels, any corner order) to o. Returns -1 when out of memory. */
+int svg_occupy(svg_occupied *o, double x0, double y0, double x1, double y1);
+void svg_occupied_free(svg_occupied *o);
+/* Writes the label s (font size) beside the pixel (px, py), gap pixels away, at the first of
+ * eight places around it (right, left, above, below, then the diagonals) that lies inside
+ * the plot area and overlaps no box of o, and adds its box to o. Returns 0 when placed, 1
+ * when no place was free (nothing written), -1 when out of memory. */
+int svg_label_free(const svg_plot *p, svg_occupied *o, double px, double py, double gap, double size, const char *s);
 /* The approximate width in pixels of s at this font size (for layout). */
 double svg_text_width(const char *s, double size);
 

@@ -32,12 +32,19 @@ static void fixed_weights(const weighting *w, const weighting_state *st, const f
     *wh = 1.0 - w->x;
 }
 
+static int fixed_only_task(const weighting *w)
+{
+    return w->x == 1.0 ? 0 : w->x == 0.0 ? 1 : -1;
+}
+
 static const weighting_method FIXED = {.name = "fixed",
                                       .help = "fixed:L  L*L_r + (1-L)*L_h, L in [0, 1]",
                                       .arg = 1,
+                                      .arg_sym = "λ",
                                       .parse = fixed_parse,
                                       .weights = fixed_weights,
-                                      .total = plain_total};
+                                      .total = plain_total,
+                                      .only_task = fixed_only_task};
 
 /* uw -- Kendall et al. 2018: 1/2 e^{-s_r} L_r + 1/2 s_r + 1/2 e^{-s_h} L_h + 1/2 s_h,
  * s = log sigma^2 learnable (params[0] = s_r, params[1] = s_h), initialised at 0. */
@@ -113,6 +120,7 @@ static void uwso_weights(const weighting *w, const weighting_state *st, const fl
 static const weighting_method UWSO = {.name = "uw-so",
                                      .help = "uw-so:T  softmax of 1/L_t at temperature T > 0, detached",
                                      .arg = 1,
+                                     .arg_sym = "T",
                                      .parse = uwso_parse,
                                      .weights = uwso_weights,
                                      .total = plain_total};
@@ -158,6 +166,7 @@ static const weighting_method DWA = {.name = "dwa",
                                     .help = "dwa:T  dynamic weight average, K softmax(epoch loss ratios / T) (dwa:2)",
                                     .arg = 2,
                                     .def = 2.0,
+                                    .arg_sym = "T",
                                     .parse = temperature_parse,
                                     .weights = dwa_weights,
                                     .total = plain_total};
@@ -311,6 +320,7 @@ static const weighting_method GRADNORM = {.name = "gradnorm",
                                                  "(gradnorm:1.5)",
                                          .arg = 2,
                                          .def = 1.5,
+                                         .arg_sym = "α",
                                          .n_params = 2,
                                          .parse = alpha_parse,
                                          .init = gradnorm_init,
@@ -357,6 +367,11 @@ int weighting_parse(const char *spec, weighting *out, mtl_err *err)
         len += (size_t)snprintf(names + len, sizeof names - len, "%s%.*s", len ? ", " : "", n, (*m)->help);
     }
     return mtl_fail(err, "unknown method '%s', expected one of %s", spec, names);
+}
+
+int weighting_only_task(const weighting *w)
+{
+    return w->m && w->m->only_task ? w->m->only_task(w) : -1;
 }
 
 void weighting_print_help(FILE *f, const char *indent)

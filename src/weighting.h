@@ -35,6 +35,9 @@ typedef struct {
     const char *help;     /* one line for --help */
     int arg;              /* 0 none, 1 required ":x", 2 optional ":x" (default def) */
     double def;           /* the argument when arg == 2 and none is given */
+    /* the argument's symbol in tables and plots ("λ", "T", "α"); every method with an
+     * argument is a family tuned over a grid of it, whose setting is chosen on validation */
+    const char *arg_sym;
     int n_params;         /* learnable parameters appended to the model's buffer */
     /* 1 when total() is the objective the network's gradient is exact for (its weights
      * are d total / d L_t); 0 when the weights are detached constants of the step */
@@ -58,6 +61,9 @@ typedef struct {
                         const double gn[2], float *grad);
     /* after every optimiser step (GradNorm: renormalise the weights to sum to K) */
     void (*after_step)(const weighting *w, float *params);
+    /* when set: the one task (0 RUL, 1 health) a setting trains alone because it weights the
+     * other by zero by construction (fixed:1, fixed:0), else -1 */
+    int (*only_task)(const weighting *w);
 } weighting_method;
 
 struct weighting {
@@ -69,6 +75,9 @@ struct weighting {
 /* "fixed:0.3", "uw", "uw-o", "uw-so:2", "ew", "dwa" (= dwa:2), "rlw", "imtl-l", "gls",
  * "gradnorm" (= gradnorm:1.5). Errors say what was expected. */
 int weighting_parse(const char *spec, weighting *out, mtl_err *err);
+/* The one task w trains alone (0 RUL, 1 health): a single-task baseline; -1 for a
+ * multi-task method. */
+int weighting_only_task(const weighting *w);
 /* NULL-terminated list of the registered methods. */
 const weighting_method *const *weighting_registry(void);
 /* One line per registered method ("  spelling  description"), for --help. */
