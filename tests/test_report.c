@@ -212,6 +212,19 @@ static int run_capture(const char *cmd, char **out, char **err_out)
 }
 
 /* The table line of a method (starts with "| method "), copied into line. */
+/* Gives the n runs of v their ids, writes them to DIR/results.h5, frees them, and returns
+ * the stdout of `mtlbench report DIR/results.h5`, which must succeed. */
+static char *report_runs(const char *dir, run_record *v, int n)
+{
+    char cmd[512], *out;
+    for (int i = 0; i < n; i++) run_config_id(&v[i], v[i].run_id);
+    write_runs(dir, v, n);
+    free_runs(v, n);
+    snprintf(cmd, sizeof cmd, "%s report %s/results.h5", MTL_BIN, dir);
+    cr_assert_eq(run_capture(cmd, &out, NULL), 0);
+    return out;
+}
+
 static void table_line(const char *text, const char *method, char *line, size_t n)
 {
     char key[64];
@@ -421,7 +434,7 @@ Test(report, single_run_and_no_fixed)
 /* Runs of two models, or of one model under two protocols, never share a table. */
 Test(report, models_and_protocols_get_their_own_tables)
 {
-    char dir[64], cmd[512];
+    char dir[64];
     th_tmpdir(dir, sizeof dir);
     run_record *v = calloc(4, sizeof *v);
     cr_assert_not_null(v);
@@ -438,12 +451,7 @@ Test(report, models_and_protocols_get_their_own_tables)
     strcpy(v[3].norm, "minmax");
     v[3].val_frac = 0;
     strcpy(v[3].lr_step, "200:0.1");
-    for (int i = 0; i < 4; i++) run_config_id(&v[i], v[i].run_id);
-    write_runs(dir, v, 4);
-    free_runs(v, 4);
-    snprintf(cmd, sizeof cmd, "%s report %s/results.h5", MTL_BIN, dir);
-    char *out;
-    cr_assert_eq(run_capture(cmd, &out, NULL), 0);
+    char *out = report_runs(dir, v, 4);
     const char *a = strstr(out, "## FD001 · model cnn1d · protocol spec");
     const char *b = strstr(out, "## FD001 · model dcnn · protocol li2018");
     const char *c = strstr(out, "## FD001 · model dcnn · protocol spec");
@@ -465,7 +473,7 @@ Test(report, models_and_protocols_get_their_own_tables)
  * table, and the headings name the data; so do runs of another normalisation scope. */
 Test(report, runs_of_other_data_get_their_own_tables)
 {
-    char dir[64], cmd[512];
+    char dir[64];
     th_tmpdir(dir, sizeof dir);
     run_record *v = calloc(4, sizeof *v);
     cr_assert_not_null(v);
@@ -475,12 +483,7 @@ Test(report, runs_of_other_data_get_their_own_tables)
     strcpy(v[2].data_digest, "00000000000000d2");
     make_run(&v[3], "uw", 1, 30.0);
     strcpy(v[3].norm_scope, "global");
-    for (int i = 0; i < 4; i++) run_config_id(&v[i], v[i].run_id);
-    write_runs(dir, v, 4);
-    free_runs(v, 4);
-    snprintf(cmd, sizeof cmd, "%s report %s/results.h5", MTL_BIN, dir);
-    char *out;
-    cr_assert_eq(run_capture(cmd, &out, NULL), 0);
+    char *out = report_runs(dir, v, 4);
     const char *a = strstr(out, "## FD001 · model dcnn · protocol spec · data 00000000000000d1\n");
     const char *b = strstr(out, "## FD001 · model dcnn · protocol spec · data 00000000000000d2\n");
     cr_assert(a && b, "a section per data digest expected:\n%s", out);
