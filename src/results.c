@@ -38,14 +38,16 @@ typedef struct {
     enum fkind kind;
     size_t off, size;
     int since;   /* first format version with this field */
+    int optional;   /* may be absent in files of that format (read as empty) */
 } field_desc;
 
 #define FSZ(f) sizeof(((run_record *)0)->f)
-#define FSTR(f) {#f, F_STR, offsetof(run_record, f), FSZ(f), 1}
-#define FSTR2(f) {#f, F_STR, offsetof(run_record, f), FSZ(f), 2}
-#define FINT(f) {#f, F_INT, offsetof(run_record, f), FSZ(f), 1}
-#define FLNG(f) {#f, F_LONG, offsetof(run_record, f), FSZ(f), 1}
-#define FDBL(f) {#f, F_DBL, offsetof(run_record, f), FSZ(f), 1}
+#define FSTR(f) {#f, F_STR, offsetof(run_record, f), FSZ(f), 1, 0}
+#define FSTR2(f) {#f, F_STR, offsetof(run_record, f), FSZ(f), 2, 0}
+#define FOPT(f) {#f, F_STR, offsetof(run_record, f), FSZ(f), 2, 1}
+#define FINT(f) {#f, F_INT, offsetof(run_record, f), FSZ(f), 1, 0}
+#define FLNG(f) {#f, F_LONG, offsetof(run_record, f), FSZ(f), 1, 0}
+#define FDBL(f) {#f, F_DBL, offsetof(run_record, f), FSZ(f), 1, 0}
 
 /* Every scalar field of run_record, stored as an attribute of /runs/<run_id> under the
  * field's own name (n_hist / n_test are the lengths of the datasets). */
@@ -54,7 +56,7 @@ static const field_desc RUN_FIELDS[] = {
     FINT(epochs), FINT(window), FINT(batch), FINT(patience), FINT(deterministic),
     FDBL(lr), FDBL(dropout), FDBL(val_frac),
     FSTR(run_id), FSTR(status), FINT(ranks), FINT(threads), FDBL(wall_s),
-    FSTR(git), FSTR(version), FSTR(host), FSTR(start_time),
+    FSTR(git), FSTR(version), FSTR(host), FSTR(start_time), FOPT(build),
     FDBL(rmse), FDBL(rmse_uncapped), FDBL(mae), FDBL(score), FDBL(acc), FDBL(f1),
     FDBL(best_val_rmse), FINT(best_epoch), FINT(epochs_run),
     FDBL(samples_per_s), FDBL(comm_fraction), FDBL(w_rul), FDBL(w_health),
@@ -736,6 +738,7 @@ static int read_run(hid_t g, int version, run_record *r, const char *where, mtl_
     for (size_t i = 0; i < N_RUN_FIELDS; i++) {
         const field_desc *f = &RUN_FIELDS[i];
         if (f->since > version) continue;
+        if (f->optional && H5Aexists(g, f->name) == 0) continue;
         int rc = f->kind == F_STR ? read_attr_str(g, f->name, base + f->off, f->size, where, err)
                                   : read_attr_num(g, f, base + f->off, where, err);
         if (rc < 0) return -1;
