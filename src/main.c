@@ -34,10 +34,10 @@ static const char USAGE[] =
     "  --version print the version, the git commit and the build options that change the\n"
     "            arithmetic (every run records the same text)\n"
     "\n"
-    "'mtlbench COMMAND --help' describes each command; 'man mtlbench' describes them all.\n"
-    "Exit status: 0 success, 1 a failed\n"
-    "check or run, 2 bad usage or input, 3 interrupted, resumable: run the same command\n"
-    "again (train, sweep: SIGTERM, SIGINT or SIGUSR1 stop them at the next epoch boundary).\n";
+    "'mtlbench COMMAND --help' describes each command, 'man mtlbench' all of them. Exit\n"
+    "status: 0 success, 1 a failed check or run, 2 bad usage or input, 3 interrupted,\n"
+    "resumable: run the same command again (train, sweep: SIGTERM, SIGINT or SIGUSR1 stop\n"
+    "them at the next epoch boundary).\n";
 
 static const char DATA_USAGE[] =
     "usage: mtlbench data [--data DIR] [--subset FD001] [--window W] [--seed S] [--json]\n"
