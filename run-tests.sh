@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 # shellcheck source=scripts/deps.sh
 . scripts/deps.sh
-mtl_install_deps slurm-wlm munge
+mtl_install_deps slurm-wlm munge jube man-db groff-base
 mtl_mpi_env
 jobs=${JOBS:-$(nproc)}
 data=${MTLBENCH_DATA:-$PWD/datasets/cmapss}
