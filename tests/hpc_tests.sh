@@ -9,6 +9,7 @@
 #   result_line  the result line of train and sweep against the runs' HDF5 records
 #   jube         jobs/jube/mtlbench.xml under the real JUBE on a tiny space (1-epoch cnn1d,
 #                1 and 2 ranks); its result table against the runs' HDF5 records
+#   regression_distribution   jobs/regression.sbatch MODE=distribution, without Slurm
 # Exit 77: skipped (a tool is missing: run-tests.sh installs jube, man-db and groff); where
 # CI is set, that is a failure instead.
 set -uo pipefail
@@ -191,6 +192,36 @@ jube)
   awk -F, 'NR > 1 && $1 != "" { if (($5 == 2) != ($13 > 0)) bad = 1 } END { exit bad }' "$tmp/table.csv" ||
     fail "comm_fraction does not follow the ranks"
   echo "ok: jube run and jube result on 4 workpackages; the table matches the runs' HDF5 records"
+  ;;
+regression_distribution)
+  # jobs/regression.sbatch MODE=distribution as a plain script (2 ranks) on a generated fleet:
+  # without its reference it prints the sweep that makes one and exits 2; against that
+  # reference (made on 1 rank) it passes; against a reference of other settings it fails
+  "$gen" --out "$tmp/fleet" --subset FD001 --train-units 20 --test-units 5 --seed 7 >/dev/null 2>&1 || fail "gencmapss"
+  job() { # job NEW EPOCHS
+    env MODE=distribution MTLBENCH="$bin" DATA="$tmp/fleet" MODEL=cnn1d EPOCHS="$2" SEEDS=1,2,3 METHODS=fixed:0.5,uw \
+      SUBSETS=FD001 NTASKS=2 MPIRUN_ARGS=--oversubscribe REFERENCE="$tmp/ref" NEW="$1" bash "$src/jobs/regression.sbatch"
+  }
+  cd "$tmp" || fail "cd"
+  out=$(job "$tmp/new0" 1 2>&1)
+  rc=$?
+  [ $rc = 2 ] || { echo "$out"; fail "without a reference: exit $rc, expected 2"; }
+  make=$(grep -m1 "^    $bin sweep " <<<"$out") || { echo "$out"; fail "no sweep command printed"; }
+  grep -q -- "--deterministic" <<<"$make" && fail "the distribution sweep is not meant to be deterministic: $make"
+  read -r -a cmd <<<"$make"
+  "${cmd[@]}" >/dev/null 2>&1 || fail "the printed command failed: $make"
+  [ "$(ls "$tmp/ref/runs" | wc -l)" = 6 ] || fail "the reference has not 6 runs"
+  out=$(job "$tmp/new1" 1 2>&1)
+  rc=$?
+  [ $rc = 0 ] || { echo "$out"; fail "against its own reference: exit $rc, expected 0"; }
+  grep -q "compare: 2 groups checked, 0 regressions, 0 missing, 0 with too few seeds" <<<"$out" || { echo "$out"; fail "summary"; }
+  grep -q "no regression against $tmp/ref" <<<"$out" || fail "no verdict line"
+  [ "$(ls "$tmp/new1/runs" | wc -l)" = 6 ] || fail "the job did not write its 6 runs into NEW"
+  out=$(job "$tmp/new2" 2 2>&1)
+  rc=$?
+  [ $rc = 1 ] || { echo "$out"; fail "against a reference of other settings: exit $rc, expected 1"; }
+  grep -q "^MISSING FD001 cnn1d spec uw (3 runs in BASELINE)" <<<"$out" || { echo "$out"; fail "no MISSING group"; }
+  echo "ok: regression.sbatch MODE=distribution: 2 without reference, 0 against it, 1 against other settings"
   ;;
 *) fail "unknown test $test" ;;
 esac
