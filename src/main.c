@@ -438,7 +438,7 @@ int main(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     if (strcmp(argv[1], "--version") == 0) {
-        printf("mtlbench %s\ncommit %s\nbuild %s\n", mtl_version(), mtl_git(), mtl_build());
+        printf("mtlbench %s (%s)\nbuild %s\n", mtl_version(), mtl_git(), mtl_build());
         return 0;
     }
     const char *cmd = argv[1];

@@ -1066,9 +1066,9 @@ done:
 /* ------------------------------------------------------------------ compare */
 
 static const char COMPARE_USAGE[] =
-    "usage: mtlbench compare BASELINE NEW [--rtol X] [--atol Y] [--metrics LIST]\n"
+    "usage: mtlbench compare BASELINE NEW [--rtol X] [--atol Y] [--metrics LIST] [--partial]\n"
     "       mtlbench compare --distribution BASELINE NEW [--rtol X] [--atol Y] [--alpha A]\n"
-    "                        [--metrics LIST] [--perf-rtol P]\n"
+    "                        [--metrics LIST] [--perf-rtol P] [--partial]\n"
     "\n"
     "Checks the runs in NEW against those in BASELINE (each a results .h5 file or a folder, as\n"
     "for report), matching runs by run_id (the hash of their configuration). Per baseline run:\n"
@@ -1101,10 +1101,12 @@ static const char COMPARE_USAGE[] =
     "  --alpha A       significance level of the Welch t-test, 0 < A < 0.5 (default 0.01)\n"
     "  --perf-rtol P   check throughput on the same host: relative tolerance P >= 0\n"
     "                  (default: not checked)\n"
+    "  --partial       NEW repeats only part of BASELINE: baseline runs (groups) missing from\n"
+    "                  NEW are listed, not failures (nothing in common still fails)\n"
     "  --help          this text\n"
     "\n"
     "Exit status: 0 no failures, 1 a regression, a diverged or missing run (or group), too\n"
-    "few seeds, or an empty baseline, 2 bad usage or an unreadable input.\n";
+    "few seeds, or nothing in common, 2 bad usage or an unreadable input.\n";
 
 static int cmp_id_ptr(const void *x, const void *y)
 {
@@ -1273,6 +1275,7 @@ static void print_group(const char *tag, const run_record *r)
 typedef struct {
     double rtol, atol, alpha, perf_rtol;   /* perf_rtol < 0: throughput not checked */
     const int *sel;
+    int partial;                           /* groups missing from NEW are not failures */
 } dist_opts;
 
 typedef struct {
@@ -1383,18 +1386,19 @@ static int compare_distributions(const run_record *base, int nb, const run_recor
         printf("; throughput: %d groups checked, %d regressions, %d not checked (another host or layout), "
                "perf-rtol %g", k.perf_checked, k.perf_regressions, k.perf_skipped, o->perf_rtol);
     printf(")\n");
-    if (nb == 0) fprintf(stderr, "mtlbench compare: the baseline has no runs: nothing was checked\n");
+    if (k.checked == 0) fprintf(stderr, "mtlbench compare: no group of the baseline is in NEW: nothing was checked\n");
     free(bv), free(cv), free(scratch);
-    return k.regressions || k.perf_regressions || k.missing || k.too_few || nb == 0 ? 1 : 0;
+    return k.regressions || k.perf_regressions || (k.missing && !o->partial) || k.too_few || k.checked == 0 ? 1 : 0;
 }
 
 int cmd_compare(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"rtol", 1, 0, 'r'},         {"atol", 1, 0, 'a'},  {"metrics", 1, 0, 'm'},   {"distribution", 0, 0, 'D'},
-        {"alpha", 1, 0, 'A'},        {"perf-rtol", 1, 0, 'p'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+        {"alpha", 1, 0, 'A'},        {"perf-rtol", 1, 0, 'p'}, {"partial", 0, 0, 'P'}, {"help", 0, 0, 'h'},
+        {0, 0, 0, 0}};
     double rtol = 0.05, atol = 0, alpha = 0.01, perf_rtol = -1;
-    int sel[N_METRICS], distribution = 0, alpha_given = 0;
+    int sel[N_METRICS], distribution = 0, alpha_given = 0, partial = 0;
     for (int i = 0; i < N_METRICS; i++) sel[i] = METRICS[i].check_default;
     int o;
     optind = 1;
@@ -1423,6 +1427,7 @@ int cmd_compare(int argc, char **argv)
             alpha_given = 1;
             break;
         case 'D': distribution = 1; break;
+        case 'P': partial = 1; break;
         case 'm':
             if (parse_metrics(optarg, sel) < 0) return 2;
             break;
@@ -1464,7 +1469,7 @@ int cmd_compare(int argc, char **argv)
     int status = 0;
     const run_record **bv = NULL, **nv = NULL, **nid = NULL, **bid = NULL;
     if (distribution) {
-        dist_opts d = {rtol, atol, alpha, perf_rtol, sel};
+        dist_opts d = {rtol, atol, alpha, perf_rtol, sel, partial};
         status = compare_distributions(base, nb, cur, nn, &d);
         goto done;
     }
@@ -1530,7 +1535,8 @@ int cmd_compare(int argc, char **argv)
     printf("compare: %d runs checked, %d regressions, %d missing (%d improved, %d new; rtol %g, atol %g)\n",
            checked, regressions, missing, improved, fresh, rtol, atol);
     if (nb == 0) fprintf(stderr, "mtlbench compare: the baseline %s has no runs: nothing was checked\n", bpath);
-    status = regressions || missing || nb == 0 ? 1 : 0;
+    if (checked == 0 && nb > 0) fprintf(stderr, "mtlbench compare: no run of the baseline is in NEW: nothing was checked\n");
+    status = regressions || (missing && !partial) || checked == 0 ? 1 : 0;
 done:
     free(bv);
     free(nv);

@@ -31,23 +31,24 @@
 
 /* ------------------------------------------------------------------ field tables */
 
-enum fkind { F_STR, F_INT, F_LONG, F_DBL };
+/* F_OPT_STR: a string that files of any format may lack (written by later versions of the
+ * program than the format's first); read as "" when absent. */
+enum fkind { F_STR, F_INT, F_LONG, F_DBL, F_OPT_STR };
 
 typedef struct {
     const char *name;
     enum fkind kind;
     size_t off, size;
     int since;   /* first format version with this field */
-    int optional;   /* may be absent in files of that format (read as empty) */
 } field_desc;
 
 #define FSZ(f) sizeof(((run_record *)0)->f)
-#define FSTR(f) {#f, F_STR, offsetof(run_record, f), FSZ(f), 1, 0}
-#define FSTR2(f) {#f, F_STR, offsetof(run_record, f), FSZ(f), 2, 0}
-#define FOPT(f) {#f, F_STR, offsetof(run_record, f), FSZ(f), 2, 1}
-#define FINT(f) {#f, F_INT, offsetof(run_record, f), FSZ(f), 1, 0}
-#define FLNG(f) {#f, F_LONG, offsetof(run_record, f), FSZ(f), 1, 0}
-#define FDBL(f) {#f, F_DBL, offsetof(run_record, f), FSZ(f), 1, 0}
+#define FSTR(f) {#f, F_STR, offsetof(run_record, f), FSZ(f), 1}
+#define FSTR2(f) {#f, F_STR, offsetof(run_record, f), FSZ(f), 2}
+#define FINT(f) {#f, F_INT, offsetof(run_record, f), FSZ(f), 1}
+#define FLNG(f) {#f, F_LONG, offsetof(run_record, f), FSZ(f), 1}
+#define FDBL(f) {#f, F_DBL, offsetof(run_record, f), FSZ(f), 1}
+#define FOPT(f) {#f, F_OPT_STR, offsetof(run_record, f), FSZ(f), 1}
 
 /* Every scalar field of run_record, stored as an attribute of /runs/<run_id> under the
  * field's own name (n_hist / n_test are the lengths of the datasets). */
@@ -272,7 +273,8 @@ static int write_run(hid_t runs_g, const run_record *r, const char *path, mtl_er
         const void *p = base + f->off;
         int rc;
         switch (f->kind) {
-        case F_STR: rc = write_attr_str(g, f->name, (const char *)p); break;
+        case F_STR:
+        case F_OPT_STR: rc = write_attr_str(g, f->name, (const char *)p); break;
         case F_INT: rc = write_attr_scalar(g, f->name, H5T_NATIVE_INT, p); break;
         case F_LONG: rc = write_attr_scalar(g, f->name, H5T_NATIVE_LONG, p); break;
         default: rc = write_attr_scalar(g, f->name, H5T_NATIVE_DOUBLE, p); break;
@@ -313,7 +315,7 @@ static int check_run(const run_record *r, int i, const char *path, mtl_err *err)
                         path, i);
     for (size_t k = 0; k < N_RUN_FIELDS; k++) {
         const field_desc *f = &RUN_FIELDS[k];
-        if (f->kind == F_STR && strnlen((const char *)r + f->off, f->size) == f->size)
+        if ((f->kind == F_STR || f->kind == F_OPT_STR) && strnlen((const char *)r + f->off, f->size) == f->size)
             return mtl_fail(err, "%s: run %s: string field '%s' is not NUL-terminated", path,
                             r->run_id, f->name);
     }
@@ -738,9 +740,10 @@ static int read_run(hid_t g, int version, run_record *r, const char *where, mtl_
     for (size_t i = 0; i < N_RUN_FIELDS; i++) {
         const field_desc *f = &RUN_FIELDS[i];
         if (f->since > version) continue;
-        if (f->optional && H5Aexists(g, f->name) == 0) continue;
-        int rc = f->kind == F_STR ? read_attr_str(g, f->name, base + f->off, f->size, where, err)
-                                  : read_attr_num(g, f, base + f->off, where, err);
+        if (f->kind == F_OPT_STR && H5Aexists(g, f->name) == 0) continue;
+        int str = f->kind == F_STR || f->kind == F_OPT_STR;
+        int rc = str ? read_attr_str(g, f->name, base + f->off, f->size, where, err)
+                     : read_attr_num(g, f, base + f->off, where, err);
         if (rc < 0) return -1;
     }
     if (version == 1) { /* the 1-D network, named dcnn then; see results.h */

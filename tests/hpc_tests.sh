@@ -102,7 +102,7 @@ install)
   check_line "$line" "$tmp/run.h5"
   ver=$("$prefix/bin/mtlbench" --version)
   id=$(value "$line" run_id)
-  [ "$(sed -n 's/^commit //p' <<<"$ver")" = "$(attr "$tmp/run.h5" "$id" git)" ] || fail "git: $ver"
+  [ "$(sed -n '1s/^mtlbench [0-9.]* (\(.*\))$/\1/p' <<<"$ver")" = "$(attr "$tmp/run.h5" "$id" git)" ] || fail "git: $ver"
   [ "$(sed -n 's/^build //p' <<<"$ver")" = "$(attr "$tmp/run.h5" "$id" build)" ] || fail "build: $ver"
   grep -q -- "-ffp-contract=fast" <<<"$ver" || fail "--version without the build options: $ver"
   echo "ok: installed into a prefix, moved, data found there, trained: $line"

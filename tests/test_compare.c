@@ -326,6 +326,44 @@ Test(distribution, missing_diverged_and_too_few)
     free(out);
 }
 
+Test(distribution, partial_repetition)
+{
+    /* NEW repeats uw only: two baseline groups missing */
+    run_set s;
+    baseline(&s);
+    int k = 0;
+    for (int i = 0; i < s.n; i++)
+        if (strcmp(s.v[i].method, "uw") == 0) s.v[k++] = s.v[i];
+    s.n = k;
+    char *out;
+    cr_assert_eq(compare_with(&s, "--distribution", &out), 1, "%s", out);
+    assert_contains(out, "compare: 1 groups checked, 0 regressions, 2 missing");
+    free(out);
+    cr_assert_eq(compare_with(&s, "--distribution --partial", &out), 0, "%s", out);
+    assert_contains(out, "MISSING FD001 dcnn spec uw-o (5 runs in BASELINE)\n");
+    free(out);
+    /* a regression still fails */
+    shift(&s, "uw", 3 * UW_SD);
+    cr_assert_eq(compare_with(&s, "--distribution --partial --metrics rmse", &out), 1, "%s", out);
+    free(out);
+    /* run by run likewise */
+    shift(&s, "uw", -3 * UW_SD);
+    cr_assert_eq(compare_with(&s, "", &out), 1, "%s", out);
+    free(out);
+    cr_assert_eq(compare_with(&s, "--partial", &out), 0, "%s", out);
+    assert_contains(out, "compare: 5 runs checked, 0 regressions, 10 missing");
+    free(out);
+    /* nothing in common is a failure, partial or not */
+    for (int i = 0; i < s.n; i++) {
+        s.v[i].epochs = 50;
+        run_config_id(&s.v[i], s.v[i].run_id);
+    }
+    cr_assert_eq(compare_with(&s, "--distribution --partial", &out), 1, "%s", out);
+    free(out);
+    cr_assert_eq(compare_with(&s, "--partial", &out), 1, "%s", out);
+    free(out);
+}
+
 Test(distribution, other_configurations_are_other_groups)
 {
     /* 50 epochs instead of 100: another configuration, not the baseline's seeds */
