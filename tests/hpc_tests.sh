@@ -125,6 +125,9 @@ man_page)
   echo "ok: the man page renders without warnings and names all $n options of the --help texts"
   ;;
 result_line)
+  # on a small generated fleet (quick under the sanitizers too)
+  "$gen" --out "$tmp/fleet" --subset FD001 --train-units 20 --test-units 5 --seed 5 >/dev/null 2>&1 || fail "gencmapss"
+  data=$tmp/fleet
   # train: exactly one line, its keys in the documented order, its values those of the run
   out=$("$bin" train --data "$data" --model cnn1d --epochs 1 --quiet --threads 1 --out "$tmp/t.h5" 2>/dev/null) ||
     fail "train"
@@ -147,8 +150,7 @@ result_line)
   python3 -c 'import json, sys; r = json.loads(sys.stdin.read()); assert r["status"] == "ok" and r["build"]' <<<"$out" ||
     fail "--json is not one JSON object: $out"
   # sweep: one line per finished run, with --quiet too; none with --no-result-line
-  "$gen" --out "$tmp/fleet" --subset FD001 --train-units 20 --test-units 5 --seed 5 >/dev/null 2>&1 || fail "gencmapss"
-  sw=("$bin" sweep --data "$tmp/fleet" --model cnn1d --epochs 1 --threads 1 --methods fixed:0.5,uw --seeds 1,2 --quiet)
+  sw=("$bin" sweep --data "$data" --model cnn1d --epochs 1 --threads 1 --methods fixed:0.5,uw --seeds 1,2 --quiet)
   out=$("$mpiexec" --oversubscribe --bind-to none -np 2 "${sw[@]}" --out "$tmp/sw" 2>/dev/null) || fail "sweep: $out"
   [ "$(grep -c '^MTLBENCH_RESULT ' <<<"$out")" = 4 ] || fail "sweep: not 4 result lines: $out"
   while read -r line; do

@@ -556,19 +556,26 @@ Test(results, hdf5_without_runs_group)
     free(dir);
 }
 
+/* Writes r alone into path, then deletes the run's attribute attr (as another program would). */
+static void write_without(const char *path, const run_record *r, const char *attr)
+{
+    mtl_err err = {{0}};
+    cr_assert_eq(results_write_all(path, r, 1, &err), 0, "%s", err.msg);
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    cr_assert_geq(f, 0);
+    char link[32];
+    snprintf(link, sizeof link, "runs/%s", r->run_id);
+    cr_assert_geq(H5Adelete_by_name(f, link, attr, H5P_DEFAULT), 0);
+    H5Fclose(f);
+}
+
 Test(results, missing_attribute_is_named)
 {
     char *dir = make_tmpdir(), *path = path_in(dir, "m.h5");
     run_record r;
     full_record(&r, 9);
     mtl_err err = {{0}};
-    cr_assert_eq(results_write_all(path, &r, 1, &err), 0, "%s", err.msg);
-    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
-    cr_assert_geq(f, 0);
-    char link[32];
-    snprintf(link, sizeof link, "runs/%s", r.run_id);
-    cr_assert_geq(H5Adelete_by_name(f, link, "mae", H5P_DEFAULT), 0);
-    H5Fclose(f);
+    write_without(path, &r, "mae");
 
     /* edited by another program: the checksum no longer matches */
     run_record *got = NULL;
@@ -597,13 +604,7 @@ Test(results, file_without_build_attribute_reads)
     run_record r;
     full_record(&r, 9);
     mtl_err err = {{0}};
-    cr_assert_eq(results_write_all(path, &r, 1, &err), 0, "%s", err.msg);
-    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
-    cr_assert_geq(f, 0);
-    char link[32];
-    snprintf(link, sizeof link, "runs/%s", r.run_id);
-    cr_assert_geq(H5Adelete_by_name(f, link, "build", H5P_DEFAULT), 0);
-    H5Fclose(f);
+    write_without(path, &r, "build");
     strip_header(path);   /* as the older program wrote it, without the checksum header */
     run_record *got = NULL;
     int n = 0;
