@@ -1,13 +1,21 @@
 # Writes the header with the program's version, git commit and build options (OUT), run at
 # every build so that the commit is the one built, not the one configured. The file is
 # rewritten only when its text changes, so an unchanged tree recompiles nothing.
-# -D inputs: SRC (source tree), OUT (header path), VERSION, BUILD (the build options text).
+# -D inputs: SRC (source tree), OUT (header path), VERSION, BUILD (the build options text),
+# COMMIT (given by the packager for a tree without git; empty: ask git).
 set(commit "unknown")
 find_package(Git QUIET)
-if(GIT_FOUND)
+if(NOT COMMIT STREQUAL "")
+  set(commit "${COMMIT}")
+elseif(GIT_FOUND)
+  # only a checkout of this tree itself, not a repository it happens to be unpacked in
+  execute_process(COMMAND ${GIT_EXECUTABLE} rev-parse --show-toplevel WORKING_DIRECTORY ${SRC}
+                  OUTPUT_VARIABLE top OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
   execute_process(COMMAND ${GIT_EXECUTABLE} rev-parse --short=12 HEAD WORKING_DIRECTORY ${SRC}
                   OUTPUT_VARIABLE head OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET RESULT_VARIABLE rc)
-  if(rc EQUAL 0 AND NOT head STREQUAL "")
+  get_filename_component(src_real "${SRC}" REALPATH)
+  get_filename_component(top_real "${top}" REALPATH)
+  if(rc EQUAL 0 AND NOT head STREQUAL "" AND top_real STREQUAL src_real)
     set(commit "${head}")
     # tracked files changed since the commit: the binary is not that commit's
     execute_process(COMMAND ${GIT_EXECUTABLE} diff --quiet HEAD -- WORKING_DIRECTORY ${SRC}
