@@ -75,8 +75,7 @@ static double measure(model_kind kind, const prep_data *d, const weighting *w, i
 
 int main(int argc, char **argv)
 {
-    char def[CLI_PATH_MAX];
-    const char *dir = cli_default_data(def, sizeof def), *subset = "FD001", *method = "uw-so:1";
+    const char *dir = cli_default_data(), *subset = "FD001", *method = "uw-so:1";
     char threads[128] = "1,2";
     int epochs = 5, json = 0, det = 0, o;
     model_kind kind = MODEL_DCNN;

@@ -50,8 +50,7 @@ int cli_stop_poll(void *ctx)
     return stop_signal != 0;
 }
 
-/* The installed data folder beside the running executable, if it exists: 0, path in buf. */
-static int installed_data(char *buf, size_t n)
+int cli_installed_data(char *buf, size_t n)
 {
     char exe[PATH_MAX], where[PATH_MAX + sizeof MTL_DATA_REL + 1], real[PATH_MAX];
     ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -66,11 +65,10 @@ static int installed_data(char *buf, size_t n)
     return (size_t)snprintf(buf, n, "%s", real) < n ? 0 : -1;
 }
 
-const char *cli_default_data(char *buf, size_t n)
+const char *cli_default_data(void)
 {
     const char *env = getenv("MTLBENCH_DATA");
-    if (env && *env) return env;
-    return installed_data(buf, n) == 0 ? buf : MTL_DATA_DIR;
+    return env && *env ? env : MTL_DATA_DIR;
 }
 
 int cli_load(const char *dir, const char *subset, const prep_options *po, prep_data *d, mtl_err *err)

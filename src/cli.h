@@ -41,12 +41,15 @@ int cli_train_option(int code, const char *arg, train_config *c, int *window);
         {"lr-step", 1, 0, 'Z'}
 /* The --help text of those options. */
 extern const char CLI_TRAIN_HELP[];
-/* Default data folder: $MTLBENCH_DATA; else, for an installed binary, the bundled data of
- * its installation (<bindir>/MTL_DATA_REL, i.e. share/mtlbench/datasets/cmapss, found
- * through /proc/self/exe) when that folder exists; else the source tree's datasets/cmapss.
- * buf (n bytes, CLI_PATH_MAX is enough) holds the installed path when that is the answer. */
+/* Default data folder: $MTLBENCH_DATA, else the source tree's datasets/cmapss. */
+const char *cli_default_data(void);
+/* The data installed with the running executable, <its folder>/MTL_DATA_REL (i.e.
+ * <prefix>/share/mtlbench/datasets/cmapss, found through /proc/self/exe, so a moved
+ * installation still finds it): 0 with its canonical path in buf when that folder exists,
+ * else -1. The program sets MTLBENCH_DATA to it when unset, so that an installed binary
+ * reads its own data. */
 #define CLI_PATH_MAX 4096
-const char *cli_default_data(char *buf, size_t n);
+int cli_installed_data(char *buf, size_t n);
 
 /* Graceful stop of train and sweep. After cli_stop_install (call it after MPI_Init, which
  * may install handlers of its own), SIGTERM, SIGINT and SIGUSR1 set a flag that the

@@ -141,14 +141,12 @@ static int cmd_data(int argc, char **argv)
             fputs(DATA_USAGE, stderr);
             return 2;
         }
-        char def[CLI_PATH_MAX];
-        return data_verify(argc == 3 ? argv[2] : cli_default_data(def, sizeof def));
+        return data_verify(argc == 3 ? argv[2] : cli_default_data());
     }
     static const struct option opts[] = {{"data", 1, 0, 'd'}, {"subset", 1, 0, 's'}, {"window", 1, 0, 'w'},
                                          {"seed", 1, 0, 'S'}, {"json", 0, 0, 'j'}, {"help", 0, 0, 'h'},
                                          {0, 0, 0, 0}};
-    char def[CLI_PATH_MAX];
-    const char *dir = cli_default_data(def, sizeof def), *subset = "FD001";
+    const char *dir = cli_default_data(), *subset = "FD001";
     long window = 0, seed = 1;
     int json = 0, o;
     optind = 1;
@@ -258,8 +256,7 @@ static int cmd_train(int argc, char **argv)
         {"data", 1, 0, 'd'}, {"subset", 1, 0, 's'}, {"method", 1, 0, 'm'}, {"seed", 1, 0, 'S'},
         {"out", 1, 0, 'o'},  {"json", 0, 0, 'j'},   {"quiet", 0, 0, 'q'},  {"help", 0, 0, 'h'},
         {"checkpoint", 1, 0, 'c'}, {"no-result-line", 0, 0, 'r'}, CLI_TRAIN_OPTIONS, {0, 0, 0, 0}};
-    char def[CLI_PATH_MAX];
-    const char *dir = cli_default_data(def, sizeof def), *subset = "FD001", *method = "uw", *out = NULL;
+    const char *dir = cli_default_data(), *subset = "FD001", *method = "uw", *out = NULL;
     train_config c;
     train_config_defaults(&c);
     int window = 0, json = 0, result_line = 1, o, bad = 0, help = 0, li = 0;
@@ -433,6 +430,10 @@ int main(int argc, char **argv)
     /* Results files have one writer each and are replaced by rename, so HDF5's file locks
      * are not needed; they fail on many cluster file systems. The user's setting wins. */
     setenv("HDF5_USE_FILE_LOCKING", "FALSE", 0);
+    /* An installed binary reads the data installed with it, unless told otherwise. */
+    const char *data = getenv("MTLBENCH_DATA");
+    char installed[CLI_PATH_MAX];
+    if (!(data && *data) && cli_installed_data(installed, sizeof installed) == 0) setenv("MTLBENCH_DATA", installed, 1);
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
         fputs(USAGE, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

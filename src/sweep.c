@@ -24,7 +24,7 @@ enum { NO_RUN_LEFT = -1, STOPPING = -2 };
 void sweep_options_defaults(sweep_options *o)
 {
     memset(o, 0, sizeof *o);
-    o->data = cli_default_data(o->data_default, sizeof o->data_default);
+    o->data = cli_default_data();
     o->out = "results";
     snprintf(o->methods, sizeof o->methods, "fixed,uw,uw-o,uw-so");
     snprintf(o->lambdas, sizeof o->lambdas, "0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9");
@@ -286,13 +286,12 @@ static const char USAGE[] =
     "  --seeds LIST          (default 1,2,3,4,5)\n"
     "  --ranks-per-run R     ranks per data-parallel group (default 1); must divide P\n"
     "  --out DIR             results folder (default results)\n"
+    "  --no-result-line      leave out the result lines (below)\n"
     "  --dry-run             print the plan and the estimated time, train nothing\n"
-    "  --quiet               no progress lines and no report at the end (the result\n"
-    "                        lines stay)\n"
-    "  --no-result-line      leave out the result lines\n"
+    "  --quiet               no progress lines and no report at the end\n"
     "\n"
-    "Every finished run prints its result line, as 'mtlbench train' does: the prefix\n"
-    CLI_RESULT_PREFIX " and key=value pairs (see 'mtlbench train --help').\n"
+    "Every finished run prints its result line, --quiet or not, as 'mtlbench train' does:\n"
+    "the prefix " CLI_RESULT_PREFIX " and key=value pairs (see 'mtlbench train --help').\n"
     "\n"
     "Exit status: 0 every run done, 1 a run failed, 2 bad usage or input, 3 interrupted,\n"
     "resumable: run the same command again.\n"
@@ -317,7 +316,6 @@ void sweep_job_init(sweep_job *j, int rank, int size)
     memset(j, 0, sizeof *j);
     sweep_options_defaults(&j->o);
     j->ranks_per_run = 1;
-    j->result_line = 1;
     j->rank = rank;
     j->size = size;
     j->t_start = mtl_now();
@@ -339,7 +337,8 @@ int sweep_parse(sweep_job *j, int argc, char **argv)
         {"data", 1, 0, 'd'},         {"subsets", 1, 0, 's'}, {"methods", 1, 0, 'm'},       {"lambdas", 1, 0, 'L'},
         {"temperatures", 1, 0, 'T'}, {"seeds", 1, 0, 'S'},   {"ranks-per-run", 1, 0, 'R'}, {"out", 1, 0, 'o'},
         {"dry-run", 0, 0, 'n'},      {"quiet", 0, 0, 'q'},   {"help", 0, 0, 'h'},          CLI_TRAIN_OPTIONS,
-        {"no-result-line", 0, 0, 'r'}, {0, 0, 0, 0}};
+        {"no-result-line", 0, 0, 'r'},
+        {0, 0, 0, 0}};
     int c, li = 0;
     long lv;
     optind = 1;
@@ -360,9 +359,9 @@ int sweep_parse(sweep_job *j, int argc, char **argv)
         case 'o': o->out = optarg; break;
         case 'n': j->dry_run = 1; break;
         case 'q': j->quiet = 1; break;
-        case 'r': j->result_line = 0; break;
         case 'h': j->help = 1; break;
         case 'R': bad = mtl_parse_long(optarg, &lv) || lv < 1 || lv > 1 << 20; j->ranks_per_run = (int)lv; break;
+        case 'r': j->no_result_line = 1; break;
         default:
             bad = cli_train_option(c, optarg, &o->base, &o->window);
             if (bad < 0) bad = 2;
@@ -749,7 +748,7 @@ static int train_one(sweep_group *g, int idx)
                r.f1, mtl_now() - t0, g->group, eta, resumed);
         fflush(stdout);
     }
-    if (g->leader && j->result_line) cli_print_result_line(&r, stdout);
+    if (g->leader && !j->no_result_line) cli_print_result_line(&r, stdout);
     run_record_free(&r);
     return status;
 }

@@ -15,7 +15,6 @@ typedef struct {
 
 typedef struct {
     const char *data, *out;
-    char data_default[4096];   /* where data points unless --data (cli_default_data) */
     char subsets[256], methods[512], lambdas[512], temperatures[512], seeds[512];
     int window;             /* 0: per-subset default */
     train_config base;      /* epochs, batch, lr, dropout, patience, deterministic */
@@ -34,7 +33,6 @@ int sweep_plan(const sweep_options *o, sweep_item **items, int *n, mtl_err *err)
 typedef struct {
     sweep_options o;
     int ranks_per_run, dry_run, quiet, help;
-    int result_line;                 /* print each finished run's result line (default 1) */
     int rank, size;                  /* in MPI_COMM_WORLD */
     sweep_item *plan;                /* the whole grid, n items */
     int n;
@@ -44,6 +42,7 @@ typedef struct {
     int n_sets;
     double t_start;
     int save_failed;                 /* set by sweep_run on every rank: a finished run could not be written */
+    int no_result_line;              /* --no-result-line: finished runs print no result line */
 } sweep_job;
 
 void sweep_job_init(sweep_job *j, int rank, int size);

@@ -14,8 +14,7 @@ int main(int argc, char **argv)
     int rank, size;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
-    char def[CLI_PATH_MAX];
-    const char *data = argc > 1 ? argv[1] : cli_default_data(def, sizeof def);
+    const char *data = argc > 1 ? argv[1] : cli_default_data();
     const char *method = argc > 2 ? argv[2] : "uw";
     const char *model_arg = argc > 3 ? argv[3] : "cnn1d";
     dist_ctx dist;
