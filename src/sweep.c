@@ -334,10 +334,10 @@ int sweep_parse(sweep_job *j, int argc, char **argv)
     int root = j->rank == 0, bad = 0;
     sweep_options *o = &j->o;
     static const struct option opts[] = {
+        {"no-result-line", 0, 0, 'r'},
         {"data", 1, 0, 'd'},         {"subsets", 1, 0, 's'}, {"methods", 1, 0, 'm'},       {"lambdas", 1, 0, 'L'},
         {"temperatures", 1, 0, 'T'}, {"seeds", 1, 0, 'S'},   {"ranks-per-run", 1, 0, 'R'}, {"out", 1, 0, 'o'},
         {"dry-run", 0, 0, 'n'},      {"quiet", 0, 0, 'q'},   {"help", 0, 0, 'h'},          CLI_TRAIN_OPTIONS,
-        {"no-result-line", 0, 0, 'r'},
         {0, 0, 0, 0}};
     int c, li = 0;
     long lv;
