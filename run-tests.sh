@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Builds mtlbench twice (Release with -Werror, and AddressSanitizer + UBSan) and runs every
 # test with CTest. Installs missing Debian packages first, Slurm and munge included: the
-# Release tests start a private one-node Slurm to run the jobs/*.sbatch scripts.
+# Release tests start a private one-node Slurm to run the jobs/*.sbatch scripts, run the JUBE
+# definition with jube and render the man page with man-db and groff.
 # Environment: MTLBENCH_DATA  C-MAPSS folder for the tests (default: bundled datasets/cmapss)
 #              JOBS           parallel build jobs (default: number of cores)
 set -euo pipefail
 cd "$(dirname "$0")"
 # shellcheck source=scripts/deps.sh
 . scripts/deps.sh
-mtl_install_deps slurm-wlm munge
+mtl_install_deps slurm-wlm munge jube man-db groff-base
 mtl_mpi_env
 jobs=${JOBS:-$(nproc)}
 data=${MTLBENCH_DATA:-$PWD/datasets/cmapss}

@@ -1,11 +1,15 @@
 #define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700 /* realpath */
 #include "cli.h"
 #include "json.h"
 
+#include <limits.h>
+#include <math.h>
 #include <omp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Set by the stop handler, read at epoch boundaries: the signal that asked to stop. */
@@ -44,6 +48,21 @@ int cli_stop_poll(void *ctx)
 {
     (void)ctx;
     return stop_signal != 0;
+}
+
+int cli_installed_data(char *buf, size_t n)
+{
+    char exe[PATH_MAX], where[PATH_MAX + sizeof MTL_DATA_REL + 1], real[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len <= 0) return -1;
+    exe[len] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash) return -1;
+    *slash = '\0';
+    snprintf(where, sizeof where, "%s/%s", exe, MTL_DATA_REL);
+    struct stat st;
+    if (!realpath(where, real) || stat(real, &st) != 0 || !S_ISDIR(st.st_mode)) return -1;
+    return (size_t)snprintf(buf, n, "%s", real) < n ? 0 : -1;
 }
 
 const char *cli_default_data(void)
@@ -101,12 +120,50 @@ void cli_print_run_json(const run_record *r, FILE *f)
     json_num(&j, "w_rul", r->w_rul);
     json_num(&j, "w_health", r->w_health);
     json_str(&j, "param_digest", r->param_digest);
+    json_str(&j, "git", r->git);
+    json_str(&j, "build", r->build);
     json_int(&j, "ranks", r->ranks);
     json_int(&j, "threads", r->threads);
     json_int(&j, "deterministic", r->deterministic);
     json_num(&j, "wall_s", r->wall_s);
     json_int(&j, "resumed_from_epoch", r->resumed_from_epoch);
     json_close(&j);
+}
+
+/* " key=value" of a string: blanks, '=' and control characters become '_'. */
+static void result_str(FILE *f, const char *key, const char *v)
+{
+    fprintf(f, " %s=", key);
+    if (!*v) fputc('_', f);
+    for (; *v; v++) fputc((unsigned char)*v <= ' ' || *v == '=' ? '_' : *v, f);
+}
+
+static void result_num(FILE *f, const char *key, double v, int decimals)
+{
+    if (isnan(v)) fprintf(f, " %s=nan", key);
+    else if (isinf(v)) fprintf(f, " %s=%sinf", key, v < 0 ? "-" : "");
+    else fprintf(f, " %s=%.*f", key, decimals, v);
+}
+
+void cli_print_result_line(const run_record *r, FILE *f)
+{
+    fputs(CLI_RESULT_PREFIX " format=1", f);
+    result_str(f, "run_id", r->run_id);
+    result_str(f, "subset", r->subset);
+    result_str(f, "model", r->model);
+    result_str(f, "protocol", r->protocol);
+    result_str(f, "method", r->method);
+    fprintf(f, " seed=%ld", r->seed);
+    result_str(f, "status", r->status);
+    result_num(f, "rmse", r->rmse, 4);
+    result_num(f, "score", r->score, 3);
+    result_num(f, "acc", r->acc, 4);
+    result_num(f, "f1", r->f1, 4);
+    result_num(f, "samples_per_s", r->samples_per_s, 1);
+    result_num(f, "comm_fraction", r->comm_fraction, 6);
+    result_num(f, "wall_s", r->wall_s, 3);
+    fprintf(f, " ranks=%d threads=%d\n", r->ranks, r->threads);
+    fflush(f);
 }
 
 int cli_train_option(int code, const char *arg, train_config *c, int *window)

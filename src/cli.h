@@ -19,6 +19,14 @@ int cli_load_digest(const char *dir, const char *subset, const prep_options *po,
                     FILE *warn, mtl_err *err);
 /* Prints the one-object JSON of a finished run. */
 void cli_print_run_json(const run_record *r, FILE *f);
+/* Prints the result line of a finished run, one line of space-separated key=value pairs
+ * after the fixed prefix CLI_RESULT_PREFIX, keys in this order: format (1), run_id, subset,
+ * model, protocol, method, seed, status, rmse, score, acc, f1, samples_per_s,
+ * comm_fraction, wall_s, ranks, threads. Values never contain blanks or '='; numbers are
+ * fixed-point (no exponent), "nan" or "inf" when not finite. The format is stable: keys
+ * may be added at the end, none is removed or renamed without a new format number. */
+#define CLI_RESULT_PREFIX "MTLBENCH_RESULT"
+void cli_print_result_line(const run_record *r, FILE *f);
 /* The training options shared by train and sweep, by getopt code: x --deterministic,
  * e --epochs, b --batch, w --window, p --patience, t --threads, l --lr, D --dropout,
  * M --model, P --protocol, N --norm, G --norm-scope, V --val-frac, Z --lr-step. Options a protocol sets are
@@ -33,8 +41,15 @@ int cli_train_option(int code, const char *arg, train_config *c, int *window);
         {"lr-step", 1, 0, 'Z'}, {"norm-scope", 1, 0, 'G'}
 /* The --help text of those options. */
 extern const char CLI_TRAIN_HELP[];
-/* Default data folder: $MTLBENCH_DATA, else the bundled datasets/cmapss. */
+/* Default data folder: $MTLBENCH_DATA, else the source tree's datasets/cmapss. */
 const char *cli_default_data(void);
+/* The data installed with the running executable, <its folder>/MTL_DATA_REL (i.e.
+ * <prefix>/share/mtlbench/datasets/cmapss, found through /proc/self/exe, so a moved
+ * installation still finds it): 0 with its canonical path in buf when that folder exists,
+ * else -1. The program sets MTLBENCH_DATA to it when unset, so that an installed binary
+ * reads its own data. */
+#define CLI_PATH_MAX 4096
+int cli_installed_data(char *buf, size_t n);
 
 /* Graceful stop of train and sweep. After cli_stop_install (call it after MPI_Init, which
  * may install handlers of its own), SIGTERM, SIGINT and SIGUSR1 set a flag that the

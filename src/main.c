@@ -14,6 +14,7 @@
 #include "prep.h"
 #include "results.h"
 #include "train.h"
+#include "version.h"
 
 static const char USAGE[] =
     "usage: mtlbench COMMAND [OPTIONS]\n"
@@ -30,9 +31,13 @@ static const char USAGE[] =
     "  report    tables, CSV and SVG plots from results\n"
     "  compare   check new results against a baseline; exit 1 on a regression\n"
     "\n"
-    "'mtlbench COMMAND --help' describes each command. Exit status: 0 success, 1 a failed\n"
-    "check or run, 2 bad usage or input, 3 interrupted, resumable: run the same command\n"
-    "again (train, sweep: SIGTERM, SIGINT or SIGUSR1 stop them at the next epoch boundary).\n";
+    "  --version print the version, the git commit and the build options that change the\n"
+    "            arithmetic (every run records the same text)\n"
+    "\n"
+    "'mtlbench COMMAND --help' describes each command, 'man mtlbench' all of them. Exit\n"
+    "status: 0 success, 1 a failed check or run, 2 bad usage or input, 3 interrupted,\n"
+    "resumable: run the same command again (train, sweep: SIGTERM, SIGINT or SIGUSR1 stop\n"
+    "them at the next epoch boundary).\n";
 
 static const char DATA_USAGE[] =
     "usage: mtlbench data [--data DIR] [--subset FD001] [--window W] [--seed S] [--json]\n"
@@ -43,7 +48,8 @@ static const char DATA_USAGE[] =
     "FD002/FD004), windows of the training/validation/test splits and health labels.\n"
     "\n"
     "  --data DIR     folder with the C-MAPSS files (default: $MTLBENCH_DATA, else the\n"
-    "                 bundled datasets/cmapss)\n"
+    "                 bundled data: share/mtlbench/datasets/cmapss of an installed binary,\n"
+    "                 else the source tree's datasets/cmapss)\n"
     "  --subset X     FD001, FD002, FD003 or FD004 (default FD001)\n"
     "  --window W     window length (default 30 for FD001/FD003, 20 FD002, 15 FD004)\n"
     "  --seed S       seed of the validation split (default 1)\n"
@@ -59,7 +65,8 @@ static const char TRAIN_USAGE_HEAD[] =
     "method, evaluates the best-validation parameters (or, without validation, the last\n"
     "epoch's) on the test units, and records the run.\n"
     "\n"
-    "  --data DIR        C-MAPSS folder (default: $MTLBENCH_DATA, else bundled)\n"
+    "  --data DIR        C-MAPSS folder (default: $MTLBENCH_DATA, else the bundled data;\n"
+    "                    see 'mtlbench data --help')\n"
     "  --subset X        FD001..FD004 (default FD001)\n"
     "  --method M        loss-weighting method, see below (default uw)\n"
     "  --seed S          seed of initialisation, split, shuffling, dropout (default 1)\n";
@@ -70,13 +77,20 @@ static const char TRAIN_USAGE_TAIL[] =
     "                    again resumes from the last complete epoch, with the result of an\n"
     "                    uninterrupted run. A checkpoint of another configuration is refused.\n"
     "                    Removed when the run is complete.\n"
-    "  --json            print one JSON object with the results at the end\n"
-    "  --quiet           no per-epoch progress lines\n"
+    "  --json            print one JSON object with the results at the end (instead of the\n"
+    "                    summary and the result line)\n"
+    "  --quiet           no per-epoch progress lines (the result line stays)\n"
+    "  --no-result-line  leave out the result line\n"
     "\n"
     "methods (K = 2 tasks; every weight is formed from global quantities, so P ranks train\n"
     "the same model as one process):\n";
 
 static const char TRAIN_USAGE_END[] =
+    "\n"
+    "At the end rank 0 prints a summary line and the result line, a stable format for\n"
+    "harness tools (JUBE, ReFrame): the prefix " CLI_RESULT_PREFIX " and key=value pairs\n"
+    "format=1 run_id subset model protocol method seed status rmse score acc f1\n"
+    "samples_per_s comm_fraction wall_s ranks threads ('man mtlbench' describes them).\n"
     "\n"
     "SIGTERM, SIGINT or SIGUSR1 (on any rank, or forwarded by mpirun/srun) stop the run at\n"
     "the next epoch boundary, agreed by all ranks; a second SIGINT stops at once.\n"
@@ -237,7 +251,7 @@ typedef struct {
     int root;
     train_config c;
     const char *dir, *subset, *method, *out;
-    int window, json, help;
+    int window, json, no_result_line, help;
     char msg[MTL_ERRLEN + 64];   /* why this rank's arguments are bad */
     prep_data d;
     int loaded;
@@ -251,7 +265,7 @@ static int train_parse(train_job *j, int argc, char **argv)
     static const struct option opts[] = {
         {"data", 1, 0, 'd'}, {"subset", 1, 0, 's'}, {"method", 1, 0, 'm'}, {"seed", 1, 0, 'S'},
         {"out", 1, 0, 'o'},  {"json", 0, 0, 'j'},   {"quiet", 0, 0, 'q'},  {"help", 0, 0, 'h'},
-        {"checkpoint", 1, 0, 'c'}, CLI_TRAIN_OPTIONS, {0, 0, 0, 0}};
+        {"checkpoint", 1, 0, 'c'}, {"no-result-line", 0, 0, 'r'}, CLI_TRAIN_OPTIONS, {0, 0, 0, 0}};
     int o, bad = 0, li = 0;
     optind = 1;
     opterr = 0; /* messages come from one rank */
@@ -268,6 +282,7 @@ static int train_parse(train_job *j, int argc, char **argv)
         case 'c': j->c.checkpoint = optarg; break;
         case 'j': j->json = 1; break;
         case 'q': j->c.quiet = 1; break;
+        case 'r': j->no_result_line = 1; break;
         case 'S': bad = mtl_parse_long(optarg, &j->c.seed) != 0; break;
         case 'h': j->help = 1; break;
         case '?':
@@ -408,6 +423,8 @@ static int train_finish(train_job *j)
                "F1 %.3f  %s epoch %d  %.0f samples/s\n",
                r->subset, r->model, r->method, r->protocol, r->seed, r->status, r->rmse, r->rmse_uncapped, r->mae,
                r->score, r->acc, r->f1, r->val_frac > 0 ? "best" : "last", r->best_epoch, r->samples_per_s);
+    if (!j->json && !j->no_result_line) cli_print_result_line(r, stdout);
+    /* the run is complete and reported: its checkpoint has served */
     if (j->c.checkpoint && status == 0) remove(j->c.checkpoint);
     return status;
 }
@@ -440,12 +457,16 @@ int main(int argc, char **argv)
     /* Results files have one writer each and are replaced by rename, so HDF5's file locks
      * are not needed; they fail on many cluster file systems. The user's setting wins. */
     setenv("HDF5_USE_FILE_LOCKING", "FALSE", 0);
+    /* An installed binary reads the data installed with it, unless told otherwise. */
+    const char *data = getenv("MTLBENCH_DATA");
+    char installed[CLI_PATH_MAX];
+    if (!(data && *data) && cli_installed_data(installed, sizeof installed) == 0) setenv("MTLBENCH_DATA", installed, 1);
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
         fputs(USAGE, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
     if (strcmp(argv[1], "--version") == 0) {
-        printf("mtlbench %s (%s)\n", MTL_VERSION, MTL_GIT);
+        printf("mtlbench %s (%s)\nbuild %s\n", mtl_version(), mtl_git(), mtl_build());
         return 0;
     }
     const char *cmd = argv[1];

@@ -2508,7 +2508,9 @@ done:
 /* ------------------------------------------------------------------ compare */
 
 static const char COMPARE_USAGE[] =
-    "usage: mtlbench compare BASELINE NEW [--rtol X] [--atol Y] [--metrics LIST]\n"
+    "usage: mtlbench compare BASELINE NEW [--rtol X] [--atol Y] [--metrics LIST] [--partial]\n"
+    "       mtlbench compare --distribution BASELINE NEW [--rtol X] [--atol Y] [--alpha A]\n"
+    "                        [--metrics LIST] [--perf-rtol P] [--partial]\n"
     "\n"
     "Checks the runs in NEW against those in BASELINE (each a results .h5 file or a folder, as\n"
     "for report), matching runs by run_id (the hash of their configuration). Per baseline run:\n"
@@ -2521,14 +2523,32 @@ static const char COMPARE_USAGE[] =
     "worse for acc, f1 and samples_per_s. Runs only in NEW are listed as 'new' (information).\n"
     "The last line is a summary: compare: N runs checked, K regressions, M missing.\n"
     "\n"
+    "--distribution compares seed distributions instead of single runs, for results of\n"
+    "another machine, rank count or build: runs are grouped by their whole configuration but\n"
+    "the seed (setup and method), and per group and metric the mean over the ok runs of NEW\n"
+    "against BASELINE's. A REGRESSION is a mean worse by more than atol + rtol * |baseline\n"
+    "mean| and significantly worse by a one-sided Welch t-test at level A; 'improved' the\n"
+    "same the other way. A group missing from NEW (MISSING), with runs not ok in NEW but none\n"
+    "in BASELINE (DIVERGED) or with fewer than two ok runs on a side (TOO FEW) is a failure.\n"
+    "Throughput (samples_per_s) is a property of the machine: with --perf-rtol it is checked\n"
+    "only where every run of the group, in both, ran on the same host with the same ranks\n"
+    "and threads, and a mean slower by more than P * baseline (and significant) is a\n"
+    "PERF REGRESSION (a failure). Summary: compare: N groups checked, K regressions, ...\n"
+    "\n"
     "  --rtol X        relative tolerance, X >= 0 (default 0.05)\n"
     "  --atol Y        absolute tolerance, Y >= 0 (default 0)\n"
     "  --metrics LIST  comma-separated metrics to check (default rmse,rmse_uncapped,mae,score,acc,f1;\n"
-    "                  also: best_val_rmse, samples_per_s, wall_s)\n"
+    "                  also: best_val_rmse, samples_per_s (not with --distribution), wall_s)\n"
+    "  --distribution  compare seed distributions per setup and method (above)\n"
+    "  --alpha A       significance level of the Welch t-test, 0 < A < 0.5 (default 0.01)\n"
+    "  --perf-rtol P   check throughput on the same host: relative tolerance P >= 0\n"
+    "                  (default: not checked)\n"
+    "  --partial       NEW repeats only part of BASELINE: baseline runs (groups) missing from\n"
+    "                  NEW are listed, not failures (nothing in common still fails)\n"
     "  --help          this text\n"
     "\n"
-    "Exit status: 0 no failures, 1 a regression, a diverged or missing run, or an empty\n"
-    "baseline, 2 bad usage or an unreadable input.\n";
+    "Exit status: 0 no failures, 1 a regression, a diverged or missing run (or group), too\n"
+    "few seeds, or nothing in common, 2 bad usage or an unreadable input.\n";
 
 static int cmp_id_ptr(const void *x, const void *y)
 {
@@ -2591,12 +2611,236 @@ static int parse_metrics(const char *s, int *sel)
     return 0;
 }
 
+/* How much worse v is than the baseline b under the metric's direction (negative: better). */
+static double worse_by(const metric_desc *m, double b, double v)
+{
+    return m->higher_better ? b - v : v - b;
+}
+
+/* ------------------------------------------------------------------ compare by distribution */
+
+int report_welch_t(double m1, double s1, int n1, double m2, double s2, int n2, double *t, double *dof)
+{
+    *t = *dof = NAN;
+    if (n1 < 2 || n2 < 2 || !isfinite(m1) || !isfinite(m2) || !(s1 >= 0) || !(s2 >= 0)) return -1;
+    double v1 = s1 * s1 / n1, v2 = s2 * s2 / n2, d = m2 - m1;
+    if (v1 + v2 == 0) {
+        *t = d == 0 ? 0 : copysign(INFINITY, d);
+        *dof = n1 + n2 - 2;
+        return 0;
+    }
+    *t = d / sqrt(v1 + v2);
+    *dof = (v1 + v2) * (v1 + v2) / (v1 * v1 / (n1 - 1) + v2 * v2 / (n2 - 1));
+    return 0;
+}
+
+/* A run and the id of its configuration without the seed: the runs of one setup and method
+ * over seeds share it. */
+typedef struct {
+    const run_record *r;
+    char key[17];
+} keyed_run;
+
+static int keyed_cmp(const void *x, const void *y)
+{
+    const keyed_run *a = x, *b = y;
+    int c = setup_cmp(a->r, b->r);
+    if (!c) c = report_method_cmp(a->r->method, b->r->method);
+    if (!c) c = strcmp(a->key, b->key);
+    if (!c && a->r->seed != b->r->seed) c = a->r->seed < b->r->seed ? -1 : 1;
+    return c;
+}
+
+/* The n runs with their keys, sorted by setup, method, key and seed (groups are contiguous). */
+static keyed_run *keyed_runs(const run_record *runs, int n, mtl_err *err)
+{
+    keyed_run *v = mtl_alloc((size_t)(n > 0 ? n : 1), sizeof *v, err);
+    if (!v) return NULL;
+    for (int i = 0; i < n; i++) {
+        run_record c = runs[i];
+        c.seed = 0;
+        v[i].r = &runs[i];
+        run_config_id(&c, v[i].key);
+    }
+    if (n > 1) qsort(v, (size_t)n, sizeof *v, keyed_cmp);
+    return v;
+}
+
+/* End of the group that starts at v[i]. */
+static int group_end(const keyed_run *v, int n, int i)
+{
+    int j = i + 1;
+    while (j < n && strcmp(v[j].key, v[i].key) == 0) j++;
+    return j;
+}
+
+/* Start of the group of NEW with the key of g, or -1. */
+static int find_group(const keyed_run *v, int n, const keyed_run *g)
+{
+    for (int i = 0; i < n; i = group_end(v, n, i))
+        if (strcmp(v[i].key, g->key) == 0) return i;
+    return -1;
+}
+
+typedef struct {
+    const keyed_run *v;
+    int n, n_ok;
+} run_group;
+
+/* The ok runs' values of metric m, and their statistics. */
+static mstat group_stat(const run_group *g, const metric_desc *m, double *scratch)
+{
+    int k = 0;
+    for (int i = 0; i < g->n; i++)
+        if (is_ok(g->v[i].r)) scratch[k++] = metric_of(g->v[i].r, m);
+    return stat_of(scratch, k);
+}
+
+/* 1 when every run of both groups ran on one host with one layout (ranks x threads). */
+static int same_machine(const run_group *a, const run_group *b)
+{
+    const run_record *f = a->v[0].r;
+    const run_group *gs[2] = {a, b};
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < gs[k]->n; i++) {
+            const run_record *r = gs[k]->v[i].r;
+            if (strcmp(r->host, f->host) != 0 || r->ranks != f->ranks || r->threads != f->threads) return 0;
+        }
+    return 1;
+}
+
+static void print_group(const char *tag, const run_record *r)
+{
+    printf("%s %s %s %s %s", tag, r->subset, r->model, r->protocol, r->method);
+}
+
+typedef struct {
+    double rtol, atol, alpha, perf_rtol;   /* perf_rtol < 0: throughput not checked */
+    const int *sel;
+    int partial;                           /* groups missing from NEW are not failures */
+} dist_opts;
+
+typedef struct {
+    int checked, regressions, perf_regressions, missing, too_few, improved, fresh, perf_checked, perf_skipped;
+} dist_counts;
+
+/* Compares metric m of the ok runs of b (BASELINE) and c (NEW): a regression (tagged tag)
+ * when the mean is worse by more than atol + rtol * |baseline mean| and the one-sided Welch
+ * test says worse at level alpha; "improved" the same the other way. Prints a line for
+ * either; returns 1 for a regression. Groups with fewer than two ok runs are not compared. */
+static int compare_metric(const run_group *b, const run_group *c, const metric_desc *m, double rtol, double atol,
+                          double alpha, const char *tag, dist_counts *k, double *scratch)
+{
+    mstat sb = group_stat(b, m, scratch), sc = group_stat(c, m, scratch);
+    double t, dof;
+    if (report_welch_t(sb.mean, sb.sd, sb.n, sc.mean, sc.sd, sc.n, &t, &dof) < 0) return 0;
+    double tol = atol + rtol * fabs(sb.mean), worse = worse_by(m, sb.mean, sc.mean);
+    double t_worse = m->higher_better ? -t : t;   /* positive: NEW is worse */
+    double p_worse = 1 - report_t_cdf(t_worse, dof), p_better = report_t_cdf(t_worse, dof);
+    int regression = worse > tol && p_worse < alpha, better = -worse > tol && p_better < alpha;
+    if (!regression && !better) return 0;
+    int dec = pair_decimals(sb.mean, sc.mean, m->decimals);
+    print_group(regression ? tag : "improved", b->v[0].r);
+    printf(" (%d vs %d seeds): %s %.*f ± %.*f -> %.*f ± %.*f (", sb.n, sc.n, m->name, dec, sb.mean, dec, sb.sd, dec,
+           sc.mean, dec, sc.sd);
+    if (sb.mean != 0) printf("%+.1f%%, ", 100 * (sc.mean - sb.mean) / fabs(sb.mean));
+    printf("tolerance %.*f; Welch t %.2f, dof %.1f, one-sided p %.2g)\n", dec, tol, t_worse, dof,
+           regression ? p_worse : p_better);
+    if (better) k->improved++;
+    return regression;
+}
+
+/* One group of BASELINE against its group in NEW (c NULL: missing there). */
+static void compare_group(const run_group *b, const run_group *c, const dist_opts *o, dist_counts *k,
+                          double *scratch)
+{
+    const run_record *r = b->v[0].r;
+    if (!c) {
+        print_group("MISSING", r);
+        printf(" (%d run%s in BASELINE)\n", b->n, b->n == 1 ? "" : "s");
+        k->missing++;
+        return;
+    }
+    k->checked++;
+    if (c->n_ok < c->n && b->n_ok == b->n) {
+        print_group("DIVERGED", r);
+        printf(": %d of %d runs not ok in NEW, none in BASELINE\n", c->n - c->n_ok, c->n);
+        k->regressions++;
+    }
+    if (b->n_ok < 2 || c->n_ok < 2) {
+        print_group("TOO FEW", r);
+        printf(": %d ok run%s in BASELINE, %d in NEW; the test needs at least 2 on each side\n", b->n_ok,
+               b->n_ok == 1 ? "" : "s", c->n_ok);
+        k->too_few++;
+        return;
+    }
+    for (int m = 0; m < N_METRICS; m++)
+        if (o->sel[m]) k->regressions += compare_metric(b, c, &METRICS[m], o->rtol, o->atol, o->alpha, "REGRESSION", k,
+                                                        scratch);
+    if (o->perf_rtol < 0) return;
+    if (!same_machine(b, c)) {
+        print_group("perf not checked", r);
+        printf(": another host or layout (BASELINE %s, %d x %d; NEW %s, %d x %d)\n", r->host, r->ranks, r->threads,
+               c->v[0].r->host, c->v[0].r->ranks, c->v[0].r->threads);
+        k->perf_skipped++;
+        return;
+    }
+    k->perf_checked++;
+    k->perf_regressions += compare_metric(b, c, metric_named("samples_per_s"), o->perf_rtol, 0, o->alpha,
+                                          "PERF REGRESSION", k, scratch);
+}
+
+/* The --distribution mode of compare over the runs of both inputs; returns the exit status. */
+static int compare_distributions(const run_record *base, int nb, const run_record *cur, int nn, const dist_opts *o)
+{
+    mtl_err err;
+    keyed_run *bv = keyed_runs(base, nb, &err), *cv = keyed_runs(cur, nn, &err);
+    double *scratch = mtl_alloc((size_t)(nb > nn ? nb : nn) + 1, sizeof *scratch, &err);
+    if (!bv || !cv || !scratch) {
+        fprintf(stderr, "mtlbench compare: %s\n", err.msg);
+        free(bv), free(cv), free(scratch);
+        return 2;
+    }
+    dist_counts k = {0};
+    for (int i = 0; i < nb;) {
+        int j = group_end(bv, nb, i), ci = find_group(cv, nn, &bv[i]);
+        run_group b = {bv + i, j - i, 0}, c = {NULL, 0, 0};
+        for (int t = i; t < j; t++) b.n_ok += is_ok(bv[t].r);
+        if (ci >= 0) {
+            c.v = cv + ci;
+            c.n = group_end(cv, nn, ci) - ci;
+            for (int t = 0; t < c.n; t++) c.n_ok += is_ok(c.v[t].r);
+        }
+        compare_group(&b, ci >= 0 ? &c : NULL, o, &k, scratch);
+        i = j;
+    }
+    for (int i = 0; i < nn; i = group_end(cv, nn, i))
+        if (find_group(bv, nb, &cv[i]) < 0) {
+            int n = group_end(cv, nn, i) - i;
+            print_group("new", cv[i].r);
+            printf(" (%d run%s)\n", n, n == 1 ? "" : "s");
+            k.fresh++;
+        }
+    printf("compare: %d groups checked, %d regressions, %d missing, %d with too few seeds (%d improved, %d new; "
+           "rtol %g, atol %g, alpha %g", k.checked, k.regressions + k.perf_regressions, k.missing, k.too_few,
+           k.improved, k.fresh, o->rtol, o->atol, o->alpha);
+    if (o->perf_rtol >= 0)
+        printf("; throughput: %d groups checked, %d regressions, %d not checked (another host or layout), "
+               "perf-rtol %g", k.perf_checked, k.perf_regressions, k.perf_skipped, o->perf_rtol);
+    printf(")\n");
+    if (k.checked == 0) fprintf(stderr, "mtlbench compare: no group of the baseline is in NEW: nothing was checked\n");
+    free(bv), free(cv), free(scratch);
+    return k.regressions || k.perf_regressions || (k.missing && !o->partial) || k.too_few || k.checked == 0 ? 1 : 0;
+}
+
 int cmd_compare(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"rtol", 1, 0, 'r'}, {"atol", 1, 0, 'a'}, {"metrics", 1, 0, 'm'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
-    double rtol = 0.05, atol = 0;
-    int sel[N_METRICS];
+        {"rtol", 1, 0, 'r'},         {"atol", 1, 0, 'a'},  {"metrics", 1, 0, 'm'},   {"distribution", 0, 0, 'D'},
+        {"alpha", 1, 0, 'A'},        {"perf-rtol", 1, 0, 'p'}, {"partial", 0, 0, 'P'}, {"help", 0, 0, 'h'},
+        {0, 0, 0, 0}};
+    double rtol = 0.05, atol = 0, alpha = 0.01, perf_rtol = -1;
+    int sel[N_METRICS], distribution = 0, alpha_given = 0, partial = 0;
     for (int i = 0; i < N_METRICS; i++) sel[i] = METRICS[i].check_default;
     int o;
     optind = 1;
@@ -2604,23 +2848,43 @@ int cmd_compare(int argc, char **argv)
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (o) {
         case 'r':
-        case 'a': {
+        case 'a':
+        case 'p': {
             double x;
+            const char *name = o == 'r' ? "rtol" : o == 'a' ? "atol" : "perf-rtol";
             if (mtl_parse_double(optarg, &x) || !isfinite(x) || x < 0) {
-                fprintf(stderr, "mtlbench compare: --%s '%s', expected a number >= 0\n", o == 'r' ? "rtol" : "atol",
-                        optarg);
+                fprintf(stderr, "mtlbench compare: --%s '%s', expected a number >= 0\n", name, optarg);
                 return 2;
             }
             if (o == 'r') rtol = x;
-            else atol = x;
+            else if (o == 'a') atol = x;
+            else perf_rtol = x;
             break;
         }
+        case 'A':
+            if (mtl_parse_double(optarg, &alpha) || !(alpha > 0 && alpha < 0.5)) {
+                fprintf(stderr, "mtlbench compare: --alpha '%s', expected a level between 0 and 0.5\n", optarg);
+                return 2;
+            }
+            alpha_given = 1;
+            break;
+        case 'D': distribution = 1; break;
+        case 'P': partial = 1; break;
         case 'm':
             if (parse_metrics(optarg, sel) < 0) return 2;
             break;
         case 'h': fputs(COMPARE_USAGE, stdout); return 0;
         default: fputs(COMPARE_USAGE, stderr); return 2;
         }
+    }
+    if (!distribution && (alpha_given || perf_rtol >= 0)) {
+        fprintf(stderr, "mtlbench compare: --%s needs --distribution\n", alpha_given ? "alpha" : "perf-rtol");
+        return 2;
+    }
+    if (distribution && sel[metric_named("samples_per_s") - METRICS]) {
+        fprintf(stderr, "mtlbench compare: with --distribution throughput is checked by --perf-rtol, on the same "
+                        "host only; leave samples_per_s out of --metrics\n");
+        return 2;
     }
     if (argc - optind != 2) {
         fprintf(stderr, "mtlbench compare: expected BASELINE and NEW, got %d path%s\n\n%s", argc - optind,
@@ -2645,8 +2909,14 @@ int cmd_compare(int argc, char **argv)
     nb = drop_inconsistent("compare", bpath, base, nb);
     nn = drop_inconsistent("compare", npath, cur, nn);
     int status = 0;
-    const run_record **bv = sorted_runs(base, nb, &err), **nv = sorted_runs(cur, nn, &err);
-    const run_record **nid = sorted_runs(cur, nn, &err), **bid = sorted_runs(base, nb, &err);
+    const run_record **bv = NULL, **nv = NULL, **nid = NULL, **bid = NULL;
+    if (distribution) {
+        dist_opts d = {rtol, atol, alpha, perf_rtol, sel, partial};
+        status = compare_distributions(base, nb, cur, nn, &d);
+        goto done;
+    }
+    bv = sorted_runs(base, nb, &err), nv = sorted_runs(cur, nn, &err);
+    nid = sorted_runs(cur, nn, &err), bid = sorted_runs(base, nb, &err);
     if (!bv || !nv || !nid || !bid) {
         fprintf(stderr, "mtlbench compare: %s\n", err.msg);
         status = 2;
@@ -2686,7 +2956,7 @@ int cmd_compare(int argc, char **argv)
             double bvv = metric_of(b, md), nvv = metric_of(r, md);
             if (!isfinite(bvv)) continue;
             double tol = atol + rtol * fabs(bvv);
-            double worse = isfinite(nvv) ? (md->higher_better ? bvv - nvv : nvv - bvv) : INFINITY;
+            double worse = isfinite(nvv) ? worse_by(md, bvv, nvv) : INFINITY;
             const char *tag = worse > tol ? "REGRESSION" : -worse > tol ? "improved" : NULL;
             if (!tag) continue;
             int dec = isfinite(nvv) ? pair_decimals(bvv, nvv, md->decimals) : md->decimals;
@@ -2707,7 +2977,8 @@ int cmd_compare(int argc, char **argv)
     printf("compare: %d runs checked, %d regressions, %d missing (%d improved, %d new; rtol %g, atol %g)\n",
            checked, regressions, missing, improved, fresh, rtol, atol);
     if (nb == 0) fprintf(stderr, "mtlbench compare: the baseline %s has no runs: nothing was checked\n", bpath);
-    status = regressions || missing || nb == 0 ? 1 : 0;
+    if (checked == 0 && nb > 0) fprintf(stderr, "mtlbench compare: no run of the baseline is in NEW: nothing was checked\n");
+    status = regressions || (missing && !partial) || checked == 0 ? 1 : 0;
 done:
     free(bv);
     free(nv);

@@ -32,7 +32,9 @@
 
 /* ------------------------------------------------------------------ field tables */
 
-enum fkind { F_STR, F_INT, F_LONG, F_DBL };
+/* F_OPT_STR: a string that files of any format may lack (written by later versions of the
+ * program than the format's first); read as "" when absent. */
+enum fkind { F_STR, F_INT, F_LONG, F_DBL, F_OPT_STR };
 
 typedef struct {
     const char *name;
@@ -48,6 +50,7 @@ typedef struct {
 #define FINT(f) {#f, F_INT, offsetof(run_record, f), FSZ(f), 1}
 #define FLNG(f) {#f, F_LONG, offsetof(run_record, f), FSZ(f), 1}
 #define FDBL(f) {#f, F_DBL, offsetof(run_record, f), FSZ(f), 1}
+#define FOPT(f) {#f, F_OPT_STR, offsetof(run_record, f), FSZ(f), 1}
 
 /* Every scalar field of run_record, stored as an attribute of /runs/<run_id> under the
  * field's own name (n_hist / n_test are the lengths of the datasets). */
@@ -57,7 +60,7 @@ static const field_desc RUN_FIELDS[] = {
     FINT(epochs), FINT(window), FINT(batch), FINT(patience), FINT(deterministic),
     FDBL(lr), FDBL(dropout), FDBL(val_frac),
     FSTR(run_id), FSTR(status), FINT(ranks), FINT(threads), FDBL(wall_s),
-    FSTR(git), FSTR(version), FSTR(host), FSTR(start_time),
+    FSTR(git), FSTR(version), FSTR(host), FSTR(start_time), FOPT(build),
     FDBL(rmse), FDBL(rmse_uncapped), FDBL(mae), FDBL(score), FDBL(acc), FDBL(f1),
     FDBL(best_val_rmse), FINT(best_epoch), FINT(epochs_run),
     FDBL(samples_per_s), FDBL(comm_fraction), FDBL(w_rul), FDBL(w_health),
@@ -308,7 +311,8 @@ static int write_run(hid_t runs_g, const run_record *r, const char *path, mtl_er
         const void *p = base + f->off;
         int rc;
         switch (f->kind) {
-        case F_STR: rc = write_attr_str(g, f->name, (const char *)p); break;
+        case F_STR:
+        case F_OPT_STR: rc = write_attr_str(g, f->name, (const char *)p); break;
         case F_INT: rc = write_attr_scalar(g, f->name, H5T_NATIVE_INT, p); break;
         case F_LONG: rc = write_attr_scalar(g, f->name, H5T_NATIVE_LONG, p); break;
         default: rc = write_attr_scalar(g, f->name, H5T_NATIVE_DOUBLE, p); break;
@@ -349,7 +353,7 @@ static int check_run(const run_record *r, int i, const char *path, mtl_err *err)
                         path, i);
     for (size_t k = 0; k < N_RUN_FIELDS; k++) {
         const field_desc *f = &RUN_FIELDS[k];
-        if (f->kind == F_STR && strnlen((const char *)r + f->off, f->size) == f->size)
+        if ((f->kind == F_STR || f->kind == F_OPT_STR) && strnlen((const char *)r + f->off, f->size) == f->size)
             return mtl_fail(err, "%s: run %s: string field '%s' is not NUL-terminated", path,
                             r->run_id, f->name);
     }
@@ -774,8 +778,10 @@ static int read_run(hid_t g, int version, run_record *r, const char *where, mtl_
     for (size_t i = 0; i < N_RUN_FIELDS; i++) {
         const field_desc *f = &RUN_FIELDS[i];
         if (f->since > version) continue;
-        int rc = f->kind == F_STR ? read_attr_str(g, f->name, base + f->off, f->size, where, err)
-                                  : read_attr_num(g, f, base + f->off, where, err);
+        if (f->kind == F_OPT_STR && H5Aexists(g, f->name) == 0) continue;
+        int str = f->kind == F_STR || f->kind == F_OPT_STR;
+        int rc = str ? read_attr_str(g, f->name, base + f->off, f->size, where, err)
+                     : read_attr_num(g, f, base + f->off, where, err);
         if (rc < 0) return -1;
     }
     if (version < 3) snprintf(r->norm_scope, sizeof r->norm_scope, "regime"); /* data_digest stays empty */

@@ -57,6 +57,8 @@ typedef struct {
     int ranks, threads;
     double wall_s;
     char git[48], version[16], host[128], start_time[32];
+    char build[256];       /* the build options that change the arithmetic (mtl_build); empty
+                            * in files written before it was recorded */
     /* test metrics at the best-validation parameters */
     double rmse, rmse_uncapped, mae, score, acc, f1;
     double best_val_rmse;

@@ -266,7 +266,8 @@ static const char USAGE[] =
     "Under mpirun send SIGUSR1 to mpirun (it forwards it); SIGTERM to mpirun itself makes\n"
     "Open MPI kill the ranks about two seconds later (status 1, still resumable).\n"
     "\n"
-    "  --data DIR            C-MAPSS folder (default: $MTLBENCH_DATA, else bundled)\n"
+    "  --data DIR            C-MAPSS folder (default: $MTLBENCH_DATA, else the bundled data;\n"
+    "                        see 'mtlbench data --help')\n"
     "  --subsets LIST        e.g. FD001,FD002 (default: every subset present in --data)\n"
     "  --methods LIST        method names: fixed and uw-so expand over --lambdas and\n"
     "                        --temperatures, the others (ew, dwa, rlw, imtl-l, gls,\n"
@@ -279,9 +280,13 @@ static const char USAGE[] =
     "  --seeds LIST          (default 1,2,3,4,5)\n"
     "  --ranks-per-run R     ranks per data-parallel group (default 1); must divide P\n"
     "  --out DIR             results folder (default results)\n"
+    "  --no-result-line      leave out the result lines (below)\n"
     "  --dry-run             print the plan and the estimated time, train nothing\n"
     "  --quiet               no progress lines and no report at the end\n"
     "  --no-report           progress lines, but no report at the end\n"
+    "\n"
+    "Every finished run prints its result line, --quiet or not, as 'mtlbench train' does:\n"
+    "the prefix " CLI_RESULT_PREFIX " and key=value pairs (see 'mtlbench train --help').\n"
     "\n"
     "Exit status: 0 every run done, 1 a run failed, 2 bad usage or input, 3 interrupted,\n"
     "resumable: run the same command again.\n"
@@ -324,6 +329,7 @@ int sweep_parse(sweep_job *j, int argc, char **argv)
     int root = j->rank == 0, bad = 0;
     sweep_options *o = &j->o;
     static const struct option opts[] = {
+        {"no-result-line", 0, 0, 'r'},
         {"data", 1, 0, 'd'},         {"subsets", 1, 0, 's'}, {"methods", 1, 0, 'm'},       {"lambdas", 1, 0, 'L'},
         {"temperatures", 1, 0, 'T'}, {"seeds", 1, 0, 'S'},   {"ranks-per-run", 1, 0, 'R'}, {"out", 1, 0, 'o'},
         {"dry-run", 0, 0, 'n'},      {"quiet", 0, 0, 'q'},   {"help", 0, 0, 'h'},          {"no-report", 0, 0, 'Q'},
@@ -352,6 +358,7 @@ int sweep_parse(sweep_job *j, int argc, char **argv)
         case 'Q': j->no_report = 1; break;
         case 'h': j->help = 1; break;
         case 'R': bad = mtl_parse_long(optarg, &lv) || lv < 1 || lv > 1 << 20; j->ranks_per_run = (int)lv; break;
+        case 'r': j->no_result_line = 1; break;
         default:
             bad = cli_train_option(c, optarg, &o->base, &o->window);
             if (bad < 0) bad = 2;
@@ -753,6 +760,7 @@ static int train_one(sweep_group *g, int idx)
                r.f1, mtl_now() - t0, g->group, eta, resumed);
         fflush(stdout);
     }
+    if (g->leader && !j->no_result_line) cli_print_result_line(&r, stdout);
     run_record_free(&r);
     return status;
 }

@@ -43,6 +43,7 @@ typedef struct {
     int n_sets;
     double t_start;
     int save_failed;                 /* set by sweep_run on every rank: a finished run could not be written */
+    int no_result_line;              /* --no-result-line: finished runs print no result line */
 } sweep_job;
 
 void sweep_job_init(sweep_job *j, int rank, int size);

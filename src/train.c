@@ -6,6 +6,7 @@
 #include "optim.h"
 #include "reduce.h"
 #include "rng.h"
+#include "version.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -452,8 +453,9 @@ static void record_config(const train_config *c, const prep_data *d, dist_ctx *d
     train_config_record(c, d->subset, d->W, d->data_digest, r);
     r->ranks = dist->size;
     r->threads = omp_get_max_threads();
-    snprintf(r->git, sizeof r->git, "%s", MTL_GIT);
-    snprintf(r->version, sizeof r->version, "%s", MTL_VERSION);
+    snprintf(r->git, sizeof r->git, "%s", mtl_git());
+    snprintf(r->version, sizeof r->version, "%s", mtl_version());
+    snprintf(r->build, sizeof r->build, "%s", mtl_build());
     if (gethostname(r->host, sizeof r->host - 1) != 0) snprintf(r->host, sizeof r->host, "unknown");
     time_t now = time(NULL);
     struct tm tmv;

@@ -173,44 +173,6 @@ static void rm_rf(const char *dir)
     th_system(cmd);
 }
 
-/* Runs cmd (stdout captured into a malloc'd *out, stderr into *err_out when not NULL);
- * returns the exit status. */
-static int run_capture(const char *cmd, char **out, char **err_out)
-{
-    char errfile[] = "/tmp/mtltest_stderr.XXXXXX";
-    int fd = mkstemp(errfile);
-    cr_assert(fd >= 0);
-    close(fd);
-    char full[2048];
-    snprintf(full, sizeof full, "%s 2>%s", cmd, errfile);
-    FILE *p = popen(full, "r");
-    cr_assert_not_null(p);
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
-    cr_assert_not_null(buf);
-    size_t got;
-    while ((got = fread(buf + len, 1, cap - len - 1, p)) > 0) {
-        len += got;
-        if (cap - len < 1024) {
-            cap *= 2;
-            buf = realloc(buf, cap);
-            cr_assert_not_null(buf);
-        }
-    }
-    buf[len] = '\0';
-    int st = pclose(p);
-    *out = buf;
-    if (err_out) {
-        mtl_err e;
-        size_t n;
-        *err_out = mtl_read_file(errfile, &n, &e);
-        cr_assert_not_null(*err_out, "%s", e.msg);
-    }
-    unlink(errfile);
-    cr_assert(WIFEXITED(st), "command did not exit normally: %s", cmd);
-    return WEXITSTATUS(st);
-}
-
 /* The table line of a method (starts with "| method "), copied into line. */
 /* Gives the n runs of v their ids, writes them to DIR/results.h5, frees them, and returns
  * the stdout of `mtlbench report DIR/results.h5`, which must succeed. */

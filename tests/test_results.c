@@ -152,6 +152,7 @@ static void full_record(run_record *r, long seed)
     r->wall_s = 1234.5678;
     strcpy(r->git, "0123456789ab-dirty");
     strcpy(r->version, "0.1.0");
+    strcpy(r->build, "GNU 12.2.0, Release -O3 -DNDEBUG, -march=native (znver4), -ffp-contract=fast, sanitizers: none");
     memset(r->host, 'h', sizeof r->host - 1); /* longest host that fits: 127 chars */
     r->host[sizeof r->host - 1] = '\0';
     r->host[0] = 'n';
@@ -225,6 +226,7 @@ static void assert_same_run(const run_record *a, const run_record *b)
     cr_assert(a->wall_s == b->wall_s);
     cr_assert_str_eq(a->git, b->git);
     cr_assert_str_eq(a->version, b->version);
+    cr_assert_str_eq(a->build, b->build);
     cr_assert_str_eq(a->host, b->host);
     cr_assert_str_eq(a->start_time, b->start_time);
     cr_assert(a->rmse == b->rmse);
@@ -513,6 +515,7 @@ Test(results, format_1_runs_are_read_as_cnn1d)
     cr_assert_str_eq(got[0].lr_step, "none");
     cr_assert_str_eq(got[0].run_id, "18f07698f0fe8acd");
     cr_assert_eq(got[0].val_frac, 0.2);
+    cr_assert_str_eq(got[0].build, "");   /* not recorded then */
 
     char *dir = make_tmpdir(), *path = path_in(dir, "mixed.h5");
     cr_assert_eq(results_write_all(path, got, 1, &err), 0, "%s", err.msg);
@@ -588,19 +591,26 @@ Test(results, hdf5_without_runs_group)
     free(dir);
 }
 
+/* Writes r alone into path, then deletes the run's attribute attr (as another program would). */
+static void write_without(const char *path, const run_record *r, const char *attr)
+{
+    mtl_err err = {{0}};
+    cr_assert_eq(results_write_all(path, r, 1, &err), 0, "%s", err.msg);
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    cr_assert_geq(f, 0);
+    char link[32];
+    snprintf(link, sizeof link, "runs/%s", r->run_id);
+    cr_assert_geq(H5Adelete_by_name(f, link, attr, H5P_DEFAULT), 0);
+    H5Fclose(f);
+}
+
 Test(results, missing_attribute_is_named)
 {
     char *dir = make_tmpdir(), *path = path_in(dir, "m.h5");
     run_record r;
     full_record(&r, 9);
     mtl_err err = {{0}};
-    cr_assert_eq(results_write_all(path, &r, 1, &err), 0, "%s", err.msg);
-    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
-    cr_assert_geq(f, 0);
-    char link[32];
-    snprintf(link, sizeof link, "runs/%s", r.run_id);
-    cr_assert_geq(H5Adelete_by_name(f, link, "mae", H5P_DEFAULT), 0);
-    H5Fclose(f);
+    write_without(path, &r, "mae");
 
     /* edited by another program: the checksum no longer matches */
     run_record *got = NULL;
@@ -615,6 +625,31 @@ Test(results, missing_attribute_is_named)
     cr_assert_not_null(strstr(err.msg, "'mae'"), "message: %s", err.msg);
     /* an incomplete run is not a complete run */
     cr_assert_eq(results_has_run(path, r.run_id), 0);
+    run_record_free(&r);
+    rm_tree(dir);
+    free(path);
+    free(dir);
+}
+
+/* Files written before the build options were recorded have no attribute 'build': they
+ * are read with an empty one (any other missing attribute is an error, above). */
+Test(results, file_without_build_attribute_reads)
+{
+    char *dir = make_tmpdir(), *path = path_in(dir, "old.h5");
+    run_record r;
+    full_record(&r, 9);
+    mtl_err err = {{0}};
+    write_without(path, &r, "build");
+    strip_header(path);   /* as the older program wrote it, without the checksum header */
+    run_record *got = NULL;
+    int n = 0;
+    cr_assert_eq(results_read_file(path, &got, &n, &err), 0, "%s", err.msg);
+    cr_assert_eq(n, 1);
+    cr_assert_str_eq(got[0].build, "");
+    cr_assert_str_eq(got[0].git, r.git);
+    cr_assert(got[0].rmse == r.rmse);
+    run_record_free(&got[0]);
+    free(got);
     run_record_free(&r);
     rm_tree(dir);
     free(path);
