@@ -16,7 +16,7 @@
 #include "train.h"
 #include "version.h"
 
-static const char USAGE[] =
+static const char USAGE_HEAD[] =
     "usage: mtlbench COMMAND [OPTIONS]\n"
     "\n"
     "Trains multi-task networks (RUL regression + health classification) on NASA C-MAPSS\n"
@@ -24,12 +24,8 @@ static const char USAGE[] =
     "uw-so), equal, dynamic (dwa), random (rlw), IMTL-L, geometric (gls) and GradNorm\n"
     "weighting ('mtlbench train --help' lists them).\n"
     "\n"
-    "commands:\n"
-    "  data      summarise a C-MAPSS subset after preprocessing (data verify: check files)\n"
-    "  train     train one configuration (data-parallel under mpirun)\n"
-    "  sweep     train a grid of configurations, resumable, into a results folder\n"
-    "  report    tables, CSV and SVG plots from results\n"
-    "  compare   check new results against a baseline; exit 1 on a regression\n"
+    "commands:\n";
+static const char USAGE_TAIL[] =
     "\n"
     "  --version print the version, the git commit and the build options that change the\n"
     "            arithmetic (every run records the same text)\n"
@@ -452,6 +448,36 @@ static int cmd_train(int argc, char **argv)
     return finish_mpi(status);
 }
 
+/* The commands, in the order the usage lists them. */
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv);   /* argv[0] is the command's name */
+    const char *summary;
+} command;
+
+static const command COMMANDS[] = {
+    {"data", cmd_data, "summarise a C-MAPSS subset after preprocessing (data verify: check files)"},
+    {"train", cmd_train, "train one configuration (data-parallel under mpirun)"},
+    {"sweep", cmd_sweep, "train a grid of configurations, resumable, into a results folder"},
+    {"report", cmd_report, "tables, CSV, SVG plots and an HTML page from results"},
+    {"compare", cmd_compare, "check new results against a baseline; exit 1 on a regression"},
+};
+#define N_COMMANDS ((int)(sizeof COMMANDS / sizeof COMMANDS[0]))
+
+static void usage(FILE *f)
+{
+    fputs(USAGE_HEAD, f);
+    for (int i = 0; i < N_COMMANDS; i++) fprintf(f, "  %-9s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+    fputs(USAGE_TAIL, f);
+}
+
+static const command *find_command(const char *name)
+{
+    for (int i = 0; i < N_COMMANDS; i++)
+        if (strcmp(COMMANDS[i].name, name) == 0) return &COMMANDS[i];
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
     /* Results files have one writer each and are replaced by rename, so HDF5's file locks
@@ -462,19 +488,16 @@ int main(int argc, char **argv)
     char installed[CLI_PATH_MAX];
     if (!(data && *data) && cli_installed_data(installed, sizeof installed) == 0) setenv("MTLBENCH_DATA", installed, 1);
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
-        fputs(USAGE, argc < 2 ? stderr : stdout);
+        usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
     if (strcmp(argv[1], "--version") == 0) {
         printf("mtlbench %s (%s)\nbuild %s\n", mtl_version(), mtl_git(), mtl_build());
         return 0;
     }
-    const char *cmd = argv[1];
-    if (strcmp(cmd, "data") == 0) return cmd_data(argc - 1, argv + 1);
-    if (strcmp(cmd, "train") == 0) return cmd_train(argc - 1, argv + 1);
-    if (strcmp(cmd, "sweep") == 0) return cmd_sweep(argc - 1, argv + 1);
-    if (strcmp(cmd, "report") == 0) return cmd_report(argc - 1, argv + 1);
-    if (strcmp(cmd, "compare") == 0) return cmd_compare(argc - 1, argv + 1);
-    fprintf(stderr, "mtlbench: unknown command '%s'\n\n%s", cmd, USAGE);
+    const command *c = find_command(argv[1]);
+    if (c) return c->run(argc - 1, argv + 1);
+    fprintf(stderr, "mtlbench: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
     return 2;
 }
