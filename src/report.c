@@ -451,7 +451,7 @@ static method_row *group_rows(const run_record **v, int n, int *nrows, mtl_err *
         r->kind = method_kind(v[i]->method, &r->param);
         weighting w;
         mtl_err ignored;
-        r->m = weighting_parse(v[i]->method, &w, &ignored) == 0 ? w.m : NULL;
+        r->m = weighting_parse(v[i]->method, &w, &ignored) == 0 ? w.def : NULL;
         r->only_task = r->m ? weighting_only_task(&w) : -1;
         if (r->m && r->m->arg) r->param = w.x;
         r->rmse = metric_stat(r, metric_named("rmse"), scratch);
@@ -536,7 +536,7 @@ static const weighting_method *scalarisation(void)
 {
     weighting w;
     mtl_err ignored;
-    return weighting_parse("fixed:0.5", &w, &ignored) == 0 ? w.m : NULL;
+    return weighting_parse("fixed:0.5", &w, &ignored) == 0 ? w.def : NULL;
 }
 
 /* The summed wall time of a row's runs, diverged ones included. */

@@ -12,7 +12,7 @@
 static double plain_total(const weighting *w, const float *params, double Lr, double Lh)
 {
     double wr, wh;
-    w->m->weights(w, NULL, params, Lr, Lh, &wr, &wh);
+    w->def->weights(w, NULL, params, Lr, Lh, &wr, &wh);
     return wr * Lr + wh * Lh;
 }
 
@@ -142,7 +142,7 @@ static const weighting_method EW = {.name = "ew",
  * with Lbar the epoch's mean training loss (global); w = 1 in the first two epochs. */
 static int temperature_parse(weighting *w, double x, mtl_err *err)
 {
-    if (!(x > 0.0) || !isfinite(x)) return mtl_fail(err, "method %s:%g: temperature must be > 0", w->m->name, x);
+    if (!(x > 0.0) || !isfinite(x)) return mtl_fail(err, "method %s:%g: temperature must be > 0", w->def->name, x);
     w->x = x;
     return 0;
 }
@@ -165,7 +165,7 @@ static void dwa_weights(const weighting *w, const weighting_state *st, const flo
 static const weighting_method DWA = {.name = "dwa",
                                     .help = "dwa:T  dynamic weight average, K softmax(epoch loss ratios / T) (dwa:2)",
                                     .arg = 2,
-                                    .def = 2.0,
+                                    .arg_default = 2.0,
                                     .arg_sym = "T",
                                     .parse = temperature_parse,
                                     .weights = dwa_weights,
@@ -319,7 +319,7 @@ static const weighting_method GRADNORM = {.name = "gradnorm",
                                          .help = "gradnorm:A  GradNorm, learnable weights balancing task gradients "
                                                  "(gradnorm:1.5)",
                                          .arg = 2,
-                                         .def = 1.5,
+                                         .arg_default = 1.5,
                                          .arg_sym = "α",
                                          .n_params = 2,
                                          .parse = alpha_parse,
@@ -340,9 +340,9 @@ int weighting_parse(const char *spec, weighting *out, mtl_err *err)
     size_t nlen = colon ? (size_t)(colon - spec) : strlen(spec);
     for (const weighting_method *const *m = REGISTRY; *m; m++) {
         if (strlen((*m)->name) != nlen || strncmp((*m)->name, spec, nlen) != 0) continue;
-        out->m = *m;
+        out->def = *m;
         if ((*m)->arg) {
-            double x = (*m)->def;
+            double x = (*m)->arg_default;
             if (!colon && (*m)->arg == 1)
                 return mtl_fail(err, "method '%s' needs an argument, e.g. %s:1", spec, (*m)->name);
             if (colon && mtl_parse_double(colon + 1, &x))
@@ -371,7 +371,7 @@ int weighting_parse(const char *spec, weighting *out, mtl_err *err)
 
 int weighting_only_task(const weighting *w)
 {
-    return w->m && w->m->only_task ? w->m->only_task(w) : -1;
+    return w->def && w->def->only_task ? w->def->only_task(w) : -1;
 }
 
 void weighting_print_help(FILE *f, const char *indent)

@@ -33,8 +33,8 @@ typedef struct {
 typedef struct {
     const char *name;     /* as typed before the ':' */
     const char *help;     /* one line for --help */
-    int arg;              /* 0 none, 1 required ":x", 2 optional ":x" (default def) */
-    double def;           /* the argument when arg == 2 and none is given */
+    int arg;              /* 0 none, 1 required ":x", 2 optional ":x" (default arg_default) */
+    double arg_default;   /* the argument when arg == 2 and none is given */
     /* the argument's symbol in tables and plots ("λ", "T", "α"); every method with an
      * argument is a family tuned over a grid of it, whose setting is chosen on validation */
     const char *arg_sym;
@@ -67,7 +67,7 @@ typedef struct {
 } weighting_method;
 
 struct weighting {
-    const weighting_method *m;
+    const weighting_method *def;   /* the method's entry in the registry */
     double x;            /* the ":x" argument: lambda, temperature or alpha */
     char canon[48];      /* canonical spelling: fixed:0.5, uw, uw-o, uw-so:2, dwa:2, gradnorm:1.5 */
 };
