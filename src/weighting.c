@@ -39,6 +39,9 @@ static int fixed_only_task(const weighting *w)
 
 static const weighting_method FIXED = {.name = "fixed",
                                       .help = "fixed:L  L*L_r + (1-L)*L_h, L in [0, 1]",
+                                      .grid = WEIGHTING_GRID_LAMBDA,
+                                      .order = 1,
+                                      .reference = 1,
                                       .arg = 1,
                                       .arg_sym = "λ",
                                       .parse = fixed_parse,
@@ -77,6 +80,8 @@ static void uw_param_grad(const weighting *w, const float *p, double lr, double 
 
 static const weighting_method UW = {.name = "uw",
                                    .help = "uw  Kendall uncertainty weighting, learnable log-variances",
+                                   .order = 2,
+                                   .plot_line = 1,
                                    .n_params = 2,
                                    .exact = 1,
                                    .init = uw_init,
@@ -95,6 +100,8 @@ static void uwo_weights(const weighting *w, const weighting_state *st, const flo
 
 static const weighting_method UWO = {.name = "uw-o",
                                     .help = "uw-o  w_t = 1/L_t (analytic optimum of uw), detached",
+                                    .order = 3,
+                                    .plot_line = 1,
                                     .weights = uwo_weights,
                                     .total = plain_total};
 
@@ -119,6 +126,8 @@ static void uwso_weights(const weighting *w, const weighting_state *st, const fl
 
 static const weighting_method UWSO = {.name = "uw-so",
                                      .help = "uw-so:T  softmax of 1/L_t at temperature T > 0, detached",
+                                     .grid = WEIGHTING_GRID_T,
+                                     .order = 4,
                                      .arg = 1,
                                      .arg_sym = "T",
                                      .parse = uwso_parse,
@@ -135,6 +144,7 @@ static void ew_weights(const weighting *w, const weighting_state *st, const floa
 
 static const weighting_method EW = {.name = "ew",
                                    .help = "ew  equal weights, L_r + L_h",
+                                   .order = 6,
                                    .weights = ew_weights,
                                    .total = plain_total};
 
@@ -164,6 +174,7 @@ static void dwa_weights(const weighting *w, const weighting_state *st, const flo
 
 static const weighting_method DWA = {.name = "dwa",
                                     .help = "dwa:T  dynamic weight average, K softmax(epoch loss ratios / T) (dwa:2)",
+                                    .order = 5,
                                     .arg = 2,
                                     .arg_default = 2.0,
                                     .arg_sym = "T",
@@ -200,6 +211,7 @@ static void rlw_weights(const weighting *w, const weighting_state *st, const flo
 
 static const weighting_method RLW = {.name = "rlw",
                                     .help = "rlw  random loss weighting, K softmax of N(0, I) drawn every step",
+                                    .order = 10,
                                     .weights = rlw_weights,
                                     .total = plain_total};
 
@@ -228,6 +240,7 @@ static void imtl_param_grad(const weighting *w, const float *p, double lr, doubl
 
 static const weighting_method IMTL = {.name = "imtl-l",
                                      .help = "imtl-l  IMTL-L, sum of e^s_t L_t - s_t, s learnable",
+                                     .order = 9,
                                      .n_params = 2,
                                      .exact = 1,
                                      .init = uw_init,
@@ -256,6 +269,7 @@ static double gls_total(const weighting *w, const float *p, double Lr, double Lh
 
 static const weighting_method GLS = {.name = "gls",
                                     .help = "gls  geometric loss strategy, (L_r L_h)^(1/K), exact gradient",
+                                    .order = 7,
                                     .exact = 1,
                                     .weights = gls_weights,
                                     .total = gls_total};
@@ -318,6 +332,8 @@ static void gradnorm_after_step(const weighting *w, float *p)
 static const weighting_method GRADNORM = {.name = "gradnorm",
                                          .help = "gradnorm:A  GradNorm, learnable weights balancing task gradients "
                                                  "(gradnorm:1.5)",
+                                         .grid = WEIGHTING_GRID_ALPHA,
+                                         .order = 8,
                                          .arg = 2,
                                          .arg_default = 1.5,
                                          .arg_sym = "α",
@@ -331,42 +347,74 @@ static const weighting_method GRADNORM = {.name = "gradnorm",
 
 static const weighting_method *const REGISTRY[] = {&FIXED, &UW, &UWO, &UWSO, &EW, &DWA, &RLW, &IMTL, &GLS, &GRADNORM, NULL};
 
-const weighting_method *const *weighting_registry(void) { return REGISTRY; }
+weighting_registry_list weighting_registry(void) { return REGISTRY; }
 
-int weighting_parse(const char *spec, weighting *out, mtl_err *err)
+static const weighting_grid_kind GRID_KINDS[WEIGHTING_GRIDS] = {
+    [WEIGHTING_GRID_LAMBDA] = {.sym = "λ", .option = "lambdas", .values = "0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9",
+                               .axis = "weight λ"},
+    [WEIGHTING_GRID_T] = {.sym = "T", .option = "temperatures", .values = "0.5,1,2,5,10,20", .axis = "temperature T"},
+    [WEIGHTING_GRID_ALPHA] = {.sym = "α", .option = "alphas", .values = "1.5", .axis = "asymmetry α"},
+};
+
+const weighting_grid_kind *weighting_grid_kind_of(weighting_grid g)
+{
+    return g > WEIGHTING_GRID_NONE && g < WEIGHTING_GRIDS ? &GRID_KINDS[g] : NULL;
+}
+
+/* The method of reg whose name is the first len bytes of spec, or NULL. */
+static const weighting_method *find_prefix(weighting_registry_list reg, const char *spec, size_t len)
+{
+    for (weighting_registry_list def = reg; *def; def++)
+        if (strlen((*def)->name) == len && strncmp((*def)->name, spec, len) == 0) return *def;
+    return NULL;
+}
+
+const weighting_method *weighting_find(weighting_registry_list reg, const char *name)
+{
+    const char *colon = strchr(name, ':');
+    return find_prefix(reg, name, colon ? (size_t)(colon - name) : strlen(name));
+}
+
+/* Sets out->x from the argument text (NULL: none given) and out->canon. */
+static int parse_argument(const char *spec, const char *arg, weighting *out, mtl_err *err)
+{
+    const weighting_method *def = out->def;
+    if (!def->arg) {
+        if (arg) return mtl_fail(err, "method '%s' takes no argument", def->name);
+        snprintf(out->canon, sizeof out->canon, "%s", def->name);
+        return 0;
+    }
+    double x = def->arg_default;
+    if (!arg && def->arg == 1) return mtl_fail(err, "method '%s' needs an argument, e.g. %s:1", spec, def->name);
+    if (arg && mtl_parse_double(arg, &x)) return mtl_fail(err, "method '%s': '%s' is not a number", spec, arg);
+    if (def->parse(out, x, err)) return -1;
+    /* the shortest spelling that reads back as the same double, so that two different
+     * arguments never share a name (and a run id) */
+    char num[32];
+    mtl_fmt_shortest(out->x, num, sizeof num);
+    snprintf(out->canon, sizeof out->canon, "%s:%s", def->name, num);
+    return 0;
+}
+
+int weighting_parse_in(weighting_registry_list reg, const char *spec, weighting *out, mtl_err *err)
 {
     memset(out, 0, sizeof *out);
     const char *colon = strchr(spec, ':');
-    size_t nlen = colon ? (size_t)(colon - spec) : strlen(spec);
-    for (const weighting_method *const *m = REGISTRY; *m; m++) {
-        if (strlen((*m)->name) != nlen || strncmp((*m)->name, spec, nlen) != 0) continue;
-        out->def = *m;
-        if ((*m)->arg) {
-            double x = (*m)->arg_default;
-            if (!colon && (*m)->arg == 1)
-                return mtl_fail(err, "method '%s' needs an argument, e.g. %s:1", spec, (*m)->name);
-            if (colon && mtl_parse_double(colon + 1, &x))
-                return mtl_fail(err, "method '%s': '%s' is not a number", spec, colon + 1);
-            if ((*m)->parse(out, x, err)) return -1;
-            /* the shortest spelling that reads back as the same double, so that two
-             * different arguments never share a name (and a run id) */
-            char num[32];
-            mtl_fmt_shortest(out->x, num, sizeof num);
-            snprintf(out->canon, sizeof out->canon, "%s:%s", (*m)->name, num);
-        } else {
-            if (colon) return mtl_fail(err, "method '%s' takes no argument", (*m)->name);
-            snprintf(out->canon, sizeof out->canon, "%s", (*m)->name);
-        }
-        return 0;
-    }
+    out->def = find_prefix(reg, spec, colon ? (size_t)(colon - spec) : strlen(spec));
+    if (out->def) return parse_argument(spec, colon ? colon + 1 : NULL, out, err);
     char names[256] = "";
     size_t len = 0;
-    for (const weighting_method *const *m = REGISTRY; *m && len < sizeof names; m++) {
-        const char *sp = strchr((*m)->help, ' ');
-        int n = sp ? (int)(sp - (*m)->help) : (int)strlen((*m)->help);
-        len += (size_t)snprintf(names + len, sizeof names - len, "%s%.*s", len ? ", " : "", n, (*m)->help);
+    for (weighting_registry_list def = reg; *def && len < sizeof names; def++) {
+        const char *sp = strchr((*def)->help, ' ');
+        int n = sp ? (int)(sp - (*def)->help) : (int)strlen((*def)->help);
+        len += (size_t)snprintf(names + len, sizeof names - len, "%s%.*s", len ? ", " : "", n, (*def)->help);
     }
     return mtl_fail(err, "unknown method '%s', expected one of %s", spec, names);
+}
+
+int weighting_parse(const char *spec, weighting *out, mtl_err *err)
+{
+    return weighting_parse_in(REGISTRY, spec, out, err);
 }
 
 int weighting_only_task(const weighting *w)
@@ -376,8 +424,8 @@ int weighting_only_task(const weighting *w)
 
 void weighting_print_help(FILE *f, const char *indent)
 {
-    for (const weighting_method *const *m = REGISTRY; *m; m++) {
-        const char *h = (*m)->help, *sp = strstr(h, "  ");
+    for (weighting_registry_list def = REGISTRY; *def; def++) {
+        const char *h = (*def)->help, *sp = strstr(h, "  ");
         int n = sp ? (int)(sp - h) : (int)strlen(h);
         fprintf(f, "%s%-12.*s %s\n", indent, n, h, sp ? sp + 2 : "");
     }

@@ -18,6 +18,23 @@
 
 typedef struct weighting weighting;
 
+/* The grid a sweep expands a method over when it is named without an argument: the kind of
+ * its argument. A method of kind WEIGHTING_GRID_NONE runs at its default setting. */
+typedef enum {
+    WEIGHTING_GRID_NONE,
+    WEIGHTING_GRID_LAMBDA,   /* λ, a weight in [0, 1]: sweep --lambdas */
+    WEIGHTING_GRID_T,        /* T, a temperature: sweep --temperatures */
+    WEIGHTING_GRID_ALPHA,    /* α, GradNorm's asymmetry: sweep --alphas */
+    WEIGHTING_GRIDS
+} weighting_grid;
+
+typedef struct {
+    const char *sym;       /* its symbol in tables and plots: "λ", "T", "α" */
+    const char *option;    /* the sweep option listing its values, without the "--" */
+    const char *values;    /* the sweep's default values, a comma list */
+    const char *axis;      /* its name as an axis title: "temperature T" */
+} weighting_grid_kind;
+
 /* What a method may know of the run beyond its parameters. Owned by the run (the step
  * engine), never global; the same on every rank. */
 typedef struct {
@@ -38,6 +55,18 @@ typedef struct {
     /* the argument's symbol in tables and plots ("λ", "T", "α"); every method with an
      * argument is a family tuned over a grid of it, whose setting is chosen on validation */
     const char *arg_sym;
+    /* the grid the sweep expands the bare name over (WEIGHTING_GRID_NONE: its default only);
+     * a method with a grid takes an argument, whose symbol is the grid kind's */
+    weighting_grid grid;
+    /* position in reports: methods are listed by it (ascending), the settings of one method
+     * by their argument; every registered method has its own */
+    int order;
+    /* 1 for the one scalarisation every multi-task method is compared with ("vs best fixed",
+     * the front of the trade-off plot); its task weights are its setting, never plotted */
+    int reference;
+    /* 1: drawn as a horizontal reference line in the plot of a family's RMSE against its
+     * setting (uw and uw-o beside uw-so:T) */
+    int plot_line;
     int n_params;         /* learnable parameters appended to the model's buffer */
     /* 1 when total() is the objective the network's gradient is exact for (its weights
      * are d total / d L_t); 0 when the weights are detached constants of the step */
@@ -72,14 +101,25 @@ struct weighting {
     char canon[48];      /* canonical spelling: fixed:0.5, uw, uw-o, uw-so:2, dwa:2, gradnorm:1.5 */
 };
 
+/* A registry is a NULL-terminated list of methods; weighting_registry() is the program's.
+ * Every function that takes one (reg) works on any, so that a test can add a method. */
+typedef const weighting_method *const *weighting_registry_list;
+
 /* "fixed:0.3", "uw", "uw-o", "uw-so:2", "ew", "dwa" (= dwa:2), "rlw", "imtl-l", "gls",
  * "gradnorm" (= gradnorm:1.5). Errors say what was expected. */
 int weighting_parse(const char *spec, weighting *out, mtl_err *err);
+/* The same against the methods of reg. */
+int weighting_parse_in(weighting_registry_list reg, const char *spec, weighting *out, mtl_err *err);
+/* The method of reg called name (the text before any ':'), or NULL. */
+const weighting_method *weighting_find(weighting_registry_list reg, const char *name);
+/* The grid kind g (WEIGHTING_GRID_LAMBDA .. WEIGHTING_GRIDS - 1); NULL for
+ * WEIGHTING_GRID_NONE and anything else. */
+const weighting_grid_kind *weighting_grid_kind_of(weighting_grid g);
 /* The one task w trains alone (0 RUL, 1 health): a single-task baseline; -1 for a
  * multi-task method. */
 int weighting_only_task(const weighting *w);
-/* NULL-terminated list of the registered methods. */
-const weighting_method *const *weighting_registry(void);
+/* The registered methods, NULL-terminated. */
+weighting_registry_list weighting_registry(void);
 /* One line per registered method ("  spelling  description"), for --help. */
 void weighting_print_help(FILE *f, const char *indent);
 

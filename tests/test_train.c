@@ -320,8 +320,8 @@ Test(sweep, plan_expansion_order_and_stable_ids)
     o.data = dir;
     snprintf(o.subsets, sizeof o.subsets, "FD002,FD001,FD002");
     snprintf(o.methods, sizeof o.methods, "fixed,uw-so,uw,fixed:0.5");
-    snprintf(o.lambdas, sizeof o.lambdas, "0.3,0.5");
-    snprintf(o.temperatures, sizeof o.temperatures, "1,5.0");
+    snprintf(o.grid[WEIGHTING_GRID_LAMBDA], sizeof o.grid[0], "0.3,0.5");
+    snprintf(o.grid[WEIGHTING_GRID_T], sizeof o.grid[0], "1,5.0");
     snprintf(o.seeds, sizeof o.seeds, "1,2,1");
     sweep_item *it;
     int n;
@@ -366,8 +366,8 @@ Test(sweep, plan_all_methods)
     o.data = MTL_TEST_DATA;
     snprintf(o.subsets, sizeof o.subsets, "FD001");
     snprintf(o.methods, sizeof o.methods, "all,dwa:1");
-    snprintf(o.lambdas, sizeof o.lambdas, "0.3,0.5");
-    snprintf(o.temperatures, sizeof o.temperatures, "1");
+    snprintf(o.grid[WEIGHTING_GRID_LAMBDA], sizeof o.grid[0], "0.3,0.5");
+    snprintf(o.grid[WEIGHTING_GRID_T], sizeof o.grid[0], "1");
     snprintf(o.seeds, sizeof o.seeds, "1");
     sweep_item *it;
     int n;
@@ -399,7 +399,7 @@ Test(sweep, plan_errors)
     cr_assert_eq(sweep_plan(&o, &it, &n, &err), -1);
     cr_assert(strstr(err.msg, "'x' is not an integer") != NULL, "%s", err.msg);
     snprintf(o.seeds, sizeof o.seeds, "1");
-    snprintf(o.temperatures, sizeof o.temperatures, "-1");
+    snprintf(o.grid[WEIGHTING_GRID_T], sizeof o.grid[0], "-1");
     cr_assert_eq(sweep_plan(&o, &it, &n, &err), -1);
     cr_assert(strstr(err.msg, "temperature must be > 0") != NULL, "%s", err.msg);
     /* default subsets: only those complete in --data (FD001 here; FD003 lacks its train file) */
@@ -409,7 +409,7 @@ Test(sweep, plan_errors)
              "%s/RUL_FD003.txt %s", MTL_TEST_DATA, MTL_TEST_DATA, MTL_TEST_DATA, MTL_TEST_DATA, MTL_TEST_DATA, dir);
     cr_assert_eq(th_system(cmd), 0);
     o.data = dir;
-    snprintf(o.temperatures, sizeof o.temperatures, "1");
+    snprintf(o.grid[WEIGHTING_GRID_T], sizeof o.grid[0], "1");
     cr_assert_eq(sweep_plan(&o, &it, &n, &err), 0, "%s", err.msg);
     cr_assert_eq(n, (9 + 1 + 1 + 1) * 1);
     for (int i = 0; i < n; i++) cr_assert_str_eq(it[i].subset, "FD001");
