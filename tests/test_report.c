@@ -308,7 +308,7 @@ Test(svg, labels_keep_clear_of_marks)
     FILE *f = open_memstream(&text, &len);
     cr_assert_not_null(f);
     svg_plot p;
-    svg_plot_init(&p, f, 0, 0, 200, 100, 0, 1, 0, 0, 1, 0);
+    svg_plot_init(&p, f, &(svg_area){.width = 200, .height = 100}, &(svg_ranges){.xmax = 1, .ymax = 1});
     svg_occupied o = {0};
     /* a mark at (100, 50) and everything to its right taken: the label goes to the left */
     cr_assert_eq(svg_occupy(&o, 95, 45, 105, 55), 0);
