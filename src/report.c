@@ -1544,16 +1544,16 @@ static int plot_weights(FILE *f, const method_row *row, mtl_err *err)
         if (!is_ok(r) || r->n_hist < 1 || !r->hist) continue;
         for (int k = 0; k < r->n_hist; k++) {
             int e = r->hist[k].epoch - emin;
-            double wr = r->hist[k].w_rul, wh = r->hist[k].w_health;
-            if (isfinite(wr) && wr > 0) {
-                mr[e] += wr, cr[e] += 1;
-                if (wr < ylo) ylo = wr;
-                if (wr > yhi) yhi = wr;
+            double w_rul = r->hist[k].w_rul, w_health = r->hist[k].w_health;
+            if (isfinite(w_rul) && w_rul > 0) {
+                mr[e] += w_rul, cr[e] += 1;
+                if (w_rul < ylo) ylo = w_rul;
+                if (w_rul > yhi) yhi = w_rul;
             }
-            if (isfinite(wh) && wh > 0) {
-                mh[e] += wh, ch[e] += 1;
-                if (wh < ylo) ylo = wh;
-                if (wh > yhi) yhi = wh;
+            if (isfinite(w_health) && w_health > 0) {
+                mh[e] += w_health, ch[e] += 1;
+                if (w_health < ylo) ylo = w_health;
+                if (w_health > yhi) yhi = w_health;
             }
         }
     }
@@ -1572,10 +1572,10 @@ static int plot_weights(FILE *f, const method_row *row, mtl_err *err)
     if (xhi - xlo < 1) xlo -= 1, xhi += 1;
     svg_range_linear(&xlo, &xhi);
 
-    char lr[64], lh[64];
-    snprintf(lr, sizeof lr, "w_rul (mean of %d seed%s)", nr, nr == 1 ? "" : "s");
-    snprintf(lh, sizeof lh, "w_health (mean of %d seed%s)", nr, nr == 1 ? "" : "s");
-    svg_legend_item items[3] = {{.label = lr, .color = C_RUL}, {.label = lh, .color = C_HEALTH},
+    char label_rul[64], label_health[64];
+    snprintf(label_rul, sizeof label_rul, "w_rul (mean of %d seed%s)", nr, nr == 1 ? "" : "s");
+    snprintf(label_health, sizeof label_health, "w_health (mean of %d seed%s)", nr, nr == 1 ? "" : "s");
+    svg_legend_item items[3] = {{.label = label_rul, .color = C_RUL}, {.label = label_health, .color = C_HEALTH},
                                 {.label = "single seeds", .color = "#aaaaaa"}};
     int nitems = nr > 1 ? 3 : 2;
 
@@ -1731,8 +1731,8 @@ static int plot_pareto(FILE *f, const method_row *rows, const section *s, mtl_er
     items[ni++] = (svg_legend_item){.label = "non-dominated", .color = "#222222", .marker = 1 + SVG_RING, .no_line = 1};
 
     const double left = 84, top = 52, pw = 520, ph = 400;
-    double lw = svg_legend_width(items, ni), lh = 8 + ni * 20.0 + 4;
-    int width = (int)ceil(left + pw + 24 + lw + 16), height = (int)ceil(fmax(top + ph + 62, top + lh + 16));
+    double legend_w = svg_legend_width(items, ni), legend_h = 8 + ni * 20.0 + 4;
+    int width = (int)ceil(left + pw + 24 + legend_w + 16), height = (int)ceil(fmax(top + ph + 62, top + legend_h + 16));
     char setup[64], title[160];
     setup_name(rows[s->a].runs[0], setup, sizeof setup, ' ');
     snprintf(title, sizeof title, "%s: the trade-off between the tasks (mean ± std over seeds)", setup);

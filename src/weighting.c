@@ -11,9 +11,9 @@
 
 static double plain_total(const weighting *w, const float *params, double Lr, double Lh)
 {
-    double wr, wh;
-    w->def->weights(w, NULL, params, Lr, Lh, &wr, &wh);
-    return wr * Lr + wh * Lh;
+    double w_rul, w_health;
+    w->def->weights(w, NULL, params, Lr, Lh, &w_rul, &w_health);
+    return w_rul * Lr + w_health * Lh;
 }
 
 /* fixed:lambda -- lambda L_r + (1 - lambda) L_h */
@@ -25,11 +25,11 @@ static int fixed_parse(weighting *w, double x, mtl_err *err)
 }
 
 static void fixed_weights(const weighting *w, const weighting_state *st, const float *params, double Lr, double Lh,
-                          double *wr, double *wh)
+                          double *w_rul, double *w_health)
 {
     (void)st, (void)params, (void)Lr, (void)Lh;
-    *wr = w->x;
-    *wh = 1.0 - w->x;
+    *w_rul = w->x;
+    *w_health = 1.0 - w->x;
 }
 
 static int fixed_only_task(const weighting *w)
@@ -57,12 +57,12 @@ static void uw_init(const weighting *w, float *params)
     params[0] = params[1] = 0.0f;
 }
 
-static void uw_weights(const weighting *w, const weighting_state *st, const float *p, double Lr, double Lh, double *wr,
-                       double *wh)
+static void uw_weights(const weighting *w, const weighting_state *st, const float *p, double Lr, double Lh,
+                       double *w_rul, double *w_health)
 {
     (void)w, (void)st, (void)Lr, (void)Lh;
-    *wr = 0.5 * exp(-(double)p[0]);
-    *wh = 0.5 * exp(-(double)p[1]);
+    *w_rul = 0.5 * exp(-(double)p[0]);
+    *w_health = 0.5 * exp(-(double)p[1]);
 }
 
 static double uw_total(const weighting *w, const float *p, double Lr, double Lh)
@@ -71,11 +71,12 @@ static double uw_total(const weighting *w, const float *p, double Lr, double Lh)
     return 0.5 * exp(-(double)p[0]) * Lr + 0.5 * p[0] + 0.5 * exp(-(double)p[1]) * Lh + 0.5 * p[1];
 }
 
-static void uw_param_grad(const weighting *w, const float *p, double lr, double lh, double inv_b, float *g)
+static void uw_param_grad(const weighting *w, const float *p, double loss_rul, double loss_health,
+                          double inv_b, float *g)
 {
     (void)w;
-    g[0] += (float)((0.5 - 0.5 * exp(-(double)p[0]) * lr) * inv_b);
-    g[1] += (float)((0.5 - 0.5 * exp(-(double)p[1]) * lh) * inv_b);
+    g[0] += (float)((0.5 - 0.5 * exp(-(double)p[0]) * loss_rul) * inv_b);
+    g[1] += (float)((0.5 - 0.5 * exp(-(double)p[1]) * loss_health) * inv_b);
 }
 
 static const weighting_method UW = {.name = "uw",
@@ -90,12 +91,12 @@ static const weighting_method UW = {.name = "uw",
                                    .param_grad = uw_param_grad};
 
 /* uw-o -- w_t = 1 / (L_t + 1e-8), the analytically optimal sigma^2 = L_t, detached */
-static void uwo_weights(const weighting *w, const weighting_state *st, const float *p, double Lr, double Lh, double *wr,
-                        double *wh)
+static void uwo_weights(const weighting *w, const weighting_state *st, const float *p, double Lr, double Lh,
+                        double *w_rul, double *w_health)
 {
     (void)w, (void)st, (void)p;
-    *wr = 1.0 / (Lr + 1e-8);
-    *wh = 1.0 / (Lh + 1e-8);
+    *w_rul = 1.0 / (Lr + 1e-8);
+    *w_health = 1.0 / (Lh + 1e-8);
 }
 
 static const weighting_method UWO = {.name = "uw-o",
@@ -113,15 +114,15 @@ static int uwso_parse(weighting *w, double x, mtl_err *err)
     return 0;
 }
 
-static void uwso_weights(const weighting *w, const weighting_state *st, const float *p, double Lr, double Lh, double *wr,
-                         double *wh)
+static void uwso_weights(const weighting *w, const weighting_state *st, const float *p, double Lr, double Lh,
+                         double *w_rul, double *w_health)
 {
     (void)st, (void)p;
     double a = 1.0 / (Lr + 1e-8) / w->x, b = 1.0 / (Lh + 1e-8) / w->x;
     double mx = a > b ? a : b;
     double ea = exp(a - mx), eb = exp(b - mx);
-    *wr = ea / (ea + eb);
-    *wh = eb / (ea + eb);
+    *w_rul = ea / (ea + eb);
+    *w_health = eb / (ea + eb);
 }
 
 static const weighting_method UWSO = {.name = "uw-so",
@@ -135,11 +136,11 @@ static const weighting_method UWSO = {.name = "uw-so",
                                      .total = plain_total};
 
 /* ew -- equal weighting, w = (1, 1) */
-static void ew_weights(const weighting *w, const weighting_state *st, const float *p, double Lr, double Lh, double *wr,
-                       double *wh)
+static void ew_weights(const weighting *w, const weighting_state *st, const float *p, double Lr, double Lh,
+                       double *w_rul, double *w_health)
 {
     (void)w, (void)st, (void)p, (void)Lr, (void)Lh;
-    *wr = *wh = 1.0;
+    *w_rul = *w_health = 1.0;
 }
 
 static const weighting_method EW = {.name = "ew",
@@ -158,18 +159,18 @@ static int temperature_parse(weighting *w, double x, mtl_err *err)
 }
 
 static void dwa_weights(const weighting *w, const weighting_state *st, const float *p, double Lr, double Lh,
-                        double *wr, double *wh)
+                        double *w_rul, double *w_health)
 {
     (void)p, (void)Lr, (void)Lh;
     if (!st || st->epochs_done < 2) {
-        *wr = *wh = 1.0;
+        *w_rul = *w_health = 1.0;
         return;
     }
     double a = st->mean[0][0] / st->mean[1][0] / w->x, b = st->mean[0][1] / st->mean[1][1] / w->x;
     double mx = a > b ? a : b;
     double ea = exp(a - mx), eb = exp(b - mx);
-    *wr = K * ea / (ea + eb);
-    *wh = K * eb / (ea + eb);
+    *w_rul = K * ea / (ea + eb);
+    *w_health = K * eb / (ea + eb);
 }
 
 static const weighting_method DWA = {.name = "dwa",
@@ -191,11 +192,11 @@ static double rng_open01(uint64_t seed, uint64_t epoch, uint64_t step, uint64_t 
 }
 
 static void rlw_weights(const weighting *w, const weighting_state *st, const float *p, double Lr, double Lh,
-                        double *wr, double *wh)
+                        double *w_rul, double *w_health)
 {
     (void)w, (void)p, (void)Lr, (void)Lh;
     if (!st) {
-        *wr = *wh = 1.0;
+        *w_rul = *w_health = 1.0;
         return;
     }
     /* Box-Muller: two independent standard normals from two uniforms */
@@ -205,8 +206,8 @@ static void rlw_weights(const weighting *w, const weighting_state *st, const flo
     double a = rad * cos(ang), b = rad * sin(ang);
     double mx = a > b ? a : b;
     double ea = exp(a - mx), eb = exp(b - mx);
-    *wr = K * ea / (ea + eb);
-    *wh = K * eb / (ea + eb);
+    *w_rul = K * ea / (ea + eb);
+    *w_health = K * eb / (ea + eb);
 }
 
 static const weighting_method RLW = {.name = "rlw",
@@ -218,11 +219,11 @@ static const weighting_method RLW = {.name = "rlw",
 /* imtl-l -- Liu et al. 2021: total = sum_t (e^{s_t} L_t - s_t), s learnable, init 0
  * (params[0] = s_r, params[1] = s_h); the network sees w_t = e^{s_t}. */
 static void imtl_weights(const weighting *w, const weighting_state *st, const float *p, double Lr, double Lh,
-                         double *wr, double *wh)
+                         double *w_rul, double *w_health)
 {
     (void)w, (void)st, (void)Lr, (void)Lh;
-    *wr = exp((double)p[0]);
-    *wh = exp((double)p[1]);
+    *w_rul = exp((double)p[0]);
+    *w_health = exp((double)p[1]);
 }
 
 static double imtl_total(const weighting *w, const float *p, double Lr, double Lh)
@@ -231,11 +232,12 @@ static double imtl_total(const weighting *w, const float *p, double Lr, double L
     return exp((double)p[0]) * Lr - p[0] + exp((double)p[1]) * Lh - p[1];
 }
 
-static void imtl_param_grad(const weighting *w, const float *p, double lr, double lh, double inv_b, float *g)
+static void imtl_param_grad(const weighting *w, const float *p, double loss_rul, double loss_health,
+                            double inv_b, float *g)
 {
     (void)w;
-    g[0] += (float)((exp((double)p[0]) * lr - 1.0) * inv_b);
-    g[1] += (float)((exp((double)p[1]) * lh - 1.0) * inv_b);
+    g[0] += (float)((exp((double)p[0]) * loss_rul - 1.0) * inv_b);
+    g[1] += (float)((exp((double)p[1]) * loss_health - 1.0) * inv_b);
 }
 
 static const weighting_method IMTL = {.name = "imtl-l",
@@ -252,13 +254,13 @@ static const weighting_method IMTL = {.name = "imtl-l",
  * gradient is sum_t (d total / d L_t) dL_t, i.e. weights w_t = total / (K L_t) formed from
  * the global batch losses (a loss below 1e-30 is taken as 1e-30). */
 static void gls_weights(const weighting *w, const weighting_state *st, const float *p, double Lr, double Lh,
-                        double *wr, double *wh)
+                        double *w_rul, double *w_health)
 {
     (void)w, (void)st, (void)p;
     double r = Lr > 1e-30 ? Lr : 1e-30, h = Lh > 1e-30 ? Lh : 1e-30;
     double g = sqrt(r * h);
-    *wr = g / (K * r);
-    *wh = g / (K * h);
+    *w_rul = g / (K * r);
+    *w_health = g / (K * h);
 }
 
 static double gls_total(const weighting *w, const float *p, double Lr, double Lh)
@@ -296,11 +298,11 @@ static void gradnorm_init(const weighting *w, float *params)
 }
 
 static void gradnorm_weights(const weighting *w, const weighting_state *st, const float *p, double Lr, double Lh,
-                             double *wr, double *wh)
+                             double *w_rul, double *w_health)
 {
     (void)w, (void)st, (void)Lr, (void)Lh;
-    *wr = p[0];
-    *wh = p[1];
+    *w_rul = p[0];
+    *w_health = p[1];
 }
 
 static void gradnorm_shared_grad(const weighting *w, const weighting_state *st, const float *p, double Lr, double Lh,

@@ -77,11 +77,13 @@ typedef struct {
     void (*init)(const weighting *w, float *params);
     /* weights from the global batch losses (treated as constants in the gradient) */
     void (*weights)(const weighting *w, const weighting_state *st, const float *params, double Lr, double Lh,
-                    double *wr, double *wh);
-    /* objective value: for methods without parameters, wr Lr + wh Lh */
+                    double *w_rul, double *w_health);
+    /* objective value: for methods without parameters, w_rul Lr + w_health Lh */
     double (*total)(const weighting *w, const float *params, double Lr, double Lh);
-    /* adds d(total)/d(params) for one sample with losses lr, lh, times inv_b (= 1 / global batch) */
-    void (*param_grad)(const weighting *w, const float *params, double lr, double lh, double inv_b, float *grad);
+    /* adds d(total)/d(params) for one sample with losses loss_rul, loss_health, times inv_b
+     * (= 1 / global batch) */
+    void (*param_grad)(const weighting *w, const float *params, double loss_rul, double loss_health, double inv_b,
+                       float *grad);
     /* Methods trained on the task gradients (GradNorm): when set, the engine forms the norms
      * gn[t] = ||d L_t / dW|| of the global, unweighted per-task gradients on the weights W of
      * the last shared layer (the dense layer), and this sets the gradient of the method's
