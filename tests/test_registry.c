@@ -11,6 +11,7 @@
 
 #include "report.h"
 #include "results.h"
+#include "run_fixture.h"
 #include "sweep.h"
 #include "weighting.h"
 
@@ -137,24 +138,12 @@ Test(registry, the_sweep_expands_a_new_method_over_its_grid)
     cr_assert(strstr(err.msg, "--alphas is empty") != NULL, "%s", err.msg);
 }
 
+/* A run of the fixture's setup with the cost and test figures the report needs. */
 static void make_run(run_record *r, const char *method, long seed, double rmse)
 {
-    memset(r, 0, sizeof *r);
-    strcpy(r->subset, "FD001");
-    snprintf(r->method, sizeof r->method, "%s", method);
-    strcpy(r->model, "dcnn");
-    strcpy(r->protocol, "spec");
-    strcpy(r->norm, "z");
-    strcpy(r->norm_scope, "regime");
-    strcpy(r->data_digest, "00000000000000d1");
-    strcpy(r->lr_step, "none");
-    strcpy(r->status, "ok");
+    th_run(r, method, seed, rmse);
     snprintf(r->run_id, sizeof r->run_id, "%.12s%04ld", method, seed);
-    r->seed = seed;
-    r->val_frac = 0.2;
     r->wall_s = 10;
-    r->rmse = rmse;
-    r->best_val_rmse = rmse - 1.5;
     r->score = 300;
     r->acc = 0.9;
     r->f1 = 0.8;
