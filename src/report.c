@@ -269,17 +269,20 @@ typedef struct {
     int check_default;   /* checked by compare unless --metrics says otherwise */
 } metric_desc;
 
+#define METRIC(f, higher, dec, check) \
+    {.name = #f, .off = offsetof(run_record, f), .higher_better = higher, .decimals = dec, .check_default = check}
 static const metric_desc METRICS[] = {
-    {"rmse", offsetof(run_record, rmse), 0, 2, 1},
-    {"rmse_uncapped", offsetof(run_record, rmse_uncapped), 0, 2, 1},
-    {"mae", offsetof(run_record, mae), 0, 2, 1},
-    {"score", offsetof(run_record, score), 0, 1, 1},
-    {"acc", offsetof(run_record, acc), 1, 4, 1},
-    {"f1", offsetof(run_record, f1), 1, 4, 1},
-    {"best_val_rmse", offsetof(run_record, best_val_rmse), 0, 2, 0},
-    {"samples_per_s", offsetof(run_record, samples_per_s), 1, 0, 0},
-    {"wall_s", offsetof(run_record, wall_s), 0, 1, 0},
+    METRIC(rmse, 0, 2, 1),
+    METRIC(rmse_uncapped, 0, 2, 1),
+    METRIC(mae, 0, 2, 1),
+    METRIC(score, 0, 1, 1),
+    METRIC(acc, 1, 4, 1),
+    METRIC(f1, 1, 4, 1),
+    METRIC(best_val_rmse, 0, 2, 0),
+    METRIC(samples_per_s, 1, 0, 0),
+    METRIC(wall_s, 0, 1, 0),
 };
+#undef METRIC
 #define N_METRICS ((int)(sizeof METRICS / sizeof METRICS[0]))
 
 static double metric_of(const run_record *r, const metric_desc *m)

@@ -325,7 +325,7 @@ static void print_usage(FILE *f, weighting_registry_list reg)
 
 /* The option of a grid kind's values: its getopt code is OPT_GRID + the kind. */
 #define OPT_GRID 0x200
-#define GRID_OPTION(g) {weighting_grid_kind_of(g)->option, 1, 0, OPT_GRID + (g)}
+#define GRID_OPTION(g) {.name = weighting_grid_kind_of(g)->option, .has_arg = 1, .flag = NULL, .val = OPT_GRID + (g)}
 
 /* Copies a list option; 1 (bad) when it does not fit. */
 static int copy_list(char *dst, size_t n, const char *src)
