@@ -424,7 +424,7 @@ static const run_record **sorted_runs(const run_record *runs, int n, weighting_r
 typedef struct {
     const run_record **runs;   /* into the sorted array */
     int n, n_ok;
-    const weighting_method *m;   /* the registry's method, NULL for a name it does not know */
+    const weighting_method *def; /* the registry's method, NULL for a name it does not know */
     double param;                /* its argument, NaN without one */
     int only_task;               /* 0 RUL only, 1 health only (a single-task baseline), -1 */
     mstat rmse, score, acc, f1, val;
@@ -474,9 +474,9 @@ static method_row *group_rows(const run_record **v, int n, weighting_registry_li
         for (int t = i; t < j; t++) r->n_ok += is_ok(v[t]);
         weighting w;
         mtl_err ignored;
-        r->m = weighting_parse_in(reg, v[i]->method, &w, &ignored) == 0 ? w.def : NULL;
-        r->only_task = r->m ? weighting_only_task(&w) : -1;
-        r->param = r->m && r->m->arg ? w.x : NAN;
+        r->def = weighting_parse_in(reg, v[i]->method, &w, &ignored) == 0 ? w.def : NULL;
+        r->only_task = r->def ? weighting_only_task(&w) : -1;
+        r->param = r->def && r->def->arg ? w.x : NAN;
         r->rmse = metric_stat(r, metric_named("rmse"), scratch);
         r->score = metric_stat(r, metric_named("score"), scratch);
         r->acc = metric_stat(r, metric_named("acc"), scratch);
@@ -496,7 +496,7 @@ static int best_row(const method_row *rows, int a, int b, const weighting_method
 {
     int best = -1;
     for (int i = a; i < b; i++) {
-        if (rows[i].m != def || rows[i].rmse.n < 1) continue;
+        if (rows[i].def != def || rows[i].rmse.n < 1) continue;
         if (best < 0 || rows[i].rmse.mean < rows[best].rmse.mean) best = i;
     }
     return best;
@@ -540,7 +540,7 @@ typedef struct {
  * gradnorm:α), not a single-task baseline: its setting is chosen on validation. */
 static int row_tuned(const method_row *r)
 {
-    return r->m && r->m->arg_sym && r->only_task < 0;
+    return r->def && r->def->arg_sym && r->only_task < 0;
 }
 
 static int row_multitask(const method_row *r)
@@ -558,7 +558,7 @@ static int row_contender(const method_row *r)
 /* A setting of the registry's reference scalarisation (fixed:λ, the "vs best fixed"). */
 static int row_reference(const method_row *r)
 {
-    return r->m && r->m->reference;
+    return r->def && r->def->reference;
 }
 
 /* The summed wall time of a row's runs, diverged ones included. */
@@ -583,7 +583,7 @@ static void choose_settings(method_row *rows, section *s)
         int nfam = 0, runs = 0;
         for (int j = s->a; j < s->b; j++) {
             const method_row *q = &rows[j];
-            if (q->m != r->m || !row_tuned(q)) continue;
+            if (q->def != r->def || !row_tuned(q)) continue;
             nfam++;
             runs += q->n;
             cost += row_wall(q);
@@ -1076,11 +1076,11 @@ static void row_notes(char *notes, const method_row *rows, const section *s, int
     char buf[64];
     if (r->only_task >= 0) append(notes, CELL, r->only_task == 0 ? "single-task: RUL only" : "single-task: health only");
     if (r->chosen && r->family_n > 1) {
-        snprintf(buf, sizeof buf, "**best %s** (validation)", r->m->arg_sym);
+        snprintf(buf, sizeof buf, "**best %s** (validation)", r->def->arg_sym);
         append(notes, CELL, buf);
     }
     if (s->has_val && r->oracle && !r->chosen && r->family_n > 1) {
-        snprintf(buf, sizeof buf, "oracle %s (test)", r->m->arg_sym);
+        snprintf(buf, sizeof buf, "oracle %s (test)", r->def->arg_sym);
         append(notes, CELL, buf);
     }
     if (i == s->best) append(notes, CELL, "**best overall**");
@@ -1408,14 +1408,14 @@ static int family_ref_lines(const method_row *rows, const section *s, ref_line *
         char num[32];
         mtl_fmt_shortest(r->param, num, sizeof num);
         ref[nref] = (ref_line){.row = s->ref, .color = C_FIXED, .dash = "7,4"};
-        snprintf(ref[nref].label, sizeof ref[nref].label, "%s %s=%s (validation): %.2f", r->m->name, r->m->arg_sym,
+        snprintf(ref[nref].label, sizeof ref[nref].label, "%s %s=%s (validation): %.2f", r->def->name, r->def->arg_sym,
                  num, r->rmse.mean);
         nref++;
     }
     const weighting_method *done[MAX_LINES];
     int ndone = 0;
     for (int i = s->a; i < s->b && ndone < MAX_LINES; i++) {
-        const weighting_method *def = rows[i].m;
+        const weighting_method *def = rows[i].def;
         if (!def || !def->plot_line) continue;
         int seen = 0;
         for (int k = 0; k < ndone; k++) seen |= done[k] == def;
@@ -1438,7 +1438,7 @@ static int plot_family(FILE *f, const method_row *rows, const section *s, const 
 {
     int a = s->a, b = s->b;
     int npts = 0;
-    for (int i = a; i < b; i++) npts += rows[i].m == fam && rows[i].rmse.n > 0;
+    for (int i = a; i < b; i++) npts += rows[i].def == fam && rows[i].rmse.n > 0;
     if (npts == 0) return 0;
     double *x = mtl_alloc((size_t)npts * 3, sizeof *x, err);
     if (!x) return -1;
@@ -1446,7 +1446,7 @@ static int plot_family(FILE *f, const method_row *rows, const section *s, const 
     int k = 0;
     double ylo = INFINITY, yhi = -INFINITY;
     for (int i = a; i < b; i++) {
-        if (rows[i].m != fam || rows[i].rmse.n == 0) continue;
+        if (rows[i].def != fam || rows[i].rmse.n == 0) continue;
         x[k] = rows[i].param;
         y[k] = rows[i].rmse.mean;
         e[k] = rows[i].rmse.sd;
@@ -1480,14 +1480,14 @@ static int plot_family(FILE *f, const method_row *rows, const section *s, const 
     char series[64], chosen_label[64];
     int maxn = 0;
     for (int i = a; i < b; i++)
-        if (rows[i].m == fam && rows[i].rmse.n > maxn) maxn = rows[i].rmse.n;
+        if (rows[i].def == fam && rows[i].rmse.n > maxn) maxn = rows[i].rmse.n;
     snprintf(series, sizeof series, "%s (mean ± std, %d seed%s)", fam->name, maxn, maxn == 1 ? "" : "s");
     items[0] = (svg_legend_item){.label = series, .color = C_SERIES, .marker = 1};
     for (int i = 0; i < nref; i++)
         items[i + 1] = (svg_legend_item){.label = ref[i].label, .color = ref[i].color, .dash = ref[i].dash};
     int nitems = nref + 1, chosen = -1;
     for (int i = a; i < b; i++)
-        if (rows[i].m == fam && rows[i].chosen && rows[i].rmse.n > 0) chosen = i;
+        if (rows[i].def == fam && rows[i].chosen && rows[i].rmse.n > 0) chosen = i;
     snprintf(chosen_label, sizeof chosen_label, "%s chosen on validation", g->sym);
     if (chosen >= 0)
         items[nitems++] = (svg_legend_item){.label = chosen_label, .color = "#222222", .marker = 1 + SVG_RING,
@@ -1664,7 +1664,7 @@ static int occupy_bars(svg_occupied *o, const svg_plot *p, double x, double y, d
  * non-dominated ones ringed. Returns 1 when made, 0 without multi-task results, -1 on error. */
 static int plot_pareto(FILE *f, const method_row *rows, const section *s, mtl_err *err)
 {
-    const weighting_method *fixed = NULL;   /* the reference scalarisation, when it has rows */
+    const weighting_method *ref_def = NULL;   /* the reference scalarisation, when it has rows */
     int npts = 0, nother = 0;
     double xlo = INFINITY, xhi = -INFINITY, ylo = INFINITY, yhi = -INFINITY;
     for (int i = s->a; i < s->b; i++) {
@@ -1672,7 +1672,7 @@ static int plot_pareto(FILE *f, const method_row *rows, const section *s, mtl_er
         if (!row_multitask(r) || r->rmse.n < 1) continue;
         npts++;
         nother += !row_reference(r);
-        if (row_reference(r)) fixed = r->m;
+        if (row_reference(r)) ref_def = r->def;
         widen(&xlo, &xhi, r->rmse.mean, r->rmse.sd);
         widen(&ylo, &yhi, r->f1.mean, r->f1.sd);
     }
@@ -1698,8 +1698,8 @@ static int plot_pareto(FILE *f, const method_row *rows, const section *s, mtl_er
     }
     int ni = 0;
     char front[64];
-    if (fixed) {
-        snprintf(front, sizeof front, "%s:%s (%s order)", fixed->name, fixed->arg_sym, fixed->arg_sym);
+    if (ref_def) {
+        snprintf(front, sizeof front, "%s:%s (%s order)", ref_def->name, ref_def->arg_sym, ref_def->arg_sym);
         items[ni++] = (svg_legend_item){.label = front, .color = C_FIXED, .marker = 1};
     }
     for (int i = s->a; i < s->b; i++) {
@@ -1707,7 +1707,7 @@ static int plot_pareto(FILE *f, const method_row *rows, const section *s, mtl_er
         if (!row_reference(r) || !r->chosen || r->family_n < 2 || r->rmse.n < 1) continue;
         char num[32];
         mtl_fmt_shortest(r->param, num, sizeof num);
-        snprintf(labels[ni], sizeof labels[ni], "%s=%s: chosen on validation", r->m->arg_sym, num);
+        snprintf(labels[ni], sizeof labels[ni], "%s=%s: chosen on validation", r->def->arg_sym, num);
         items[ni] = (svg_legend_item){.label = labels[ni], .color = C_FIXED, .marker = 1 + SVG_SQUARE, .no_line = 1};
         ni++;
     }
@@ -1802,7 +1802,7 @@ static int plot_pareto(FILE *f, const method_row *rows, const section *s, mtl_er
         if (!row_multitask(r) || r->rmse.n < 1 || !row_reference(r)) continue;
         char lab[48], num[32];
         mtl_fmt_shortest(r->param, num, sizeof num);
-        snprintf(lab, sizeof lab, "%s=%s", r->m->arg_sym, num);
+        snprintf(lab, sizeof lab, "%s=%s", r->def->arg_sym, num);
         if (svg_label_free(&p, &occ, svg_px(&p, r->rmse.mean), svg_py(&p, r->f1.mean), r->nondominated ? 13 : 9, 11, lab) < 0)
             rc = -1;
     }
@@ -1996,8 +1996,8 @@ typedef struct {
 static int entry_cmp(const void *x, const void *y)
 {
     const entry *a = x, *b = y;
-    return method_key_cmp((method_key){.def = a->rep->m, .arg = a->rep->param}, a->rep->runs[0]->method,
-                          (method_key){.def = b->rep->m, .arg = b->rep->param}, b->rep->runs[0]->method);
+    return method_key_cmp((method_key){.def = a->rep->def, .arg = a->rep->param}, a->rep->runs[0]->method,
+                          (method_key){.def = b->rep->def, .arg = b->rep->param}, b->rep->runs[0]->method);
 }
 
 /* The entries of the ng setups g[] of one training setup; *n set. */
@@ -2022,7 +2022,7 @@ static entry *summary_entries(const method_row *rows, const section *secs, const
             if (!row_multitask(r) || r->rmse.n < 1) continue;
             int collapse = row_tuned(r) && r->family_chose;
             if (collapse && !r->chosen) continue;
-            const weighting_method *fam = collapse ? r->m : NULL;
+            const weighting_method *fam = collapse ? r->def : NULL;
             int j = 0;
             for (; j < ne; j++)
                 if (e[j].fam == fam && (fam || strcmp(e[j].rep->runs[0]->method, r->runs[0]->method) == 0)) break;
