@@ -19,7 +19,8 @@
 typedef struct weighting weighting;
 
 /* The grid a sweep expands a method over when it is named without an argument: the kind of
- * its argument. A method of kind WEIGHTING_GRID_NONE runs at its default setting. */
+ * its argument. A method of kind WEIGHTING_GRID_NONE runs at its default setting. The
+ * report plots the test RMSE of the first family of kind T (in display order) against T. */
 typedef enum {
     WEIGHTING_GRID_NONE,
     WEIGHTING_GRID_LAMBDA,   /* λ, a weight in [0, 1]: sweep --lambdas */
