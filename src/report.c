@@ -364,11 +364,11 @@ static void setup_name(const run_record *r, char *buf, size_t n, char sep)
 typedef struct {
     const run_record *run;
     method_key key;
-} keyed_run;
+} ordered_run;
 
-static int cmp_keyed_run(const void *x, const void *y)
+static int cmp_ordered_run(const void *x, const void *y)
 {
-    const keyed_run *ka = x, *kb = y;
+    const ordered_run *ka = x, *kb = y;
     const run_record *a = ka->run, *b = kb->run;
     int c = setup_cmp(a, b);
     if (c) return c;
@@ -406,14 +406,14 @@ static int drop_inconsistent(const char *cmd, const char *path, run_record *runs
 static const run_record **sorted_runs(const run_record *runs, int n, weighting_registry_list reg, mtl_err *err)
 {
     const run_record **v = mtl_alloc((size_t)(n > 0 ? n : 1), sizeof *v, err);
-    keyed_run *kr = mtl_alloc((size_t)(n > 0 ? n : 1), sizeof *kr, err);
+    ordered_run *kr = mtl_alloc((size_t)(n > 0 ? n : 1), sizeof *kr, err);
     if (!v || !kr) {
         free(v);
         free(kr);
         return NULL;
     }
-    for (int i = 0; i < n; i++) kr[i] = (keyed_run){.run = &runs[i], .key = method_key_of(reg, runs[i].method)};
-    if (n > 1) qsort(kr, (size_t)n, sizeof *kr, cmp_keyed_run);
+    for (int i = 0; i < n; i++) kr[i] = (ordered_run){.run = &runs[i], .key = method_key_of(reg, runs[i].method)};
+    if (n > 1) qsort(kr, (size_t)n, sizeof *kr, cmp_ordered_run);
     for (int i = 0; i < n; i++) v[i] = kr[i].run;
     free(kr);
     return v;
