@@ -37,7 +37,7 @@ static double measure(model_kind kind, const prep_data *d, const weighting *w, i
     train_engine *e = NULL;
     adam opt = {0};
     const int B = 512, N = d->train.n_win;
-    if (model_init(&m, kind, d->W, 0.5f, (size_t)w->m->n_params, &err) ||
+    if (model_init(&m, kind, d->W, 0.5f, (size_t)w->def->n_params, &err) ||
         engine_create(&m, w, deterministic, B, &one, &e, &err) || adam_init(&opt, m.n_params, 1e-3, &err)) {
         fprintf(stderr, "bench_throughput: %s\n", err.msg);
         exit(2);
@@ -46,7 +46,7 @@ static double measure(model_kind kind, const prep_data *d, const weighting *w, i
     int *perm = malloc(sizeof(int) * (size_t)N);
     double *sps = malloc(sizeof(double) * (size_t)(epochs + 1));
     model_init_params(&m, p, 1);
-    if (w->m->init) w->m->init(w, p + m.n_net);
+    if (w->def->init) w->def->init(w, p + m.n_net);
     *flops = model_flops(&m, 1);
     for (int ep = 0; ep <= epochs; ep++) { /* epoch 0 warms caches and page-faults in */
         for (int i = 0; i < N; i++) perm[i] = i;

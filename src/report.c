@@ -269,17 +269,20 @@ typedef struct {
     int check_default;   /* checked by compare unless --metrics says otherwise */
 } metric_desc;
 
+#define METRIC(f, higher, dec, check) \
+    {.name = #f, .off = offsetof(run_record, f), .higher_better = higher, .decimals = dec, .check_default = check}
 static const metric_desc METRICS[] = {
-    {"rmse", offsetof(run_record, rmse), 0, 2, 1},
-    {"rmse_uncapped", offsetof(run_record, rmse_uncapped), 0, 2, 1},
-    {"mae", offsetof(run_record, mae), 0, 2, 1},
-    {"score", offsetof(run_record, score), 0, 1, 1},
-    {"acc", offsetof(run_record, acc), 1, 4, 1},
-    {"f1", offsetof(run_record, f1), 1, 4, 1},
-    {"best_val_rmse", offsetof(run_record, best_val_rmse), 0, 2, 0},
-    {"samples_per_s", offsetof(run_record, samples_per_s), 1, 0, 0},
-    {"wall_s", offsetof(run_record, wall_s), 0, 1, 0},
+    METRIC(rmse, 0, 2, 1),
+    METRIC(rmse_uncapped, 0, 2, 1),
+    METRIC(mae, 0, 2, 1),
+    METRIC(score, 0, 1, 1),
+    METRIC(acc, 1, 4, 1),
+    METRIC(f1, 1, 4, 1),
+    METRIC(best_val_rmse, 0, 2, 0),
+    METRIC(samples_per_s, 1, 0, 0),
+    METRIC(wall_s, 0, 1, 0),
 };
+#undef METRIC
 #define N_METRICS ((int)(sizeof METRICS / sizeof METRICS[0]))
 
 static double metric_of(const run_record *r, const metric_desc *m)
@@ -287,33 +290,40 @@ static double metric_of(const run_record *r, const metric_desc *m)
     return *(const double *)(const void *)((const char *)r + m->off);
 }
 
-enum { M_FIXED, M_UW, M_UWO, M_UWSO, M_OTHER };
+/* Where a canonical method name goes in a report: its method's display order in the
+ * registry (names it does not know last), then the argument. */
+typedef struct {
+    const weighting_method *def;   /* NULL for a name the registry does not know */
+    double arg;                    /* NaN without one */
+} method_key;
 
-/* Kind of a canonical method name and its parameter (λ or T; NaN if none or unparsable). */
-static int method_kind(const char *m, double *param)
+static method_key method_key_of(weighting_registry_list reg, const char *name)
 {
-    *param = NAN;
-    int kind = M_OTHER;
-    const char *arg = NULL;
-    if (strncmp(m, "fixed:", 6) == 0) kind = M_FIXED, arg = m + 6;
-    else if (strcmp(m, "uw") == 0) kind = M_UW;
-    else if (strcmp(m, "uw-o") == 0) kind = M_UWO;
-    else if (strncmp(m, "uw-so:", 6) == 0) kind = M_UWSO, arg = m + 6;
-    if (arg) {
-        double v;
-        if (mtl_parse_double(arg, &v) == 0 && isfinite(v)) *param = v;
-        else kind = M_OTHER;
+    method_key k = {.def = NULL, .arg = NAN};
+    weighting w;
+    mtl_err ignored;
+    if (weighting_parse_in(reg, name, &w, &ignored) == 0) {
+        k.def = w.def;
+        if (w.def->arg) k.arg = w.x;
     }
-    return kind;
+    return k;
+}
+
+static int method_key_cmp(method_key ka, const char *a, method_key kb, const char *b)
+{
+    if (ka.def != kb.def) {
+        if (!ka.def || !kb.def) return ka.def ? -1 : 1;
+        if (ka.def->order != kb.def->order) return ka.def->order < kb.def->order ? -1 : 1;
+        return strcmp(ka.def->name, kb.def->name);
+    }
+    if (!isnan(ka.arg) && !isnan(kb.arg) && ka.arg != kb.arg) return ka.arg < kb.arg ? -1 : 1;
+    return strcmp(a, b);
 }
 
 int report_method_cmp(const char *a, const char *b)
 {
-    double pa, pb;
-    int ka = method_kind(a, &pa), kb = method_kind(b, &pb);
-    if (ka != kb) return ka < kb ? -1 : 1;
-    if (!isnan(pa) && !isnan(pb) && pa != pb) return pa < pb ? -1 : 1;
-    return strcmp(a, b);
+    weighting_registry_list reg = weighting_registry();
+    return method_key_cmp(method_key_of(reg, a), a, method_key_of(reg, b), b);
 }
 
 /* The setup key. Runs are compared only within one setup: the data (the subset and its digest) and the
@@ -350,12 +360,19 @@ static void setup_name(const run_record *r, char *buf, size_t n, char sep)
     snprintf(buf, n, "%s%c%s%c%s", r->subset, sep, r->model, sep, r->protocol);
 }
 
-static int cmp_run_ptr(const void *x, const void *y)
+/* A run and the key of its method, for sorting. */
+typedef struct {
+    const run_record *run;
+    method_key key;
+} ordered_run;
+
+static int cmp_ordered_run(const void *x, const void *y)
 {
-    const run_record *a = *(const run_record *const *)x, *b = *(const run_record *const *)y;
+    const ordered_run *ka = x, *kb = y;
+    const run_record *a = ka->run, *b = kb->run;
     int c = setup_cmp(a, b);
     if (c) return c;
-    c = report_method_cmp(a->method, b->method);
+    c = method_key_cmp(ka->key, a->method, kb->key, b->method);
     if (c) return c;
     if (a->seed != b->seed) return a->seed < b->seed ? -1 : 1;
     return strcmp(a->run_id, b->run_id);
@@ -385,13 +402,20 @@ static int drop_inconsistent(const char *cmd, const char *path, run_record *runs
     return k;
 }
 
-/* Pointers to the n runs, sorted by subset, method order, seed. */
-static const run_record **sorted_runs(const run_record *runs, int n, mtl_err *err)
+/* Pointers to the n runs, sorted by setup, method order (as reg knows the methods), seed. */
+static const run_record **sorted_runs(const run_record *runs, int n, weighting_registry_list reg, mtl_err *err)
 {
     const run_record **v = mtl_alloc((size_t)(n > 0 ? n : 1), sizeof *v, err);
-    if (!v) return NULL;
-    for (int i = 0; i < n; i++) v[i] = &runs[i];
-    if (n > 1) qsort(v, (size_t)n, sizeof *v, cmp_run_ptr);
+    ordered_run *kr = mtl_alloc((size_t)(n > 0 ? n : 1), sizeof *kr, err);
+    if (!v || !kr) {
+        free(v);
+        free(kr);
+        return NULL;
+    }
+    for (int i = 0; i < n; i++) kr[i] = (ordered_run){.run = &runs[i], .key = method_key_of(reg, runs[i].method)};
+    if (n > 1) qsort(kr, (size_t)n, sizeof *kr, cmp_ordered_run);
+    for (int i = 0; i < n; i++) v[i] = kr[i].run;
+    free(kr);
     return v;
 }
 
@@ -400,9 +424,8 @@ static const run_record **sorted_runs(const run_record *runs, int n, mtl_err *er
 typedef struct {
     const run_record **runs;   /* into the sorted array */
     int n, n_ok;
-    int kind;
-    double param;
-    const weighting_method *m;   /* the registry's method, NULL for a name it does not know */
+    const weighting_method *def; /* the registry's method, NULL for a name it does not know */
+    double param;                /* its argument, NaN without one */
     int only_task;               /* 0 RUL only, 1 health only (a single-task baseline), -1 */
     mstat rmse, score, acc, f1, val;
     mstat dm;                    /* Δm per seed against the setup's single-task baselines */
@@ -430,8 +453,9 @@ static const metric_desc *metric_named(const char *name)
     return NULL;
 }
 
-/* Rows of consecutive runs with the same setup and method; *nrows set. */
-static method_row *group_rows(const run_record **v, int n, int *nrows, mtl_err *err)
+/* Rows of consecutive runs with the same setup and method, the methods as reg knows them;
+ * *nrows set. */
+static method_row *group_rows(const run_record **v, int n, weighting_registry_list reg, int *nrows, mtl_err *err)
 {
     method_row *rows = mtl_calloc((size_t)(n > 0 ? n : 1), sizeof *rows, err);
     double *scratch = mtl_alloc((size_t)(n > 0 ? n : 1), sizeof *scratch, err);
@@ -448,12 +472,11 @@ static method_row *group_rows(const run_record **v, int n, int *nrows, mtl_err *
         r->runs = v + i;
         r->n = j - i;
         for (int t = i; t < j; t++) r->n_ok += is_ok(v[t]);
-        r->kind = method_kind(v[i]->method, &r->param);
         weighting w;
         mtl_err ignored;
-        r->m = weighting_parse(v[i]->method, &w, &ignored) == 0 ? w.m : NULL;
-        r->only_task = r->m ? weighting_only_task(&w) : -1;
-        if (r->m && r->m->arg) r->param = w.x;
+        r->def = weighting_parse_in(reg, v[i]->method, &w, &ignored) == 0 ? w.def : NULL;
+        r->only_task = r->def ? weighting_only_task(&w) : -1;
+        r->param = r->def && r->def->arg ? w.x : NAN;
         r->rmse = metric_stat(r, metric_named("rmse"), scratch);
         r->score = metric_stat(r, metric_named("score"), scratch);
         r->acc = metric_stat(r, metric_named("acc"), scratch);
@@ -468,12 +491,12 @@ static method_row *group_rows(const run_record **v, int n, int *nrows, mtl_err *
     return rows;
 }
 
-/* Index (in rows[a..b)) of the row of this kind with the lowest mean RMSE, or -1. */
-static int best_row(const method_row *rows, int a, int b, int kind)
+/* Index (in rows[a..b)) of the row of this method with the lowest mean RMSE, or -1. */
+static int best_row(const method_row *rows, int a, int b, const weighting_method *def)
 {
     int best = -1;
     for (int i = a; i < b; i++) {
-        if (rows[i].kind != kind || rows[i].rmse.n < 1) continue;
+        if (rows[i].def != def || rows[i].rmse.n < 1) continue;
         if (best < 0 || rows[i].rmse.mean < rows[best].rmse.mean) best = i;
     }
     return best;
@@ -510,13 +533,14 @@ typedef struct {
     int single[2];       /* the single-task rows: RUL only (fixed:1), health only (fixed:0), or -1 */
     double rmse_b, f1_b; /* their mean test RMSE and macro-F1: the baselines of Δm (NaN: missing) */
     int best;            /* best overall, or -1 */
+    weighting_registry_list reg;   /* the methods as the report knows them */
 } section;
 
 /* A setting of a family tuned over a grid of its argument (fixed:λ, uw-so:T, dwa:T,
  * gradnorm:α), not a single-task baseline: its setting is chosen on validation. */
 static int row_tuned(const method_row *r)
 {
-    return r->m && r->m->arg_sym && r->only_task < 0;
+    return r->def && r->def->arg_sym && r->only_task < 0;
 }
 
 static int row_multitask(const method_row *r)
@@ -531,12 +555,10 @@ static int row_contender(const method_row *r)
     return row_multitask(r) && (!row_tuned(r) || r->chosen);
 }
 
-/* The registry's scalarisation, fixed:λ (the reference of "vs best fixed"). */
-static const weighting_method *scalarisation(void)
+/* A setting of the registry's reference scalarisation (fixed:λ, the "vs best fixed"). */
+static int row_reference(const method_row *r)
 {
-    weighting w;
-    mtl_err ignored;
-    return weighting_parse("fixed:0.5", &w, &ignored) == 0 ? w.m : NULL;
+    return r->def && r->def->reference;
 }
 
 /* The summed wall time of a row's runs, diverged ones included. */
@@ -561,7 +583,7 @@ static void choose_settings(method_row *rows, section *s)
         int nfam = 0, runs = 0;
         for (int j = s->a; j < s->b; j++) {
             const method_row *q = &rows[j];
-            if (q->m != r->m || !row_tuned(q)) continue;
+            if (q->def != r->def || !row_tuned(q)) continue;
             nfam++;
             runs += q->n;
             cost += row_wall(q);
@@ -654,10 +676,9 @@ static int analyse_section(method_row *rows, section *s, mtl_err *err)
     s->f1_b = s->single[1] >= 0 ? rows[s->single[1]].f1.mean : NAN;
     delta_m_rows(rows, s, scratch);
     choose_settings(rows, s);
-    const weighting_method *fixed = scalarisation();
     for (int i = s->a; i < s->b; i++) {
         const method_row *r = &rows[i];
-        if (r->m == fixed && r->chosen) s->ref = i;
+        if (row_reference(r) && r->chosen) s->ref = i;
         if (s->has_val && row_contender(r) && r->rmse.n > 0 && (s->best < 0 || r->rmse.mean < rows[s->best].rmse.mean))
             s->best = i;
     }
@@ -1055,11 +1076,11 @@ static void row_notes(char *notes, const method_row *rows, const section *s, int
     char buf[64];
     if (r->only_task >= 0) append(notes, CELL, r->only_task == 0 ? "single-task: RUL only" : "single-task: health only");
     if (r->chosen && r->family_n > 1) {
-        snprintf(buf, sizeof buf, "**best %s** (validation)", r->m->arg_sym);
+        snprintf(buf, sizeof buf, "**best %s** (validation)", r->def->arg_sym);
         append(notes, CELL, buf);
     }
     if (s->has_val && r->oracle && !r->chosen && r->family_n > 1) {
-        snprintf(buf, sizeof buf, "oracle %s (test)", r->m->arg_sym);
+        snprintf(buf, sizeof buf, "oracle %s (test)", r->def->arg_sym);
         append(notes, CELL, buf);
     }
     if (i == s->best) append(notes, CELL, "**best overall**");
@@ -1351,13 +1372,73 @@ static int style_shape(int k)
     return (k + k / N_PALETTE) % SVG_RING;
 }
 
-/* RMSE of uw-so against T with reference lines, for the rows of one setup, into f. Returns
- * 1 when made, 0 when the setup has no uw-so results, -1 on error. */
-static int plot_rmse_vs_t(FILE *f, const method_row *rows, const section *s, mtl_err *err)
+/* The plots of a family's test RMSE against its setting, by the grid kind of its argument:
+ * the file name's prefix (NULL: no such plot). */
+static const char *const FAMILY_PLOT[WEIGHTING_GRIDS] = {[WEIGHTING_GRID_T] = "rmse_vs_temperature"};
+
+/* The method of reg with grid kind g first in display order, or NULL: the one family of
+ * the plot of that kind. */
+static const weighting_method *family_of_grid(weighting_registry_list reg, weighting_grid g)
+{
+    const weighting_method *fam = NULL;
+    for (weighting_registry_list def = reg; *def; def++)
+        if ((*def)->grid == g && (!fam || (*def)->order < fam->order)) fam = *def;
+    return fam;
+}
+
+/* The colours of the reference lines after the reference scalarisation's, in row order. */
+static const char *const LINE_COLORS[] = {C_UW, C_UWO, "#8c564b", "#e377c2"};
+static const char *const LINE_DASHES[] = {"2,3", "9,3,2,3", "4,2", "1,2"};
+#define MAX_LINES ((int)(sizeof LINE_COLORS / sizeof LINE_COLORS[0]))
+
+/* A horizontal reference line of a family plot: a row's mean test RMSE. */
+typedef struct {
+    int row;
+    const char *color, *dash;
+    char label[96];
+} ref_line;
+
+/* The reference lines of a family plot: the chosen setting of the reference scalarisation,
+ * then the best row of every method the registry draws as a line; returns the count. */
+static int family_ref_lines(const method_row *rows, const section *s, ref_line *ref)
+{
+    int nref = 0;
+    if (s->ref >= 0) {
+        const method_row *r = &rows[s->ref];
+        char num[32];
+        mtl_fmt_shortest(r->param, num, sizeof num);
+        ref[nref] = (ref_line){.row = s->ref, .color = C_FIXED, .dash = "7,4"};
+        snprintf(ref[nref].label, sizeof ref[nref].label, "%s %s=%s (validation): %.2f", r->def->name, r->def->arg_sym,
+                 num, r->rmse.mean);
+        nref++;
+    }
+    const weighting_method *done[MAX_LINES];
+    int ndone = 0;
+    for (int i = s->a; i < s->b && ndone < MAX_LINES; i++) {
+        const weighting_method *def = rows[i].def;
+        if (!def || !def->plot_line) continue;
+        int seen = 0;
+        for (int k = 0; k < ndone; k++) seen |= done[k] == def;
+        if (seen) continue;
+        int best = best_row(rows, s->a, s->b, def);
+        if (best < 0) continue;
+        ref[nref] = (ref_line){.row = best, .color = LINE_COLORS[ndone], .dash = LINE_DASHES[ndone]};
+        snprintf(ref[nref].label, sizeof ref[nref].label, "%s: %.2f", def->name, rows[best].rmse.mean);
+        done[ndone++] = def;
+        nref++;
+    }
+    return nref;
+}
+
+/* Test RMSE of the family fam against its setting (grid kind g) with reference lines, for
+ * the rows of one setup, into f. Returns 1 when made, 0 when the setup has no results of
+ * fam, -1 on error. */
+static int plot_family(FILE *f, const method_row *rows, const section *s, const weighting_method *fam,
+                       const weighting_grid_kind *g, mtl_err *err)
 {
     int a = s->a, b = s->b;
     int npts = 0;
-    for (int i = a; i < b; i++) npts += rows[i].kind == M_UWSO && rows[i].rmse.n > 0;
+    for (int i = a; i < b; i++) npts += rows[i].def == fam && rows[i].rmse.n > 0;
     if (npts == 0) return 0;
     double *x = mtl_alloc((size_t)npts * 3, sizeof *x, err);
     if (!x) return -1;
@@ -1365,7 +1446,7 @@ static int plot_rmse_vs_t(FILE *f, const method_row *rows, const section *s, mtl
     int k = 0;
     double ylo = INFINITY, yhi = -INFINITY;
     for (int i = a; i < b; i++) {
-        if (rows[i].kind != M_UWSO || rows[i].rmse.n == 0) continue;
+        if (rows[i].def != fam || rows[i].rmse.n == 0) continue;
         x[k] = rows[i].param;
         y[k] = rows[i].rmse.mean;
         e[k] = rows[i].rmse.sd;
@@ -1375,31 +1456,8 @@ static int plot_rmse_vs_t(FILE *f, const method_row *rows, const section *s, mtl
         k++;
     }
 
-    /* reference lines */
-    struct {
-        int row;
-        const char *color, *dash;
-        char label[96];
-    } ref[3];
-    int nref = 0;
-    int bf = s->ref, uw = best_row(rows, a, b, M_UW), uwo = best_row(rows, a, b, M_UWO);
-    if (bf >= 0) {
-        char lam[32];
-        mtl_fmt_shortest(rows[bf].param, lam, sizeof lam);
-        ref[nref].row = bf, ref[nref].color = C_FIXED, ref[nref].dash = "7,4";
-        snprintf(ref[nref].label, sizeof ref[nref].label, "fixed λ=%s (validation): %.2f", lam, rows[bf].rmse.mean);
-        nref++;
-    }
-    if (uw >= 0) {
-        ref[nref].row = uw, ref[nref].color = C_UW, ref[nref].dash = "2,3";
-        snprintf(ref[nref].label, sizeof ref[nref].label, "uw: %.2f", rows[uw].rmse.mean);
-        nref++;
-    }
-    if (uwo >= 0) {
-        ref[nref].row = uwo, ref[nref].color = C_UWO, ref[nref].dash = "9,3,2,3";
-        snprintf(ref[nref].label, sizeof ref[nref].label, "uw-o: %.2f", rows[uwo].rmse.mean);
-        nref++;
-    }
+    ref_line ref[1 + MAX_LINES];
+    int nref = family_ref_lines(rows, s, ref);
     for (int i = 0; i < nref; i++) {
         double v = rows[ref[i].row].rmse.mean;
         if (v < ylo) ylo = v;
@@ -1418,38 +1476,42 @@ static int plot_rmse_vs_t(FILE *f, const method_row *rows, const section *s, mtl
     if (xlog) svg_range_log(&xlo, &xhi, 0.12);
     else svg_range_linear(&xlo, &xhi);
 
-    svg_legend_item items[5];
-    char series[64];
+    svg_legend_item items[3 + MAX_LINES];
+    char series[64], chosen_label[64];
     int maxn = 0;
     for (int i = a; i < b; i++)
-        if (rows[i].kind == M_UWSO && rows[i].rmse.n > maxn) maxn = rows[i].rmse.n;
-    snprintf(series, sizeof series, "uw-so (mean ± std, %d seed%s)", maxn, maxn == 1 ? "" : "s");
-    items[0] = (svg_legend_item){series, C_SERIES, NULL, 1, 0};
-    for (int i = 0; i < nref; i++) items[i + 1] = (svg_legend_item){ref[i].label, ref[i].color, ref[i].dash, 0, 0};
+        if (rows[i].def == fam && rows[i].rmse.n > maxn) maxn = rows[i].rmse.n;
+    snprintf(series, sizeof series, "%s (mean ± std, %d seed%s)", fam->name, maxn, maxn == 1 ? "" : "s");
+    items[0] = (svg_legend_item){.label = series, .color = C_SERIES, .marker = 1};
+    for (int i = 0; i < nref; i++)
+        items[i + 1] = (svg_legend_item){.label = ref[i].label, .color = ref[i].color, .dash = ref[i].dash};
     int nitems = nref + 1, chosen = -1;
     for (int i = a; i < b; i++)
-        if (rows[i].kind == M_UWSO && rows[i].chosen && rows[i].rmse.n > 0) chosen = i;
-    if (chosen >= 0) items[nitems++] = (svg_legend_item){"T chosen on validation", "#222222", NULL, 1 + SVG_RING, 1};
+        if (rows[i].def == fam && rows[i].chosen && rows[i].rmse.n > 0) chosen = i;
+    snprintf(chosen_label, sizeof chosen_label, "%s chosen on validation", g->sym);
+    if (chosen >= 0)
+        items[nitems++] = (svg_legend_item){.label = chosen_label, .color = "#222222", .marker = 1 + SVG_RING,
+                                            .no_line = 1};
 
-    const double left = 84, top = 52, pw = 500, ph = 340;
+    svg_area area = {.left = 84, .top = 52, .width = 500, .height = 340};
     double lw = svg_legend_width(items, nitems);
-    int width = (int)ceil(left + pw + 24 + lw + 16), height = (int)(top + ph + 62);
-    char title[128];
-    char setup[64];
+    int width = (int)ceil(area.left + area.width + 24 + lw + 16), height = (int)(area.top + area.height + 62);
+    char title[160], setup[64], xlabel[96];
     setup_name(rows[a].runs[0], setup, sizeof setup, ' ');
-    snprintf(title, sizeof title, "%s: test RMSE of uw-so against temperature T", setup);
+    snprintf(title, sizeof title, "%s: test RMSE of %s against %s", setup, fam->name, g->axis);
+    snprintf(xlabel, sizeof xlabel, xlog ? "%s (log scale)" : "%s", g->axis);
 
     svg_begin(f, width, height);
     svg_title(f, width, title);
     svg_plot p;
-    svg_plot_init(&p, f, left, top, pw, ph, xlo, xhi, xlog, ylo, yhi, 0);
-    svg_axes(&p, xlog ? "temperature T (log scale)" : "temperature T", "test RMSE (cycles)");
+    svg_plot_init(&p, f, &area, &(svg_ranges){.xmin = xlo, .xmax = xhi, .xlog = xlog, .ymin = ylo, .ymax = yhi});
+    svg_axes(&p, xlabel, "test RMSE (cycles)");
     for (int i = 0; i < nref; i++) svg_hline(&p, rows[ref[i].row].rmse.mean, ref[i].color, 2, ref[i].dash);
     svg_error_bars(&p, x, y, e, k, C_SERIES);
     svg_polyline(&p, x, y, k, C_SERIES, 2, NULL, 1);
     svg_markers(&p, x, y, k, C_SERIES, 4.5);
     if (chosen >= 0) svg_shape(&p, rows[chosen].param, rows[chosen].rmse.mean, SVG_RING, "#222222", 9);
-    svg_legend(f, left + pw + 24, top, items, nitems);
+    svg_legend(f, area.left + area.width + 24, area.top, items, nitems);
     svg_end(f);
     free(x);
     return 1;
@@ -1485,16 +1547,16 @@ static int plot_weights(FILE *f, const method_row *row, mtl_err *err)
         if (!is_ok(r) || r->n_hist < 1 || !r->hist) continue;
         for (int k = 0; k < r->n_hist; k++) {
             int e = r->hist[k].epoch - emin;
-            double wr = r->hist[k].w_rul, wh = r->hist[k].w_health;
-            if (isfinite(wr) && wr > 0) {
-                mr[e] += wr, cr[e] += 1;
-                if (wr < ylo) ylo = wr;
-                if (wr > yhi) yhi = wr;
+            double w_rul = r->hist[k].w_rul, w_health = r->hist[k].w_health;
+            if (isfinite(w_rul) && w_rul > 0) {
+                mr[e] += w_rul, cr[e] += 1;
+                if (w_rul < ylo) ylo = w_rul;
+                if (w_rul > yhi) yhi = w_rul;
             }
-            if (isfinite(wh) && wh > 0) {
-                mh[e] += wh, ch[e] += 1;
-                if (wh < ylo) ylo = wh;
-                if (wh > yhi) yhi = wh;
+            if (isfinite(w_health) && w_health > 0) {
+                mh[e] += w_health, ch[e] += 1;
+                if (w_health < ylo) ylo = w_health;
+                if (w_health > yhi) yhi = w_health;
             }
         }
     }
@@ -1513,10 +1575,11 @@ static int plot_weights(FILE *f, const method_row *row, mtl_err *err)
     if (xhi - xlo < 1) xlo -= 1, xhi += 1;
     svg_range_linear(&xlo, &xhi);
 
-    char lr[64], lh[64];
-    snprintf(lr, sizeof lr, "w_rul (mean of %d seed%s)", nr, nr == 1 ? "" : "s");
-    snprintf(lh, sizeof lh, "w_health (mean of %d seed%s)", nr, nr == 1 ? "" : "s");
-    svg_legend_item items[3] = {{lr, C_RUL, NULL, 0, 0}, {lh, C_HEALTH, NULL, 0, 0}, {"single seeds", "#aaaaaa", NULL, 0, 0}};
+    char label_rul[64], label_health[64];
+    snprintf(label_rul, sizeof label_rul, "w_rul (mean of %d seed%s)", nr, nr == 1 ? "" : "s");
+    snprintf(label_health, sizeof label_health, "w_health (mean of %d seed%s)", nr, nr == 1 ? "" : "s");
+    svg_legend_item items[3] = {{.label = label_rul, .color = C_RUL}, {.label = label_health, .color = C_HEALTH},
+                                {.label = "single seeds", .color = "#aaaaaa"}};
     int nitems = nr > 1 ? 3 : 2;
 
     const double left = 84, top = 52, pw = 500, ph = 340;
@@ -1530,7 +1593,8 @@ static int plot_weights(FILE *f, const method_row *row, mtl_err *err)
     svg_begin(f, width, height);
     svg_title(f, width, title);
     svg_plot p;
-    svg_plot_init(&p, f, left, top, pw, ph, xlo, xhi, 0, ylo, yhi, 1);
+    svg_plot_init(&p, f, &(svg_area){.left = left, .top = top, .width = pw, .height = ph},
+                  &(svg_ranges){.xmin = xlo, .xmax = xhi, .ymin = ylo, .ymax = yhi, .ylog = 1});
     p.xint = 1;
     svg_axes(&p, "epoch", "weight (log scale)");
     if (nr > 1) {
@@ -1600,14 +1664,15 @@ static int occupy_bars(svg_occupied *o, const svg_plot *p, double x, double y, d
  * non-dominated ones ringed. Returns 1 when made, 0 without multi-task results, -1 on error. */
 static int plot_pareto(FILE *f, const method_row *rows, const section *s, mtl_err *err)
 {
-    const weighting_method *fixed = scalarisation();
+    const weighting_method *ref_def = NULL;   /* the reference scalarisation, when it has rows */
     int npts = 0, nother = 0;
     double xlo = INFINITY, xhi = -INFINITY, ylo = INFINITY, yhi = -INFINITY;
     for (int i = s->a; i < s->b; i++) {
         const method_row *r = &rows[i];
         if (!row_multitask(r) || r->rmse.n < 1) continue;
         npts++;
-        nother += r->m != fixed;
+        nother += !row_reference(r);
+        if (row_reference(r)) ref_def = r->def;
         widen(&xlo, &xhi, r->rmse.mean, r->rmse.sd);
         widen(&ylo, &yhi, r->f1.mean, r->f1.sd);
     }
@@ -1624,53 +1689,61 @@ static int plot_pareto(FILE *f, const method_row *rows, const section *s, mtl_er
     svg_legend_item *items = mtl_calloc((size_t)cap, sizeof *items, err);
     char (*labels)[80] = mtl_calloc((size_t)cap, sizeof *labels, err);
     double *fx = mtl_alloc((size_t)npts * 2, sizeof *fx, err);   /* the front: x, then y */
-    svg_occupied occ = {0};
+    svg_occupied occ = {.box = NULL};
     if (!items || !labels || !fx) {
         free(items);
         free(labels);
         free(fx);
         return -1;
     }
-    int ni = 0, nfixed = npts - nother;
-    if (nfixed > 0) items[ni++] = (svg_legend_item){"fixed:λ (λ order)", C_FIXED, NULL, 1, 0};
+    int ni = 0;
+    char front[64];
+    if (ref_def) {
+        snprintf(front, sizeof front, "%s:%s (%s order)", ref_def->name, ref_def->arg_sym, ref_def->arg_sym);
+        items[ni++] = (svg_legend_item){.label = front, .color = C_FIXED, .marker = 1};
+    }
     for (int i = s->a; i < s->b; i++) {
         const method_row *r = &rows[i];
-        if (r->m != fixed || !r->chosen || r->family_n < 2 || r->rmse.n < 1) continue;
+        if (!row_reference(r) || !r->chosen || r->family_n < 2 || r->rmse.n < 1) continue;
         char num[32];
         mtl_fmt_shortest(r->param, num, sizeof num);
-        snprintf(labels[ni], sizeof labels[ni], "λ=%s: chosen on validation", num);
-        items[ni] = (svg_legend_item){labels[ni], C_FIXED, NULL, 1 + SVG_SQUARE, 1};
+        snprintf(labels[ni], sizeof labels[ni], "%s=%s: chosen on validation", r->def->arg_sym, num);
+        items[ni] = (svg_legend_item){.label = labels[ni], .color = C_FIXED, .marker = 1 + SVG_SQUARE, .no_line = 1};
         ni++;
     }
     for (int i = s->a, k = 0; i < s->b; i++) {
         const method_row *r = &rows[i];
-        if (!row_multitask(r) || r->rmse.n < 1 || r->m == fixed) continue;
+        if (!row_multitask(r) || r->rmse.n < 1 || row_reference(r)) continue;
         snprintf(labels[ni], sizeof labels[ni], "%s%s", r->runs[0]->method, r->chosen && r->family_n > 1 ? " (chosen)" : "");
-        items[ni] = (svg_legend_item){labels[ni], style_color(k), NULL, 1 + style_shape(k), 1};
+        items[ni] = (svg_legend_item){.label = labels[ni], .color = style_color(k), .marker = 1 + style_shape(k),
+                                      .no_line = 1};
         ni++, k++;
     }
     if (isfinite(s->rmse_b)) {
-        snprintf(labels[ni], sizeof labels[ni], "fixed:1 (RUL only): RMSE %.2f", s->rmse_b);
-        items[ni] = (svg_legend_item){labels[ni], C_BASE, "7,4", 0, 0};
+        snprintf(labels[ni], sizeof labels[ni], "%s (RUL only): RMSE %.2f", rows[s->single[0]].runs[0]->method,
+                 s->rmse_b);
+        items[ni] = (svg_legend_item){.label = labels[ni], .color = C_BASE, .dash = "7,4"};
         ni++;
     }
     if (isfinite(s->f1_b)) {
-        snprintf(labels[ni], sizeof labels[ni], "fixed:0 (health only): F1 %.3f", s->f1_b);
-        items[ni] = (svg_legend_item){labels[ni], C_BASE, "2,3", 0, 0};
+        snprintf(labels[ni], sizeof labels[ni], "%s (health only): F1 %.3f", rows[s->single[1]].runs[0]->method,
+                 s->f1_b);
+        items[ni] = (svg_legend_item){.label = labels[ni], .color = C_BASE, .dash = "2,3"};
         ni++;
     }
-    items[ni++] = (svg_legend_item){"non-dominated", "#222222", NULL, 1 + SVG_RING, 1};
+    items[ni++] = (svg_legend_item){.label = "non-dominated", .color = "#222222", .marker = 1 + SVG_RING, .no_line = 1};
 
     const double left = 84, top = 52, pw = 520, ph = 400;
-    double lw = svg_legend_width(items, ni), lh = 8 + ni * 20.0 + 4;
-    int width = (int)ceil(left + pw + 24 + lw + 16), height = (int)ceil(fmax(top + ph + 62, top + lh + 16));
+    double legend_w = svg_legend_width(items, ni), legend_h = 8 + ni * 20.0 + 4;
+    int width = (int)ceil(left + pw + 24 + legend_w + 16), height = (int)ceil(fmax(top + ph + 62, top + legend_h + 16));
     char setup[64], title[160];
     setup_name(rows[s->a].runs[0], setup, sizeof setup, ' ');
     snprintf(title, sizeof title, "%s: the trade-off between the tasks (mean ± std over seeds)", setup);
     svg_begin(f, width, height);
     svg_title(f, width, title);
     svg_plot p;
-    svg_plot_init(&p, f, left, top, pw, ph, xlo, xhi, 0, ylo, yhi, 0);
+    svg_plot_init(&p, f, &(svg_area){.left = left, .top = top, .width = pw, .height = ph},
+                  &(svg_ranges){.xmin = xlo, .xmax = xhi, .ymin = ylo, .ymax = yhi});
     svg_axes(&p, "test RMSE (cycles), lower is better", "health macro-F1, higher is better");
     int rc = 0;
     if (isfinite(s->rmse_b)) {
@@ -1689,7 +1762,7 @@ static int plot_pareto(FILE *f, const method_row *rows, const section *s, mtl_er
     int nf = 0;
     for (int i = s->a; i < s->b; i++) {
         const method_row *r = &rows[i];
-        if (!row_multitask(r) || r->rmse.n < 1 || r->m != fixed) continue;
+        if (!row_multitask(r) || r->rmse.n < 1 || !row_reference(r)) continue;
         fx[nf] = r->rmse.mean, fy[nf] = r->f1.mean;
         nf++;
     }
@@ -1706,13 +1779,13 @@ static int plot_pareto(FILE *f, const method_row *rows, const section *s, mtl_er
         const method_row *r = &rows[i];
         if (!row_multitask(r) || r->rmse.n < 1) continue;
         rc |= occupy_point(&occ, &p, r->rmse.mean, r->f1.mean, r->nondominated ? 10 : 7);
-        if (r->m != fixed) rc |= occupy_bars(&occ, &p, r->rmse.mean, r->f1.mean, r->rmse.sd, r->f1.sd);
+        if (!row_reference(r)) rc |= occupy_bars(&occ, &p, r->rmse.mean, r->f1.mean, r->rmse.sd, r->f1.sd);
     }
     for (int i = s->a, k = 0; i < s->b; i++) {
         const method_row *r = &rows[i];
         if (!row_multitask(r) || r->rmse.n < 1) continue;
-        const char *color = r->m == fixed ? C_FIXED : style_color(k);
-        if (r->m != fixed) {
+        const char *color = row_reference(r) ? C_FIXED : style_color(k);
+        if (!row_reference(r)) {
             svg_error_bars_x(&p, &r->rmse.mean, &r->f1.mean, &r->rmse.sd, 1, color);
             svg_error_bars(&p, &r->rmse.mean, &r->f1.mean, &r->f1.sd, 1, color);
             svg_shape(&p, r->rmse.mean, r->f1.mean, style_shape(k), color, 5.5);
@@ -1726,10 +1799,10 @@ static int plot_pareto(FILE *f, const method_row *rows, const section *s, mtl_er
     /* λ beside the front's points where there is room (the legend names the rest) */
     for (int i = s->a; i < s->b && rc == 0; i++) {
         const method_row *r = &rows[i];
-        if (!row_multitask(r) || r->rmse.n < 1 || r->m != fixed) continue;
+        if (!row_multitask(r) || r->rmse.n < 1 || !row_reference(r)) continue;
         char lab[48], num[32];
         mtl_fmt_shortest(r->param, num, sizeof num);
-        snprintf(lab, sizeof lab, "λ=%s", num);
+        snprintf(lab, sizeof lab, "%s=%s", r->def->arg_sym, num);
         if (svg_label_free(&p, &occ, svg_px(&p, r->rmse.mean), svg_py(&p, r->f1.mean), r->nondominated ? 13 : 9, 11, lab) < 0)
             rc = -1;
     }
@@ -1830,7 +1903,8 @@ static int plot_cd(FILE *f, const char *title, const char *const *label, const d
 
 /* ------------------------------------------------------------------ the report */
 
-/* The plots of one setup: the trade-off, uw-so against T, the weights of every method. */
+/* The plots of one setup: the trade-off, each family with a plot of its kind against its
+ * setting (uw-so against T), the weights of every method. */
 static int section_plots(doc *d, const method_row *rows, const section *s, mtl_err *err)
 {
     char tag[64], name[160];
@@ -1842,17 +1916,20 @@ static int section_plots(doc *d, const method_row *rows, const section *s, mtl_e
     int made = plot_pareto(m.f, rows, s, err);
     plot_name(name, sizeof name, "pareto", tag, NULL);
     if (doc_plot(d, &m, made > 0, name, err) < 0 || made < 0) return -1;
-    if (!mem_open(&m, err)) return -1;
-    made = plot_rmse_vs_t(m.f, rows, s, err);
-    plot_name(name, sizeof name, "rmse_vs_temperature", tag, NULL);
-    if (doc_plot(d, &m, made > 0, name, err) < 0 || made < 0) return -1;
-    if (!made && say)
-        fprintf(stderr, "report: %s %s %s has no uw-so results, no rmse_vs_temperature plot\n", first->subset,
-                first->model, first->protocol);
-    const weighting_method *fixed = scalarisation();
+    for (int g = 0; g < WEIGHTING_GRIDS; g++) {
+        const weighting_method *fam = FAMILY_PLOT[g] ? family_of_grid(s->reg, (weighting_grid)g) : NULL;
+        if (!fam) continue;
+        if (!mem_open(&m, err)) return -1;
+        made = plot_family(m.f, rows, s, fam, weighting_grid_kind_of((weighting_grid)g), err);
+        plot_name(name, sizeof name, FAMILY_PLOT[g], tag, NULL);
+        if (doc_plot(d, &m, made > 0, name, err) < 0 || made < 0) return -1;
+        if (!made && say)
+            fprintf(stderr, "report: %s %s %s has no %s results, no %s plot\n", first->subset, first->model,
+                    first->protocol, fam->name, FAMILY_PLOT[g]);
+    }
     if (d->html) fputs("<details>\n<summary>task weights per epoch, one plot per method</summary>\n", d->f);
     for (int i = s->a; i < s->b; i++) {
-        if (rows[i].m == fixed) continue;   /* constant by definition */
+        if (row_reference(&rows[i])) continue;   /* its weights are its setting */
         if (!mem_open(&m, err)) return -1;
         made = plot_weights(m.f, &rows[i], err);
         plot_name(name, sizeof name, "weights", tag, rows[i].runs[0]->method);
@@ -1919,7 +1996,8 @@ typedef struct {
 static int entry_cmp(const void *x, const void *y)
 {
     const entry *a = x, *b = y;
-    return report_method_cmp(a->rep->runs[0]->method, b->rep->runs[0]->method);
+    return method_key_cmp((method_key){.def = a->rep->def, .arg = a->rep->param}, a->rep->runs[0]->method,
+                          (method_key){.def = b->rep->def, .arg = b->rep->param}, b->rep->runs[0]->method);
 }
 
 /* The entries of the ng setups g[] of one training setup; *n set. */
@@ -1944,7 +2022,7 @@ static entry *summary_entries(const method_row *rows, const section *secs, const
             if (!row_multitask(r) || r->rmse.n < 1) continue;
             int collapse = row_tuned(r) && r->family_chose;
             if (collapse && !r->chosen) continue;
-            const weighting_method *fam = collapse ? r->m : NULL;
+            const weighting_method *fam = collapse ? r->def : NULL;
             int j = 0;
             for (; j < ne; j++)
                 if (e[j].fam == fam && (fam || strcmp(e[j].rep->runs[0]->method, r->runs[0]->method) == 0)) break;
@@ -2069,9 +2147,26 @@ static void bold_best(const table *t, int c, const double *val, int n, int highe
         if (isfinite(val[i]) && val[i] == best) tbold(t, i + 1, c);
 }
 
-static int summary_table(table *t, const method_row *rows, const section *secs, const int *g, int ng,
-                         const entry *e, int ne, const ranking *q, int mark, mtl_err *err)
+/* One training setup's summary: its setups, its entries and their ranking. */
+typedef struct {
+    const method_row *rows;
+    const section *secs;
+    const int *g;          /* its setups, indices into secs */
+    int ng;
+    const entry *e;        /* its methods */
+    int ne;
+    const ranking *q;
+    int mark;              /* the protocol has validation units: the best cells are bold */
+} summary;
+
+static int summary_table(table *t, const summary *sm, mtl_err *err)
 {
+    const method_row *rows = sm->rows;
+    const section *secs = sm->secs;
+    const int *g = sm->g;
+    const entry *e = sm->e;
+    const ranking *q = sm->q;
+    int ng = sm->ng, ne = sm->ne, mark = sm->mark;
     int have_dm = 0;
     double *dm = mtl_alloc((size_t)ne * 2, sizeof *dm, err);
     if (!dm) return -1;
@@ -2163,9 +2258,10 @@ static int emit_summary(doc *d, const method_row *rows, const section *secs, con
         return 0;
     }
     ranking q;
-    table t = {0};
+    table t = {.cell = NULL};
     if (rank_entries(rows, e, ne, ng, &q, err) < 0) goto out_entries;
-    if (summary_table(&t, rows, secs, g, ng, e, ne, &q, mark, err) < 0) goto out_ranking;
+    summary sm = {.rows = rows, .secs = secs, .g = g, .ng = ng, .e = e, .ne = ne, .q = &q, .mark = mark};
+    if (summary_table(&t, &sm, err) < 0) goto out_ranking;
     doc_heading(d, 2, head);
     doc_table(d, &t);
     if (!mark)
@@ -2215,12 +2311,26 @@ out_entries:
     return rc;
 }
 
+/* What a report is made of: the results it reads, their runs as method rows, the setups
+ * analysed. */
+typedef struct {
+    const char *path;        /* the results, named in the heading */
+    int n, nok;              /* runs, of which ok */
+    const method_row *rows;
+    int nrows;
+    const section *secs;
+    int nsec;
+} report_body;
+
 /* Every setup's section, then one summary per training setup, then the legend. */
-static int emit_report(doc *d, const char *path, int n, int nok, const method_row *rows, int nrows, const section *secs,
-                       int nsec, mtl_err *err)
+static int emit_report(doc *d, const report_body *rb, mtl_err *err)
 {
+    const method_row *rows = rb->rows;
+    const section *secs = rb->secs;
+    int nrows = rb->nrows, nsec = rb->nsec;
     doc_heading(d, 1, "mtlbench report");
-    doc_para(d, NULL, "Results: %s (%d runs, %d ok, %d diverged or failed).", path, n, nok, n - nok);
+    doc_para(d, NULL, "Results: %s (%d runs, %d ok, %d diverged or failed).", rb->path, rb->n, rb->nok,
+             rb->n - rb->nok);
     for (int s = 0; s < nsec; s++)
         if (emit_section(d, rows, nrows, &secs[s], err) < 0) return -1;
     int *g = mtl_alloc((size_t)nsec, sizeof *g, err);
@@ -2271,15 +2381,14 @@ static const char HTML_HEAD[] =
     "</style>\n</head>\n<body>\n";
 
 /* The whole report as one HTML page at html (through a temporary file). */
-static int write_html(const char *html, const char *path, int n, int nok, const method_row *rows, int nrows,
-                      const section *secs, int nsec, mtl_err *err)
+static int write_html(const char *html, const report_body *rb, mtl_err *err)
 {
     char *tmp;
     FILE *f = open_tmp(html, &tmp, err);
     if (!f) return -1;
-    doc d = {f, 1, NULL, 1};
+    doc d = {.f = f, .html = 1, .svgdir = NULL, .plots = 1};
     fputs(HTML_HEAD, f);
-    if (emit_report(&d, path, n, nok, rows, nrows, secs, nsec, err) < 0) {
+    if (emit_report(&d, rb, err) < 0) {
         fclose(f);
         unlink(tmp);
         free(tmp);
@@ -2292,7 +2401,7 @@ static int write_html(const char *html, const char *path, int n, int nok, const 
 }
 
 /* The setups of the sorted rows, analysed; *nsec set. */
-static section *make_sections(method_row *rows, int nrows, int *nsec, mtl_err *err)
+static section *make_sections(method_row *rows, int nrows, weighting_registry_list reg, int *nsec, mtl_err *err)
 {
     section *secs = mtl_calloc((size_t)(nrows > 0 ? nrows : 1), sizeof *secs, err);
     if (!secs) return NULL;
@@ -2302,6 +2411,7 @@ static section *make_sections(method_row *rows, int nrows, int *nsec, mtl_err *e
         while (b < nrows && setup_cmp(rows[b].runs[0], rows[a].runs[0]) == 0) b++;
         secs[ns].a = a;
         secs[ns].b = b;
+        secs[ns].reg = reg;
         if (analyse_section(rows, &secs[ns], err) < 0) {
             free(secs);
             return NULL;
@@ -2373,7 +2483,7 @@ static void run_set_free(run_set *s)
 }
 
 /* 0, 1 when path holds no consistent run (said on stderr), 2 on errors (said). */
-static int run_set_load_or_say(const char *path, run_set *s)
+static int run_set_load_or_say(const char *path, weighting_registry_list reg, run_set *s)
 {
     memset(s, 0, sizeof *s);
     mtl_err err;
@@ -2386,8 +2496,8 @@ static int run_set_load_or_say(const char *path, run_set *s)
         fprintf(stderr, "mtlbench report: no runs in %s\n", path);
         return 1;
     }
-    s->v = sorted_runs(s->runs, s->n, &err);
-    if (s->v) s->rows = group_rows(s->v, s->n, &s->nrows, &err);
+    s->v = sorted_runs(s->runs, s->n, reg, &err);
+    if (s->v) s->rows = group_rows(s->v, s->n, reg, &s->nrows, &err);
     if (!s->rows) {
         fprintf(stderr, "mtlbench report: %s\n", err.msg);
         return 2;
@@ -2431,6 +2541,29 @@ static void print_against_reference(const run_set *here, const run_set *ref, con
     }
 }
 
+int report_markdown(FILE *f, const char *source, const run_record *runs, int n, weighting_registry_list reg,
+                    mtl_err *err)
+{
+    if (n < 1) return mtl_fail(err, "no runs");
+    int rc = -1;
+    report_body rb = {.path = source, .n = n};
+    for (int i = 0; i < n; i++) rb.nok += is_ok(&runs[i]);
+    method_row *rows = NULL;
+    section *secs = NULL;
+    const run_record **v = sorted_runs(runs, n, reg, err);
+    if (!v || !(rows = group_rows(v, n, reg, &rb.nrows, err))) goto out;
+    if (!(secs = make_sections(rows, rb.nrows, reg, &rb.nsec, err))) goto out;
+    rb.rows = rows;
+    rb.secs = secs;
+    doc md = {.f = f, .html = 0, .svgdir = NULL, .plots = 0};
+    rc = emit_report(&md, &rb, err);
+out:
+    free(secs);
+    free(rows);
+    free(v);
+    return rc;
+}
+
 int cmd_report(int argc, char **argv)
 {
     static const struct option opts[] = {{"csv", 1, 0, 'c'}, {"svg", 1, 0, 's'}, {"html", 1, 0, 'w'},
@@ -2460,16 +2593,17 @@ int cmd_report(int argc, char **argv)
     }
 
     mtl_err err;
-    run_set set, ref = {0};
+    run_set set, ref = {.runs = NULL};
     section *secs = NULL;
     int nsec = 0;
-    int status = run_set_load_or_say(path, &set);
+    weighting_registry_list reg = weighting_registry();
+    int status = run_set_load_or_say(path, reg, &set);
     if (status == 0 && ref_path) {
-        status = run_set_load_or_say(ref_path, &ref);
+        status = run_set_load_or_say(ref_path, reg, &ref);
         if (status == 1) status = 2; /* an empty reference is bad input */
     }
     if (status) goto done;
-    secs = make_sections(set.rows, set.nrows, &nsec, &err);
+    secs = make_sections(set.rows, set.nrows, reg, &nsec, &err);
     if (!secs || (svgdir && mtl_mkdir_p(svgdir, &err) < 0)) {
         fprintf(stderr, "mtlbench report: %s\n", err.msg);
         status = 2;
@@ -2477,10 +2611,10 @@ int cmd_report(int argc, char **argv)
     }
     if (status) goto done;
 
-    int nok = 0;
-    for (int i = 0; i < set.n; i++) nok += is_ok(&set.runs[i]);
-    doc md = {stdout, 0, svgdir, svgdir != NULL};
-    if (emit_report(&md, path, set.n, nok, set.rows, set.nrows, secs, nsec, &err) < 0) {
+    report_body rb = {.path = path, .n = set.n, .rows = set.rows, .nrows = set.nrows, .secs = secs, .nsec = nsec};
+    for (int i = 0; i < set.n; i++) rb.nok += is_ok(&set.runs[i]);
+    doc md = {.f = stdout, .html = 0, .svgdir = svgdir, .plots = svgdir != NULL};
+    if (emit_report(&md, &rb, &err) < 0) {
         fprintf(stderr, "mtlbench report: %s\n", err.msg);
         status = 2;
     }
@@ -2494,7 +2628,7 @@ int cmd_report(int argc, char **argv)
             fprintf(stderr, "report: wrote %s\n", csv);
         }
     }
-    if (status == 0 && html && write_html(html, path, set.n, nok, set.rows, set.nrows, secs, nsec, &err) < 0) {
+    if (status == 0 && html && write_html(html, &rb, &err) < 0) {
         fprintf(stderr, "mtlbench report: %s\n", err.msg);
         status = 2;
     }
@@ -2911,12 +3045,13 @@ int cmd_compare(int argc, char **argv)
     int status = 0;
     const run_record **bv = NULL, **nv = NULL, **nid = NULL, **bid = NULL;
     if (distribution) {
-        dist_opts d = {rtol, atol, alpha, perf_rtol, sel, partial};
+        dist_opts d = {.rtol = rtol, .atol = atol, .alpha = alpha, .perf_rtol = perf_rtol, .sel = sel, .partial = partial};
         status = compare_distributions(base, nb, cur, nn, &d);
         goto done;
     }
-    bv = sorted_runs(base, nb, &err), nv = sorted_runs(cur, nn, &err);
-    nid = sorted_runs(cur, nn, &err), bid = sorted_runs(base, nb, &err);
+    weighting_registry_list reg = weighting_registry();
+    bv = sorted_runs(base, nb, reg, &err), nv = sorted_runs(cur, nn, reg, &err);
+    nid = sorted_runs(cur, nn, reg, &err), bid = sorted_runs(base, nb, reg, &err);
     if (!bv || !nv || !nid || !bid) {
         fprintf(stderr, "mtlbench compare: %s\n", err.msg);
         status = 2;

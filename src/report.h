@@ -2,6 +2,12 @@
 #ifndef MTL_REPORT_H
 #define MTL_REPORT_H
 
+#include <stdio.h>
+
+#include "results.h"
+#include "util.h"
+#include "weighting.h"
+
 /* Regularized incomplete beta function I_x(a, b) for a, b > 0 and x in [0, 1] (continued
  * fraction, modified Lentz); NaN for invalid arguments. */
 double report_incbeta(double a, double b, double x);
@@ -52,8 +58,18 @@ double report_nemenyi_cd(int k, int nb);
  * (f1 - f1_b) / f1_b); higher is better. NaN when a baseline is not positive. */
 double report_delta_m(double rmse, double f1, double rmse_b, double f1_b);
 
-/* Sort key of a canonical method name: fixed:λ (ascending), uw, uw-o, uw-so:T (ascending),
- * then anything else alphabetically. Negative, zero or positive like strcmp. */
+/* Report order of two canonical method names: by their methods' display order in the
+ * registry (fixed:λ, uw, uw-o, uw-so:T, dwa:T, ew, gls, gradnorm:α, imtl-l, rlw), the
+ * settings of one method by their argument (ascending), names the registry does not know
+ * last, alphabetically. Negative, zero or positive like strcmp. */
 int report_method_cmp(const char *a, const char *b);
+
+/* The Markdown report of the n runs on f, as `mtlbench report` prints it but without plots,
+ * the methods as the registry reg knows them (weighting_registry(): the program's):
+ * their order, their families and the symbols of their settings. source names the results
+ * in the heading. The runs are neither changed nor checked against their run ids.
+ * Returns 0, or -1 with err set (no runs, out of memory). */
+int report_markdown(FILE *f, const char *source, const run_record *runs, int n, weighting_registry_list reg,
+                    mtl_err *err);
 
 #endif

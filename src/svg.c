@@ -188,20 +188,19 @@ void svg_format_tick(double v, double step, char *buf, size_t n)
 
 /* ------------------------------------------------------------------ plot area */
 
-void svg_plot_init(svg_plot *p, FILE *f, double left, double top, double width, double height, double xmin,
-                   double xmax, int xlog, double ymin, double ymax, int ylog)
+void svg_plot_init(svg_plot *p, FILE *f, const svg_area *area, const svg_ranges *range)
 {
     p->f = f;
-    p->left = left;
-    p->top = top;
-    p->width = width;
-    p->height = height;
-    p->xmin = xmin;
-    p->xmax = xmax;
-    p->ymin = ymin;
-    p->ymax = ymax;
-    p->xlog = xlog;
-    p->ylog = ylog;
+    p->left = area->left;
+    p->top = area->top;
+    p->width = area->width;
+    p->height = area->height;
+    p->xmin = range->xmin;
+    p->xmax = range->xmax;
+    p->ymin = range->ymin;
+    p->ymax = range->ymax;
+    p->xlog = range->xlog;
+    p->ylog = range->ylog;
     p->xint = p->yint = 0;
 }
 
@@ -486,7 +485,7 @@ int svg_occupy(svg_occupied *o, double x0, double y0, double x1, double y1)
         o->box = b;
         o->cap = cap;
     }
-    o->box[o->n++] = (svg_box){fmin(x0, x1), fmin(y0, y1), fmax(x0, x1), fmax(y0, y1)};
+    o->box[o->n++] = (svg_box){.x0 = fmin(x0, x1), .y0 = fmin(y0, y1), .x1 = fmax(x0, x1), .y1 = fmax(y0, y1)};
     return 0;
 }
 
@@ -514,7 +513,8 @@ int svg_label_free(const svg_plot *p, svg_occupied *o, double px, double py, dou
     const double dy[8] = {h * 0.35, h * 0.35, -gap, gap + h * 0.8, -gap, -gap, gap + h * 0.8, gap + h * 0.8};
     for (int k = 0; k < 8; k++) {
         /* the glyphs' box: cap height above the baseline, descenders below */
-        svg_box b = {px + dx[k] - 1, py + dy[k] - h * 0.8, px + dx[k] + w + 1, py + dy[k] + h * 0.2};
+        svg_box b = {.x0 = px + dx[k] - 1, .y0 = py + dy[k] - h * 0.8, .x1 = px + dx[k] + w + 1,
+                     .y1 = py + dy[k] + h * 0.2};
         if (b.x0 < p->left || b.x1 > p->left + p->width || b.y0 < p->top || b.y1 > p->top + p->height) continue;
         if (!box_free(o, b)) continue;
         if (svg_occupy(o, b.x0, b.y0, b.x1, b.y1) < 0) return -1;

@@ -7,9 +7,11 @@
  *     svg_begin(f, 800, 480);
  *     svg_title(f, 800, "FD001: test RMSE");
  *     svg_plot p;
- *     svg_plot_init(&p, f, 80, 50, 480, 360, xlo, xhi, 1, ylo, yhi, 0);   (log x, linear y)
+ *     svg_area area = {.left = 80, .top = 50, .width = 480, .height = 360};
+ *     svg_ranges range = {.xmin = xlo, .xmax = xhi, .xlog = 1, .ymin = ylo, .ymax = yhi};   (log x)
+ *     svg_plot_init(&p, f, &area, &range);
  *     svg_axes(&p, "temperature T", "RMSE");
- *     svg_polyline(&p, x, y, n, "#1f77b4", 2, NULL);
+ *     svg_polyline(&p, x, y, n, "#1f77b4", 2, NULL, 1);
  *     svg_legend(f, 580, 60, items, n_items);
  *     svg_end(f);
  */
@@ -21,6 +23,17 @@
 
 /* The most ticks svg_ticks_* return. */
 #define SVG_MAX_TICKS 64
+
+/* A plot area in pixels: its top-left corner and its size. */
+typedef struct {
+    double left, top, width, height;
+} svg_area;
+
+/* The data range shown on each axis (positive on a log axis) and which axes are log10. */
+typedef struct {
+    double xmin, xmax, ymin, ymax;
+    int xlog, ylog;
+} svg_ranges;
 
 typedef struct {
     FILE *f;
@@ -83,9 +96,8 @@ void svg_range_log_decades(double *lo, double *hi);
  * (step <= 0). */
 void svg_format_tick(double v, double step, char *buf, size_t n);
 
-/* A plot area at (left, top) of width x height pixels showing [xmin, xmax] x [ymin, ymax]. */
-void svg_plot_init(svg_plot *p, FILE *f, double left, double top, double width, double height, double xmin,
-                   double xmax, int xlog, double ymin, double ymax, int ylog);
+/* A plot into f on the pixels of area showing the data ranges of range. */
+void svg_plot_init(svg_plot *p, FILE *f, const svg_area *area, const svg_ranges *range);
 /* Data -> pixel coordinates (values outside the range map outside the area; a non-positive
  * value on a log axis maps to NaN). */
 double svg_px(const svg_plot *p, double x);

@@ -27,8 +27,11 @@ void sweep_options_defaults(sweep_options *o)
     o->data = cli_default_data();
     o->out = "results";
     snprintf(o->methods, sizeof o->methods, "fixed,uw,uw-o,uw-so");
-    snprintf(o->lambdas, sizeof o->lambdas, "0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9");
-    snprintf(o->temperatures, sizeof o->temperatures, "0.5,1,2,5,10,20");
+    for (int g = 0; g < WEIGHTING_GRIDS; g++) {
+        const weighting_grid_kind *kind = weighting_grid_kind_of((weighting_grid)g);
+        if (kind) snprintf(o->grid[g], sizeof o->grid[g], "%s", kind->values);
+    }
+    o->registry = weighting_registry();
     snprintf(o->seeds, sizeof o->seeds, "1,2,3,4,5");
     train_config_defaults(&o->base);
     o->base.quiet = 1;
@@ -51,6 +54,59 @@ static long file_size(const char *dir, const char *subset)
     snprintf(path, sizeof path, "%s/train_%s.txt", dir, subset);
     struct stat st;
     return stat(path, &st) == 0 ? (long)st.st_size : 0;
+}
+
+#define MAX_METHODS 128
+
+/* Adds the canonical spelling of spec to methods[0..*nm) unless it is there already. */
+static int add_method(const sweep_options *o, const char *spec, char (*methods)[48], int *nm, mtl_err *err)
+{
+    weighting w;
+    if (weighting_parse_in(o->registry, spec, &w, err)) return -1;
+    for (int j = 0; j < *nm; j++)
+        if (strcmp(methods[j], w.canon) == 0) return 0;
+    if (*nm == MAX_METHODS) return mtl_fail(err, "--methods: more than %d methods", MAX_METHODS);
+    snprintf(methods[(*nm)++], sizeof methods[0], "%s", w.canon);
+    return 0;
+}
+
+/* Adds one --methods entry: a setting as given, a bare name with a grid over its values. */
+static int add_entry(const sweep_options *o, const char *name, char (*methods)[48], int *nm, mtl_err *err)
+{
+    const weighting_method *def = strchr(name, ':') ? NULL : weighting_find(o->registry, name);
+    const weighting_grid_kind *kind = def ? weighting_grid_kind_of(def->grid) : NULL;
+    if (!kind) return add_method(o, name, methods, nm, err);
+    char vbuf[512], *vt[64];
+    snprintf(vbuf, sizeof vbuf, "%s", o->grid[def->grid]);
+    int nv = split_list(vbuf, vt, 64);
+    if (nv < 0) return mtl_fail(err, "--%s: more than 64 values", kind->option);
+    if (nv == 0) return mtl_fail(err, "--methods %s: its value list --%s is empty", name, kind->option);
+    for (int v = 0; v < nv; v++) {
+        char spec[96];
+        snprintf(spec, sizeof spec, "%s:%s", name, vt[v]);
+        if (add_method(o, spec, methods, nm, err)) return -1;
+    }
+    return 0;
+}
+
+/* The methods of o->methods, canonical and without repeats, into methods[0..*nm). "all" is
+ * every registered method, each over its grid or at its default setting. */
+static int plan_methods(const sweep_options *o, char (*methods)[48], int *nm, mtl_err *err)
+{
+    char buf[512], *tok[64];
+    snprintf(buf, sizeof buf, "%s", o->methods);
+    int k = split_list(buf, tok, 64);
+    if (k < 0) return mtl_fail(err, "--methods: more than 64 entries");
+    if (k == 0) return mtl_fail(err, "--methods: empty list");
+    for (int i = 0; i < k; i++) {
+        if (strcmp(tok[i], "all") != 0) {
+            if (add_entry(o, tok[i], methods, nm, err)) return -1;
+            continue;
+        }
+        for (weighting_registry_list def = o->registry; *def; def++)
+            if (add_entry(o, (*def)->name, methods, nm, err)) return -1;
+    }
+    return 0;
 }
 
 int sweep_plan(const sweep_options *o, sweep_item **items, int *n, mtl_err *err)
@@ -92,54 +148,14 @@ int sweep_plan(const sweep_options *o, sweep_item **items, int *n, mtl_err *err)
             const char *u = subs[j];
             subs[j] = subs[j - 1], subs[j - 1] = u;
         }
-    /* methods, expanded over lambdas and temperatures */
-    char methods[128][48];
+    char methods[MAX_METHODS][48];
     int nm = 0;
-    snprintf(buf, sizeof buf, "%s", o->methods);
-    char *mtok[64];
-    int k = split_list(buf, mtok, 64);
-    if (k < 0) return mtl_fail(err, "--methods: more than 64 entries");
-    if (k == 0) return mtl_fail(err, "--methods: empty list");
-    /* "all": every registered method at its default setting, fixed and uw-so over their grids */
-    const char *mt[128];
-    int nk = 0;
-    for (int i = 0; i < k; i++) {
-        if (strcmp(mtok[i], "all") != 0) {
-            if (nk < 128) mt[nk++] = mtok[i];
-            continue;
-        }
-        for (const weighting_method *const *m = weighting_registry(); *m; m++)
-            if (nk < 128) mt[nk++] = (*m)->name;
-    }
-    k = nk;
-    for (int i = 0; i < k; i++) {
-        const char *list = strcmp(mt[i], "fixed") == 0 ? o->lambdas : strcmp(mt[i], "uw-so") == 0 ? o->temperatures : NULL;
-        char vbuf[512], *vt[64];
-        int nv = 1;
-        if (list) {
-            snprintf(vbuf, sizeof vbuf, "%s", list);
-            nv = split_list(vbuf, vt, 64);
-            if (nv < 0) return mtl_fail(err, "--%s: more than 64 values", list == o->lambdas ? "lambdas" : "temperatures");
-            if (nv == 0) return mtl_fail(err, "--methods %s: its value list is empty", mt[i]);
-        }
-        for (int v = 0; v < nv; v++) {
-            char spec[96];
-            if (list) snprintf(spec, sizeof spec, "%s:%s", mt[i], vt[v]);
-            else snprintf(spec, sizeof spec, "%s", mt[i]);
-            weighting w;
-            if (weighting_parse(spec, &w, err)) return -1;
-            int dup = 0;
-            for (int j = 0; j < nm; j++) dup |= strcmp(methods[j], w.canon) == 0;
-            if (dup) continue;
-            if (nm == 128) return mtl_fail(err, "--methods: more than 128 methods");
-            snprintf(methods[nm++], sizeof methods[0], "%s", w.canon);
-        }
-    }
+    if (plan_methods(o, methods, &nm, err)) return -1;
     /* seeds */
     long seeds[64];
     int nseed = 0;
     snprintf(buf, sizeof buf, "%s", o->seeds);
-    k = split_list(buf, tok, 64);
+    int k = split_list(buf, tok, 64);
     if (k < 0) return mtl_fail(err, "--seeds: more than 64 seeds");
     for (int i = 0; i < k; i++) {
         long s;
@@ -269,14 +285,13 @@ static const char USAGE[] =
     "  --data DIR            C-MAPSS folder (default: $MTLBENCH_DATA, else the bundled data;\n"
     "                        see 'mtlbench data --help')\n"
     "  --subsets LIST        e.g. FD001,FD002 (default: every subset present in --data)\n"
-    "  --methods LIST        method names: fixed and uw-so expand over --lambdas and\n"
-    "                        --temperatures, the others (ew, dwa, rlw, imtl-l, gls,\n"
-    "                        gradnorm, uw, uw-o) take their default setting; single\n"
+    "  --methods LIST        method names: a method with a grid (below) expands over its\n"
+    "                        values, the others take their default setting; single\n"
     "                        settings such as fixed:0.3, uw-so:2, dwa:1 or gradnorm:0.5;\n"
     "                        'all' = every method ('mtlbench train --help' lists them)\n"
-    "                        (default fixed,uw,uw-o,uw-so)\n"
-    "  --lambdas LIST        values of L for 'fixed' (default 0.1,0.2,...,0.9)\n"
-    "  --temperatures LIST   values of T for 'uw-so' (default 0.5,1,2,5,10,20)\n"
+    "                        (default fixed,uw,uw-o,uw-so)\n";
+
+static const char USAGE_TAIL[] =
     "  --seeds LIST          (default 1,2,3,4,5)\n"
     "  --ranks-per-run R     ranks per data-parallel group (default 1); must divide P\n"
     "  --out DIR             results folder (default results)\n"
@@ -292,6 +307,30 @@ static const char USAGE[] =
     "resumable: run the same command again.\n"
     "\n"
     "Training options, as for 'mtlbench train' (one setting for the whole sweep):\n";
+
+/* The usage, with one option per grid kind, naming the methods it expands. */
+static void print_usage(FILE *f, weighting_registry_list reg)
+{
+    fputs(USAGE, f);
+    for (int g = 0; g < WEIGHTING_GRIDS; g++) {
+        const weighting_grid_kind *kind = weighting_grid_kind_of((weighting_grid)g);
+        if (!kind) continue;
+        char names[256] = "", opt[48];
+        size_t len = 0;
+        for (weighting_registry_list def = reg; *def && len < sizeof names; def++)
+            if ((*def)->grid == (weighting_grid)g)
+                len += (size_t)snprintf(names + len, sizeof names - len, "%s%s", len ? ", " : "", (*def)->name);
+        snprintf(opt, sizeof opt, "--%s LIST", kind->option);
+        fprintf(f, "  %-21s values of %s for %s\n  %-21s (default %s)\n", opt, kind->sym, len ? names : "no method", "",
+                kind->values);
+    }
+    fputs(USAGE_TAIL, f);
+    fputs(CLI_TRAIN_HELP, f);
+}
+
+/* The option of a grid kind's values: its getopt code is OPT_GRID + the kind. */
+#define OPT_GRID 0x200
+#define GRID_OPTION(g) {.name = weighting_grid_kind_of(g)->option, .has_arg = 1, .flag = NULL, .val = OPT_GRID + (g)}
 
 /* Copies a list option; 1 (bad) when it does not fit. */
 static int copy_list(char *dst, size_t n, const char *src)
@@ -328,12 +367,13 @@ int sweep_parse(sweep_job *j, int argc, char **argv)
 {
     int root = j->rank == 0, bad = 0;
     sweep_options *o = &j->o;
-    static const struct option opts[] = {
-        {"no-result-line", 0, 0, 'r'},
-        {"data", 1, 0, 'd'},         {"subsets", 1, 0, 's'}, {"methods", 1, 0, 'm'},       {"lambdas", 1, 0, 'L'},
-        {"temperatures", 1, 0, 'T'}, {"seeds", 1, 0, 'S'},   {"ranks-per-run", 1, 0, 'R'}, {"out", 1, 0, 'o'},
-        {"dry-run", 0, 0, 'n'},      {"quiet", 0, 0, 'q'},   {"help", 0, 0, 'h'},          {"no-report", 0, 0, 'Q'},
-        CLI_TRAIN_OPTIONS,
+    /* the grid kinds' options (--lambdas, --temperatures, --alphas) are named by the registry */
+    const struct option opts[] = {
+        {"data", 1, 0, 'd'},    {"subsets", 1, 0, 's'},   {"methods", 1, 0, 'm'},       {"seeds", 1, 0, 'S'},
+        {"out", 1, 0, 'o'},     {"dry-run", 0, 0, 'n'},   {"ranks-per-run", 1, 0, 'R'}, {"quiet", 0, 0, 'q'},
+        {"help", 0, 0, 'h'},    {"no-report", 0, 0, 'Q'},
+        {"no-result-line", 0, 0, 'r'}, GRID_OPTION(WEIGHTING_GRID_LAMBDA),
+        GRID_OPTION(WEIGHTING_GRID_T), GRID_OPTION(WEIGHTING_GRID_ALPHA), CLI_TRAIN_OPTIONS,
         {0, 0, 0, 0}};
     int c, li = 0;
     long lv;
@@ -345,12 +385,12 @@ int sweep_parse(sweep_job *j, int argc, char **argv)
             bad = 1;
             continue;
         }
+        if (c >= OPT_GRID && c < OPT_GRID + WEIGHTING_GRIDS) c = OPT_GRID;
         switch (c) {
+        case OPT_GRID: bad = copy_list(o->grid[opts[li].val - OPT_GRID], sizeof o->grid[0], optarg); break;
         case 'd': o->data = optarg; break;
         case 's': bad = copy_list(o->subsets, sizeof o->subsets, optarg); break;
         case 'm': bad = copy_list(o->methods, sizeof o->methods, optarg); break;
-        case 'L': bad = copy_list(o->lambdas, sizeof o->lambdas, optarg); break;
-        case 'T': bad = copy_list(o->temperatures, sizeof o->temperatures, optarg); break;
         case 'S': bad = copy_list(o->seeds, sizeof o->seeds, optarg); break;
         case 'o': o->out = optarg; break;
         case 'n': j->dry_run = 1; break;
@@ -370,7 +410,7 @@ int sweep_parse(sweep_job *j, int argc, char **argv)
     }
     train_config_apply_protocol(&o->base);
     if (j->help) {
-        if (root) printf("%s%s", USAGE, CLI_TRAIN_HELP);
+        if (root) print_usage(stdout, o->registry);
         return 0;
     }
     if (!bad && optind < argc) {
@@ -414,7 +454,7 @@ static void assign_run_ids(sweep_job *j)
         for (int k = 0; k < j->n_sets; k++)
             if (strcmp(j->sets[k].subset, x->subset) == 0) digest = cmapss_set_digest(&j->sets[k]);
         train_config tc = j->o.base;
-        weighting_parse(x->method, &tc.method, NULL);
+        weighting_parse_in(j->o.registry, x->method, &tc.method, NULL);
         tc.seed = x->seed;
         run_record r;
         train_config_record(&tc, x->subset, x->window, digest, &r);
@@ -700,7 +740,7 @@ static int train_one(sweep_group *g, int idx)
     mtl_err err;
     int status = 0;
     train_config tc = j->o.base;
-    weighting_parse(it->method, &tc.method, NULL);
+    weighting_parse_in(j->o.registry, it->method, &tc.method, NULL);
     tc.seed = it->seed;
     tc.quiet = 1;
     if (j->rank == 0) {

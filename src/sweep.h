@@ -15,14 +15,18 @@ typedef struct {
 
 typedef struct {
     const char *data, *out;
-    char subsets[256], methods[512], lambdas[512], temperatures[512], seeds[512];
+    char subsets[256], methods[512], seeds[512];
+    /* the values of each grid kind (--lambdas, --temperatures, --alphas), a comma list */
+    char grid[WEIGHTING_GRIDS][512];
+    weighting_registry_list registry;   /* the methods --methods names (weighting_registry()) */
     int window;             /* 0: per-subset default */
     train_config base;      /* epochs, batch, lr, dropout, patience, deterministic */
 } sweep_options;
 
 void sweep_options_defaults(sweep_options *o);
 /* Expands the grid, largest subset first (by size of its training file), then method, then
- * seed. Subsets default to every subset present in o->data. The run ids are left empty:
+ * seed. A method named without an argument is expanded over the values of its grid kind
+ * (o->grid), one without a grid runs at its default setting. Subsets default to every subset present in o->data. The run ids are left empty:
  * they hash the data too, which sweep_load reads. */
 int sweep_plan(const sweep_options *o, sweep_item **items, int *n, mtl_err *err);
 

@@ -147,7 +147,7 @@ int engine_create(const model *m, const weighting *w, int deterministic, int max
         reduction_init(&e->grad, deterministic, TRAIN_FIX_BITS, m->n_params, e->max_tiles, err))
         goto fail;
     weighting_state_init(&e->ws, 0);
-    if (w->m->shared_grad) {
+    if (w->def->shared_grad) {
         e->n_task = 2 * (size_t)m->hidden * (size_t)m->flat;
         e->task_stride = (2 * (size_t)m->hidden + (size_t)m->flat) * TB;
         e->task_scratch = mtl_calloc((size_t)e->n_threads * e->task_stride, sizeof(float), err);
@@ -224,7 +224,7 @@ static void method_weights(train_engine *e, const float *params, const train_bat
     ws->seed = b->seed;
     if (b->epoch != ws->epoch) ws->epoch = b->epoch, ws->step = 0;
     if (!ws->have_first) ws->have_first = 1, ws->first[0] = out->rul, ws->first[1] = out->health;
-    e->w->m->weights(e->w, ws, params + e->m->n_net, out->rul, out->health, &out->w_rul, &out->w_health);
+    e->w->def->weights(e->w, ws, params + e->m->n_net, out->rul, out->health, &out->w_rul, &out->w_health);
 }
 
 /* GradNorm's per-task gradients of tile t on the dense layer's weights, from the unweighted
@@ -249,11 +249,11 @@ static void method_param_lanes(const train_engine *e, const float *params, int t
     const size_t nnet = e->m->n_net, np = e->m->n_params;
     for (size_t k = nnet; k < np; k++)
         for (int l = 0; l < TB; l++) g->lanes[k * TB + l] = 0.0f;
-    if (!e->w->m->param_grad) return;
+    if (!e->w->def->param_grad) return;
     float one[8];
     for (int l = 0; l < n; l++) {
         memset(one, 0, sizeof one);
-        e->w->m->param_grad(e->w, params + nnet, e->sample_rul[t * TB + l], e->sample_health[t * TB + l], inv_batch,
+        e->w->def->param_grad(e->w, params + nnet, e->sample_rul[t * TB + l], e->sample_health[t * TB + l], inv_batch,
                             one);
         for (size_t k = nnet; k < np; k++) g->lanes[k * TB + l] = one[k - nnet];
     }
@@ -321,7 +321,7 @@ static int reduce_gradients(train_engine *e, const float *params, const shard *s
             for (size_t k = 0; k < half; k++) norm[t] += (double)v[k] * v[k];
             norm[t] = sqrt(norm[t]);
         }
-        e->w->m->shared_grad(e->w, &e->ws, params + nnet, w->rul, w->health, norm, grad + nnet);
+        e->w->def->shared_grad(e->w, &e->ws, params + nnet, w->rul, w->health, norm, grad + nnet);
     }
     for (size_t k = 0; k < np && !bad; k++) bad = !isfinite(grad[k]);
     return dist_any(e->dist, bad);
@@ -345,7 +345,7 @@ int engine_step(train_engine *e, float *params, adam *opt, const train_batch *b,
     int st = engine_grad(e, params, b, grad, out);
     if (st) return st;
     adam_step(opt, params, grad);
-    if (e->w->m->after_step) e->w->m->after_step(e->w, params + e->m->n_net);
+    if (e->w->def->after_step) e->w->def->after_step(e->w, params + e->m->n_net);
     return 0;
 }
 
@@ -666,7 +666,7 @@ static int run_open(train_state *st, const train_config *c, const prep_data *d, 
     st->best_val = INFINITY;
     st->w_rul = st->w_health = NAN;
     record_config(c, d, dist, r);
-    if (model_init(&st->m, c->model, d->W, (float)c->dropout, (size_t)c->method.m->n_params, err)) return -1;
+    if (model_init(&st->m, c->model, d->W, (float)c->dropout, (size_t)c->method.def->n_params, err)) return -1;
     if (prep_check_trainable(d, err)) return -1;
     st->has_val = d->n_val_units > 0;
     if (!st->has_val && c->patience > 0)
@@ -686,7 +686,7 @@ static int run_open(train_state *st, const train_config *c, const prep_data *d, 
     if (engine_create(&st->m, &c->method, c->deterministic, c->batch < N ? c->batch : N, dist, &st->e, err))
         return -1;
     model_init_params(&st->m, st->params, (uint64_t)c->seed);
-    if (c->method.m->init) c->method.m->init(&c->method, st->params + st->m.n_net);
+    if (c->method.def->init) c->method.def->init(&c->method, st->params + st->m.n_net);
     memcpy(st->best, st->params, np * sizeof(float));
     st->log = c->progress ? c->progress : stderr;
     st->show = !c->quiet && dist->rank == 0;

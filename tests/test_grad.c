@@ -252,7 +252,7 @@ static void check_method_on(model_kind kind, const char *spec)
     cr_assert_eq(weighting_parse(spec, &w, &err), 0, "%s", err.msg);
     model m;
     const int W = 12, nb = 37; /* more than two tiles, last one partial */
-    cr_assert_eq(model_init(&m, kind, W, 0.5f, (size_t)w.m->n_params, &err), 0);
+    cr_assert_eq(model_init(&m, kind, W, 0.5f, (size_t)w.def->n_params, &err), 0);
     prep_split s;
     tiny_split(&s, W, nb);
     int batch[37];
@@ -263,9 +263,9 @@ static void check_method_on(model_kind kind, const char *spec)
     cr_assert_eq(engine_create(&m, &w, 0, nb, &dist, &e, &err), 0, "%s", err.msg);
     float *p = calloc(m.n_params, 4), *g = calloc(m.n_params, 4), *g2 = calloc(m.n_params, 4);
     model_init_params(&m, p, 3);
-    if (w.m->init) w.m->init(&w, p + m.n_net);
+    if (w.def->init) w.def->init(&w, p + m.n_net);
     /* away from the symmetric start (GradNorm's weights stay positive) */
-    if (w.m->n_params) p[m.n_net] = 0.7f, p[m.n_net + 1] = w.m->exact ? -0.4f : 1.3f;
+    if (w.def->n_params) p[m.n_net] = 0.7f, p[m.n_net + 1] = w.def->exact ? -0.4f : 1.3f;
     /* two epochs of loss history, so that DWA's weights are not the first epochs' (1, 1) */
     engine_epoch_end(e, 400.0, 0.9);
     engine_epoch_end(e, 300.0, 0.8);
@@ -275,7 +275,7 @@ static void check_method_on(model_kind kind, const char *spec)
     const double wr0 = at.w_rul, wh0 = at.w_health;
     /* the objective: the method's own total where its gradient is exact (uw, imtl-l, gls),
      * else the weights held at their detached values */
-#define OBJ(Lr_, Lh_) (w.m->exact ? w.m->total(&w, p + m.n_net, Lr_, Lh_) : wr0 * (Lr_) + wh0 * (Lh_))
+#define OBJ(Lr_, Lh_) (w.def->exact ? w.def->total(&w, p + m.n_net, Lr_, Lh_) : wr0 * (Lr_) + wh0 * (Lh_))
     const float h = 2e-3f;
     int checked = 0;
     size_t idx[128];
@@ -285,7 +285,7 @@ static void check_method_on(model_kind kind, const char *spec)
     for (size_t i = 0; i < m.n_net; i += stride) idx[n_idx++] = i;
     /* every method parameter whose gradient is that of the total (not GradNorm's weights,
      * trained on their own objective: see the next test) */
-    if (w.m->exact)
+    if (w.def->exact)
         for (size_t i = m.n_net; i < m.n_params; i++) idx[n_idx++] = i;
     for (int q = 0; q < n_idx; q++) {
         size_t i = idx[q];
@@ -371,7 +371,7 @@ static void check_gradnorm_norms(model_kind kind)
         cr_assert_eq(engine_create(&m, &w, det, nb, &dist, &e, &err), 0, "%s", err.msg);
         float *p = calloc(m.n_params, 4), *g = calloc(m.n_params, 4);
         model_init_params(&m, p, 3);
-        w.m->init(&w, p + m.n_net);
+        w.def->init(&w, p + m.n_net);
         train_batch b = {.split = &s, .windows = batch, .n = nb, .seed = 5, .epoch = 1};
         step_losses sl;
         cr_assert_eq(engine_grad(e, p, &b, g, &sl), 0);

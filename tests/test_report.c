@@ -13,6 +13,7 @@
 
 #include "helpers.h"
 #include "report.h"
+#include "run_fixture.h"
 #include "results.h"
 #include "svg.h"
 #include "weighting.h"
@@ -52,24 +53,13 @@ static const method_data DATA[] = {
 
 static void make_run(run_record *r, const char *method, long seed, double rmse)
 {
-    memset(r, 0, sizeof *r);
-    strcpy(r->subset, "FD001");
-    snprintf(r->method, sizeof r->method, "%s", method);
-    strcpy(r->model, "dcnn");
-    strcpy(r->protocol, "spec");
-    strcpy(r->norm, "z");
-    strcpy(r->norm_scope, "regime");
-    strcpy(r->data_digest, "00000000000000d1");
-    strcpy(r->lr_step, "none");
-    r->seed = seed;
+    th_run(r, method, seed, rmse);
     r->epochs = 4;
     r->window = 30;
     r->batch = 512;
     r->lr = 0.001;
     r->dropout = 0.5;
-    r->val_frac = 0.2;
     run_config_id(r, r->run_id);
-    strcpy(r->status, "ok");
     r->ranks = 1;
     r->threads = 2;
     r->wall_s = 12.5;
@@ -77,13 +67,11 @@ static void make_run(run_record *r, const char *method, long seed, double rmse)
     strcpy(r->version, "0.1.0");
     strcpy(r->host, "localhost");
     strcpy(r->start_time, "2024-01-01T00:00:00Z");
-    r->rmse = rmse;
     r->rmse_uncapped = rmse + 1;
     r->mae = rmse - 3;
     r->score = 280 + 20 * seed;          /* 300, 320, 340 */
     r->acc = 0.88 + 0.02 * (double)seed;  /* 0.90, 0.92, 0.94 */
     r->f1 = 0.75 + 0.05 * (double)seed;   /* 0.80, 0.85, 0.90 */
-    r->best_val_rmse = rmse - 1.5;   /* validation follows test: the choices agree */
     r->best_epoch = 3;
     r->epochs_run = 4;
     r->samples_per_s = 1000;
@@ -283,7 +271,7 @@ Test(svg, labels_keep_clear_of_marks)
     FILE *f = open_memstream(&text, &len);
     cr_assert_not_null(f);
     svg_plot p;
-    svg_plot_init(&p, f, 0, 0, 200, 100, 0, 1, 0, 0, 1, 0);
+    svg_plot_init(&p, f, &(svg_area){.width = 200, .height = 100}, &(svg_ranges){.xmax = 1, .ymax = 1});
     svg_occupied o = {0};
     /* a mark at (100, 50) and everything to its right taken: the label goes to the left */
     cr_assert_eq(svg_occupy(&o, 95, 45, 105, 55), 0);

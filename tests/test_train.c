@@ -18,7 +18,7 @@ static void weights_of(const char *spec, double Lr, double Lh, double *wr, doubl
     mtl_err err;
     cr_assert_eq(weighting_parse(spec, &w, &err), 0, "%s", err.msg);
     float s[2] = {0, 0};
-    w.m->weights(&w, NULL, s, Lr, Lh, wr, wh);
+    w.def->weights(&w, NULL, s, Lr, Lh, wr, wh);
 }
 
 Test(weighting, uw_so_against_hand_values)
@@ -111,12 +111,12 @@ Test(weighting, dwa_three_epochs_by_hand)
     for (int e = 0; e < 4; e++) {
         double wr, wh;
         st.epoch = e + 1;
-        w.m->weights(&w, &st, NULL, 123.0, 0.5, &wr, &wh);   /* batch losses play no part */
+        w.def->weights(&w, &st, NULL, 123.0, 0.5, &wr, &wh);   /* batch losses play no part */
         cr_assert_float_eq(wr, want[e][0], 1e-11, "epoch %d", e + 1);
         cr_assert_float_eq(wh, want[e][1], 1e-11, "epoch %d", e + 1);
         cr_assert_float_eq(wr + wh, 2.0, 1e-14);
         if (e == 3) {
-            w05.m->weights(&w05, &st, NULL, 123.0, 0.5, &wr, &wh);
+            w05.def->weights(&w05, &st, NULL, 123.0, 0.5, &wr, &wh);
             cr_assert_float_eq(wr, 1.148885033623, 1e-11);
             cr_assert_float_eq(wh, 0.851114966377, 1e-11);
         }
@@ -139,12 +139,12 @@ Test(weighting, rlw_weights_sum_to_two_every_step_and_are_reproducible)
             double wr, wh, wr2, wh2;
             st.epoch = other.epoch = e;
             st.step = other.step = k;
-            w.m->weights(&w, &st, NULL, 400, 0.36, &wr, &wh);
+            w.def->weights(&w, &st, NULL, 400, 0.36, &wr, &wh);
             cr_assert(wr > 0 && wh > 0);
             cr_assert_float_eq(wr + wh, 2.0, 1e-14, "epoch %d step %ld: %.17g + %.17g", e, k, wr, wh);
-            w.m->weights(&w, &st, NULL, 1.0, 2.0, &wr2, &wh2);   /* a pure function of (seed, epoch, step) */
+            w.def->weights(&w, &st, NULL, 1.0, 2.0, &wr2, &wh2);   /* a pure function of (seed, epoch, step) */
             cr_assert(wr2 == wr && wh2 == wh);
-            w.m->weights(&w, &other, NULL, 400, 0.36, &wr2, &wh2);
+            w.def->weights(&w, &other, NULL, 400, 0.36, &wr2, &wh2);
             differ += wr2 != wr;
             sum += wr, sum2 += wr * wr, logratio += log(wr / wh), n++;
         }
@@ -160,9 +160,9 @@ Test(weighting, gradnorm_one_step_by_hand_and_renormalisation)
     weighting w;
     mtl_err err;
     cr_assert_eq(weighting_parse("gradnorm", &w, &err), 0);
-    cr_assert_eq(w.m->n_params, 2);
+    cr_assert_eq(w.def->n_params, 2);
     float p[2];
-    w.m->init(&w, p);
+    w.def->init(&w, p);
     cr_assert(p[0] == 1.0f && p[1] == 1.0f);
     weighting_state st;
     weighting_state_init(&st, 1);
@@ -172,38 +172,38 @@ Test(weighting, gradnorm_one_step_by_hand_and_renormalisation)
      * dL_grad/dw = (sign(3 - 1.18) 3, sign(0.5 - 2.39) 0.5) = (3, -0.5) */
     float g[2];
     const double gn1[2] = {3.0, 0.5};
-    w.m->shared_grad(&w, &st, p, 500.0, 0.8, gn1, g);
+    w.def->shared_grad(&w, &st, p, 500.0, 0.8, gn1, g);
     cr_assert_float_eq(g[0], 3.0f, 1e-7);
     cr_assert_float_eq(g[1], -0.5f, 1e-7);
     /* RUL trains slower: losses (900, 0.4), relative (0.9, 0.4), r = (1.384615, 0.615385);
      * norms (1, 1.2): G mean 1.1, targets (1.792, 0.531): (-1, +1.2), w_r goes up */
     const double gn2[2] = {1.0, 1.2};
-    w.m->shared_grad(&w, &st, p, 900.0, 0.4, gn2, g);
+    w.def->shared_grad(&w, &st, p, 900.0, 0.4, gn2, g);
     cr_assert_float_eq(g[0], -1.0f, 1e-7);
     cr_assert_float_eq(g[1], 1.2f, 1e-7);
     /* with weights (0.5, 1.5) G = (0.5, 1.8), mean 1.15, targets (1.874, 0.555): (-1, +1.2) */
     float q[2] = {0.5f, 1.5f};
-    w.m->shared_grad(&w, &st, q, 900.0, 0.4, gn2, g);
+    w.def->shared_grad(&w, &st, q, 900.0, 0.4, gn2, g);
     cr_assert_float_eq(g[0], -1.0f, 1e-7);
     cr_assert_float_eq(g[1], 1.2f, 1e-7);
     /* one Adam step (the first moves each parameter by lr against its gradient's sign),
      * then the renormalisation to sum 2 */
     adam a;
     cr_assert_eq(adam_init(&a, 2, 1e-3, &err), 0);
-    w.m->shared_grad(&w, &st, p, 500.0, 0.8, gn1, g);
+    w.def->shared_grad(&w, &st, p, 500.0, 0.8, gn1, g);
     adam_step(&a, p, g);
-    w.m->after_step(&w, p);
+    w.def->after_step(&w, p);
     cr_assert_float_eq(p[0], 0.999f, 1e-6);
     cr_assert_float_eq(p[1], 1.001f, 1e-6);
     cr_assert_float_eq((double)p[0] + p[1], 2.0, 1e-6);
     adam_free(&a);
     /* renormalisation: (0.5, 2.5) -> (1/3, 5/3); a weight at or below 1e-4 is floored first */
     float r[2] = {0.5f, 2.5f};
-    w.m->after_step(&w, r);
+    w.def->after_step(&w, r);
     cr_assert_float_eq(r[0], 1.0 / 3.0, 1e-7);
     cr_assert_float_eq(r[1], 5.0 / 3.0, 1e-6);
     float f[2] = {-0.2f, 1.0f};
-    w.m->after_step(&w, f);
+    w.def->after_step(&w, f);
     cr_assert_float_eq(f[0], 2e-4 / 1.0001, 1e-9);
     cr_assert_float_eq(f[1], 2.0 / 1.0001, 1e-6);
     cr_assert(f[0] > 0);
@@ -320,8 +320,8 @@ Test(sweep, plan_expansion_order_and_stable_ids)
     o.data = dir;
     snprintf(o.subsets, sizeof o.subsets, "FD002,FD001,FD002");
     snprintf(o.methods, sizeof o.methods, "fixed,uw-so,uw,fixed:0.5");
-    snprintf(o.lambdas, sizeof o.lambdas, "0.3,0.5");
-    snprintf(o.temperatures, sizeof o.temperatures, "1,5.0");
+    snprintf(o.grid[WEIGHTING_GRID_LAMBDA], sizeof o.grid[0], "0.3,0.5");
+    snprintf(o.grid[WEIGHTING_GRID_T], sizeof o.grid[0], "1,5.0");
     snprintf(o.seeds, sizeof o.seeds, "1,2,1");
     sweep_item *it;
     int n;
@@ -366,8 +366,8 @@ Test(sweep, plan_all_methods)
     o.data = MTL_TEST_DATA;
     snprintf(o.subsets, sizeof o.subsets, "FD001");
     snprintf(o.methods, sizeof o.methods, "all,dwa:1");
-    snprintf(o.lambdas, sizeof o.lambdas, "0.3,0.5");
-    snprintf(o.temperatures, sizeof o.temperatures, "1");
+    snprintf(o.grid[WEIGHTING_GRID_LAMBDA], sizeof o.grid[0], "0.3,0.5");
+    snprintf(o.grid[WEIGHTING_GRID_T], sizeof o.grid[0], "1");
     snprintf(o.seeds, sizeof o.seeds, "1");
     sweep_item *it;
     int n;
@@ -399,7 +399,7 @@ Test(sweep, plan_errors)
     cr_assert_eq(sweep_plan(&o, &it, &n, &err), -1);
     cr_assert(strstr(err.msg, "'x' is not an integer") != NULL, "%s", err.msg);
     snprintf(o.seeds, sizeof o.seeds, "1");
-    snprintf(o.temperatures, sizeof o.temperatures, "-1");
+    snprintf(o.grid[WEIGHTING_GRID_T], sizeof o.grid[0], "-1");
     cr_assert_eq(sweep_plan(&o, &it, &n, &err), -1);
     cr_assert(strstr(err.msg, "temperature must be > 0") != NULL, "%s", err.msg);
     /* default subsets: only those complete in --data (FD001 here; FD003 lacks its train file) */
@@ -409,7 +409,7 @@ Test(sweep, plan_errors)
              "%s/RUL_FD003.txt %s", MTL_TEST_DATA, MTL_TEST_DATA, MTL_TEST_DATA, MTL_TEST_DATA, MTL_TEST_DATA, dir);
     cr_assert_eq(th_system(cmd), 0);
     o.data = dir;
-    snprintf(o.temperatures, sizeof o.temperatures, "1");
+    snprintf(o.grid[WEIGHTING_GRID_T], sizeof o.grid[0], "1");
     cr_assert_eq(sweep_plan(&o, &it, &n, &err), 0, "%s", err.msg);
     cr_assert_eq(n, (9 + 1 + 1 + 1) * 1);
     for (int i = 0; i < n; i++) cr_assert_str_eq(it[i].subset, "FD001");
