@@ -103,8 +103,12 @@ int results_id_consistent(const run_record *r);
  * epoch run, test rows for an ok run. Otherwise -1 and why. */
 int results_run_whole(const run_record *r, mtl_err *err);
 /* Checks every results file directly in dir (a sweep's runs/ folder): each must be readable
- * and hold exactly one whole run, the one its name says. Any other file is moved into
- * dir/bad/ with one warning line on log. Returns the number moved, or -1. */
+ * and hold exactly one whole run, the one its name says. With tidy set, any other file is
+ * moved into dir/bad/ with one warning line on log. When ids is not NULL, *ids gets the
+ * malloc'd, sorted (strcmp) ids of the whole runs, *n_ids of them. A missing dir holds none.
+ * Returns the number of files moved, or -1. */
+int results_scan_runs(const char *dir, int tidy, FILE *log, char (**ids)[17], int *n_ids, mtl_err *err);
+/* results_scan_runs(dir, 1, log, NULL, NULL, err) */
 int results_tidy_runs(const char *dir, FILE *log, mtl_err *err);
 
 #endif

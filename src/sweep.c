@@ -460,6 +460,8 @@ int sweep_load(sweep_job *j)
     return 0;
 }
 
+static int cmp_run_id(const void *a, const void *b) { return strcmp(a, b); }
+
 int sweep_find_pending(sweep_job *j)
 {
     int root = j->rank == 0, mkfail = 0, np = 0;
@@ -486,21 +488,24 @@ int sweep_find_pending(sweep_job *j)
             remove_stale_temps(j->o.out);
             remove_stale_temps(ckpt_dir);
         }
-        /* a file in runs/ that is not one whole run of its name is moved to runs/bad/ */
-        if (!j->dry_run && !mkfail && results_tidy_runs(runs_dir, stderr, &err) < 0) {
+        /* a file in runs/ that is not one whole run of its name is moved to runs/bad/ (a dry
+         * run only looks); the runs left are complete */
+        char (*done)[17] = NULL;
+        int n_done = 0;
+        if (!mkfail && results_scan_runs(runs_dir, !j->dry_run, stderr, &done, &n_done, &err) < 0) {
             fprintf(stderr, "mtlbench sweep: %s\n", err.msg);
             mkfail = 1;
         }
-        for (int i = 0; i < j->n; i++) {
-            char p[4200];
-            run_path(p, sizeof p, j->o.out, j->plan[i].run_id);
-            if (!results_has_run(p, j->plan[i].run_id)) {
+        for (int i = 0; i < j->n && !mkfail; i++) {
+            if (!bsearch(j->plan[i].run_id, done, (size_t)n_done, sizeof *done, cmp_run_id)) {
                 j->pending[np++] = i;
             } else if (!j->dry_run) { /* a run written just before its checkpoint was removed */
+                char p[4200];
                 checkpoint_path(p, sizeof p, j->o.out, j->plan[i].run_id);
                 remove(p);
             }
         }
+        free(done);
     }
     MPI_Bcast(&mkfail, 1, MPI_INT, 0, MPI_COMM_WORLD);
     MPI_Bcast(&np, 1, MPI_INT, 0, MPI_COMM_WORLD);
