@@ -1394,6 +1394,8 @@ static int read_list(const name_list *files, run_record **runs, int *n, mtl_err 
     return rc;
 }
 
+static int merge_current(const char *dir);
+
 int results_read(const char *path, run_record **runs, int *n, mtl_err *err)
 {
     *runs = NULL;
@@ -1403,12 +1405,14 @@ int results_read(const char *path, run_record **runs, int *n, mtl_err *err)
     if (stat(path, &st) < 0) return mtl_fail(err, "%s: cannot open: %s", path, strerror(errno));
     if (!S_ISDIR(st.st_mode)) return results_read_file(path, runs, n, err);
 
-    /* runs/ first: a run file is never older than its copy in a merged file */
+    /* runs/ first: a run file is never older than its copy in a merged file; runs/ is left
+     * out when sweep.h5 holds its runs as they are (merged, and neither changed since) */
     name_list files = {NULL, 0, 0};
     int rc = 0;
     char *sub = join_path(path, "runs");
     if (!sub) rc = mtl_fail(err, "%s: out of memory", path);
-    else if (stat(sub, &st) == 0 && S_ISDIR(st.st_mode)) rc = list_results(sub, 1, 1, &files, err);
+    else if (!merge_current(path) && stat(sub, &st) == 0 && S_ISDIR(st.st_mode))
+        rc = list_results(sub, 1, 1, &files, err);
     free(sub);
     if (rc == 0) rc = list_results(path, 1, 1, &files, err);
     if (rc == 0) rc = read_list(&files, runs, n, err);
@@ -1509,6 +1513,65 @@ done:
     return rc;
 }
 
+static uint64_t stat_digest(uint64_t h, const char *name, const struct stat *st)
+{
+    int64_t v[6] = {(int64_t)st->st_size, (int64_t)st->st_ino, (int64_t)st->st_mtim.tv_sec,
+                    (int64_t)st->st_mtim.tv_nsec, (int64_t)st->st_ctim.tv_sec, (int64_t)st->st_ctim.tv_nsec};
+    h = mtl_fnv1a(h, name, strlen(name) + 1);
+    return mtl_fnv1a(h, v, sizeof v);
+}
+
+/* The run files a scan found whole, as one key per file (stat_digest of its name and inode
+ * data) in dir/.checked: a file with the same key is not read again. Any write or rename
+ * changes a file's key, so only files left as they were are taken on trust. */
+#define CHECKED_NAME ".checked"
+#define CHECKED_MAGIC "mtlbench checked 1\n"
+
+typedef struct {
+    uint64_t *v;
+    size_t n;
+} key_list;
+
+static int cmp_keys(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The keys of dir/.checked, sorted; none when it is missing or not one of ours. */
+static key_list read_checked(const char *dir)
+{
+    key_list k = {NULL, 0};
+    char *p = join_path(dir, CHECKED_NAME);
+    size_t len = 0, ml = strlen(CHECKED_MAGIC);
+    char *s = p ? mtl_read_regular(p, (size_t)64 << 20, &len, NULL) : NULL;
+    free(p);
+    if (s && len >= ml && memcmp(s, CHECKED_MAGIC, ml) == 0 && (len - ml) % 8 == 0 && (k.v = malloc(len - ml + 8))) {
+        k.n = (len - ml) / 8;
+        memcpy(k.v, s + ml, len - ml);
+        qsort(k.v, k.n, 8, cmp_keys);
+    }
+    free(s);
+    return k;
+}
+
+static void write_checked(const char *dir, const uint64_t *keys, size_t n)
+{
+    char *p = join_path(dir, CHECKED_NAME), *tmp;
+    int fd = p ? mtl_tmp_create(p, &tmp, NULL) : -1;
+    if (fd >= 0) {
+        if (mtl_write_all(fd, CHECKED_MAGIC, strlen(CHECKED_MAGIC), p, NULL) == 0 &&
+            mtl_write_all(fd, keys, n * sizeof *keys, p, NULL) == 0) {
+            mtl_commit_tmp(fd, tmp, p, NULL);
+        } else {
+            close(fd);
+            unlink(tmp);
+            free(tmp);
+        }
+    }
+    free(p);
+}
+
 /* Why file (of dir) is not one whole run of its name, in why; 1 when it is. */
 static int whole_run_file(const file_result *res, const char *name, const char *file, mtl_err *why)
 {
@@ -1544,26 +1607,42 @@ int results_scan_runs(const char *dir, int tidy, FILE *log, char (**ids)[17], in
     struct stat st;
     if (stat(dir, &st) != 0 && errno == ENOENT) return 0;
     if (list_results(dir, 0, 0, &names, err) < 0) return -1;
-    int rc = 0, moved = 0, nw = 0;
+    key_list known = read_checked(dir);
+    size_t nn = (size_t)names.n + 1;
+    uint64_t *key = calloc(nn, sizeof *key), *keep = calloc(nn, sizeof *keep);
+    int *todo = calloc(nn, sizeof *todo);
+    const char **tp = calloc(nn, sizeof *tp); /* the files to read */
+    file_result *res = calloc(nn, sizeof *res);
+    char (*whole)[17] = calloc(nn, 17);
+    int rc = 0, moved = 0, nw = 0, nt = 0;
+    size_t nk = 0;
+    if (!key || !keep || !todo || !tp || !res || !whole) rc = mtl_fail(err, "%s: out of memory", dir);
+    /* files unchanged since they were found whole are not read again */
     for (int i = 0; i < names.n && rc == 0; i++) {
         char *p = join_path(dir, names.v[i]);
         if (!p || (files.n == files.cap && name_list_grow(&files) < 0)) {
             free(p);
             rc = mtl_fail(err, "%s: out of memory", dir);
-        } else {
-            files.v[files.n++] = p;
+            break;
         }
+        files.v[files.n++] = p;
+        key[i] = stat(p, &st) == 0 ? stat_digest(MTL_FNV_INIT, names.v[i], &st) : 0;
+        char id[17];
+        snprintf(id, sizeof id, "%.16s", names.v[i]);
+        todo[i] = !(key[i] && bsearch(&key[i], known.v, known.n, 8, cmp_keys) && strlen(names.v[i]) == 19 &&
+                    valid_run_id(id));
+        if (todo[i]) tp[nt++] = p;
     }
-    file_result *res = rc == 0 ? calloc((size_t)names.n + 1, sizeof *res) : NULL;
-    char (*whole)[17] = rc == 0 ? calloc((size_t)names.n + 1, 17) : NULL;
-    if (rc == 0 && (!res || !whole)) rc = mtl_fail(err, "%s: out of memory", dir);
-    if (rc == 0) rc = read_files((const char *const *)files.v, files.n, NULL, res, err);
-    for (int i = 0; i < names.n && rc == 0; i++) {
+    if (rc == 0) rc = read_files(tp, nt, NULL, res, err);
+    for (int i = 0, t = 0; i < names.n && rc == 0; i++) {
         mtl_err why;
-        if (whole_run_file(&res[i], names.v[i], files.v[i], &why)) {
-            memcpy(whole[nw++], res[i].runs.v[0].run_id, 17);
+        if (!todo[i] || whole_run_file(&res[t], names.v[i], tp[t], &why)) {
+            snprintf(whole[nw++], 17, "%.16s", names.v[i]);
+            keep[nk++] = key[i];
+            t += todo[i];
             continue;
         }
+        t++;
         if (!tidy) continue;
         char *to = NULL;
         if (move_aside(dir, names.v[i], &to, err) < 0) {
@@ -1574,9 +1653,11 @@ int results_scan_runs(const char *dir, int tidy, FILE *log, char (**ids)[17], in
         free(to);
         moved++;
     }
-    free_results(res, names.n);
+    if (rc == 0 && tidy && (nt > 0 || nk != known.n)) write_checked(dir, keep, nk);
+    free_results(res, nt);
     name_list_free(&names);
     name_list_free(&files);
+    free(known.v), free(key), free(keep), free(todo), free(tp);
     if (rc == 0 && ids) {
         qsort(whole, (size_t)nw, 17, cmp_ids);
         *ids = whole;
@@ -1611,4 +1692,151 @@ int results_check_target(const char *path, mtl_err *err)
         free(runs);
     }
     return 0;
+}
+
+/* ------------------------------------------------------------------ merging a sweep's folder */
+
+#define MERGED_NAME "sweep.h5"
+#define MERGE_STATE_NAME ".sweep.h5.state"
+#define MERGE_STATE_MAGIC "mtlbench merge state 1"
+
+/* A digest of the names and inode data of the run files and of the merged file: any write,
+ * rename or removal of one of them changes it. */
+static int folder_digest(const char *runs_dir, const char *merged, uint64_t *digest, mtl_err *err)
+{
+    name_list names = {NULL, 0, 0};
+    struct stat st;
+    uint64_t h = MTL_FNV_INIT;
+    if (stat(runs_dir, &st) == 0 && list_results(runs_dir, 1, 0, &names, err) < 0) return -1;
+    for (int i = 0; i < names.n; i++) {
+        if (lstat(names.v[i], &st) != 0) memset(&st, 0, sizeof st);
+        h = stat_digest(h, names.v[i], &st);
+    }
+    name_list_free(&names);
+    if (lstat(merged, &st) != 0) memset(&st, 0, sizeof st);
+    *digest = stat_digest(h, merged, &st);
+    return 0;
+}
+
+/* The digest and run count of the last merge, from the state file; -1 when there is none. */
+static int read_merge_state(const char *state, uint64_t *digest, int *n)
+{
+    size_t len;
+    char *s = mtl_read_regular(state, 4096, &len, NULL);
+    if (!s) return -1;
+    unsigned long long d = 0;
+    int ok = sscanf(s, MERGE_STATE_MAGIC "\nruns %d\ndigest %16llx\n", n, &d) == 2 && *n >= 0;
+    free(s);
+    *digest = d;
+    return ok ? 0 : -1;
+}
+
+static int write_merge_state(const char *state, uint64_t digest, int n, mtl_err *err)
+{
+    char text[128];
+    int len = snprintf(text, sizeof text, MERGE_STATE_MAGIC "\nruns %d\ndigest %016llx\n", n,
+                       (unsigned long long)digest);
+    char *tmp;
+    int fd = mtl_tmp_create(state, &tmp, err);
+    if (fd < 0) return -1;
+    if (mtl_write_all(fd, text, (size_t)len, state, err) < 0) {
+        close(fd);
+        unlink(tmp);
+        free(tmp);
+        return -1;
+    }
+    return mtl_commit_tmp(fd, tmp, state, err);
+}
+
+/* 1 when dir/sweep.h5 was merged from dir/runs and neither changed since. */
+static int merge_current(const char *dir)
+{
+    char *runs_dir = join_path(dir, "runs"), *merged = join_path(dir, MERGED_NAME),
+         *state = join_path(dir, MERGE_STATE_NAME);
+    uint64_t now, last;
+    int n, cur = runs_dir && merged && state && read_merge_state(state, &last, &n) == 0 &&
+                 folder_digest(runs_dir, merged, &now, NULL) == 0 && now == last;
+    free(runs_dir);
+    free(merged);
+    free(state);
+    return cur;
+}
+
+/* Moves dir/MERGED_NAME, which cannot be read, into dir/bad/ with a warning. */
+static int set_aside_merged(const char *dir, const mtl_err *why, FILE *log, mtl_err *err)
+{
+    char *to;
+    if (move_aside(dir, MERGED_NAME, &to, err) < 0) return -1;
+    if (log)
+        fprintf(log, "warning: %s; moved to %s (its runs that are not in runs/ are only there now)\n", why->msg,
+                to);
+    free(to);
+    return 0;
+}
+
+/* Reads the run files and then the runs of the merged file that are in no run file. */
+static int read_for_merge(const char *dir, const char *runs_dir, const char *merged, FILE *log, run_list *all,
+                          mtl_err *err)
+{
+    name_list files = {NULL, 0, 0};
+    struct stat st;
+    int rc = 0;
+    if (stat(runs_dir, &st) == 0) rc = list_results(runs_dir, 1, 1, &files, err);
+    int has_merged = lstat(merged, &st) == 0;
+    char *mp = has_merged ? strdup(merged) : NULL;
+    if (rc == 0 && has_merged && (!mp || (files.n == files.cap && name_list_grow(&files) < 0)))
+        rc = mtl_fail(err, "%s: out of memory", dir);
+    if (rc == 0 && has_merged) files.v[files.n++] = mp, mp = NULL;
+    free(mp);
+    file_result *res = rc == 0 ? calloc((size_t)files.n + 1, sizeof *res) : NULL;
+    id_set seen = {NULL, 0, 0};
+    if (rc == 0 && !res) rc = mtl_fail(err, "%s: out of memory", dir);
+    if (rc == 0) rc = read_files((const char *const *)files.v, files.n, &seen, res, err);
+    if (rc == 0 && has_merged && res[files.n - 1].rc != 0) {
+        rc = set_aside_merged(dir, &res[files.n - 1].err, log, err);
+        run_list_free(&res[files.n - 1].runs);
+        res[files.n - 1].rc = 0;
+    }
+    if (rc == 0) rc = collect(res, files.n, all, err);
+    free_results(res, files.n);
+    id_set_free(&seen);
+    name_list_free(&files);
+    return rc;
+}
+
+int results_merge_dir(const char *dir, FILE *log, int *n, int *unchanged, mtl_err *err)
+{
+    *n = 0;
+    *unchanged = 0;
+    char *runs_dir = join_path(dir, "runs"), *merged = join_path(dir, MERGED_NAME),
+         *state = join_path(dir, MERGE_STATE_NAME);
+    run_list all = {NULL, 0, 0};
+    int rc = -1, lock = -1, last_n = 0;
+    uint64_t now = 0, last = 0;
+    if (!runs_dir || !merged || !state) {
+        mtl_fail(err, "%s: out of memory", dir);
+        goto done;
+    }
+    /* the lock of train --out: no run added to the merged file meanwhile is lost */
+    if ((lock = lock_target(merged, err)) < 0) goto done;
+    if (folder_digest(runs_dir, merged, &now, err) < 0) goto done;
+    if (read_merge_state(state, &last, &last_n) == 0 && last == now) {
+        *n = last_n;
+        *unchanged = 1;
+        rc = 0;
+        goto done;
+    }
+    if (read_for_merge(dir, runs_dir, merged, log, &all, err) < 0) goto done;
+    if (results_write_all(merged, all.v, all.n, err) < 0) goto done;
+    *n = all.n;
+    /* a merge whose state cannot be recorded is done again next time: not an error */
+    if (folder_digest(runs_dir, merged, &now, err) == 0) write_merge_state(state, now, all.n, NULL);
+    rc = 0;
+done:
+    if (lock >= 0) close(lock);
+    run_list_free(&all);
+    free(runs_dir);
+    free(merged);
+    free(state);
+    return rc;
 }

@@ -110,5 +110,13 @@ int results_run_whole(const run_record *r, mtl_err *err);
 int results_scan_runs(const char *dir, int tidy, FILE *log, char (**ids)[17], int *n_ids, mtl_err *err);
 /* results_scan_runs(dir, 1, log, NULL, NULL, err) */
 int results_tidy_runs(const char *dir, FILE *log, mtl_err *err);
+/* Merges a sweep's folder: every run of the run files in dir/runs and every run of dir/sweep.h5 that is in
+ * no run file (one added by train --out, say) into dir/sweep.h5, under the lock of
+ * results_append. When neither the run files nor sweep.h5 changed since the last merge
+ * (recorded in dir/.sweep.h5.state: names, sizes, inodes and times), nothing is read or
+ * written and *unchanged is set. A sweep.h5 that cannot be read is moved to dir/bad/ with a
+ * warning on log. *n gets the number of runs in sweep.h5. 0, or -1 (err says why). */
+int results_merge_dir(const char *dir, FILE *log, int *n, int *unchanged, mtl_err *err);
+
 
 #endif

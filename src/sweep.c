@@ -804,12 +804,10 @@ int sweep_merge(sweep_job *j, int status)
     int rc = status;
     if (j->rank == 0 && !j->save_failed) {
         mtl_err err;
-        run_record *runs = NULL;
-        int nr = 0;
-        char runs_dir[4096], merged[4200];
-        snprintf(runs_dir, sizeof runs_dir, "%s/runs", j->o.out);
+        int nr = 0, unchanged = 0;
+        char merged[4200];
         snprintf(merged, sizeof merged, "%s/sweep.h5", j->o.out);
-        if (results_read(runs_dir, &runs, &nr, &err) || results_write_all(merged, runs, nr, &err)) {
+        if (results_merge_dir(j->o.out, stderr, &nr, &unchanged, &err)) {
             fprintf(stderr, "mtlbench sweep: %s\n", err.msg);
             rc = 2;
         } else if (status == CLI_INTERRUPTED) {
@@ -819,11 +817,10 @@ int sweep_merge(sweep_job *j, int status)
         } else {
             char t[32];
             mtl_fmt_duration(mtl_now() - j->t_start, t, sizeof t);
-            printf("sweep: %d runs trained in %s; %d runs in %s\n\n", j->n_pending, t, nr, merged);
+            printf("sweep: %d runs trained in %s; %d runs in %s%s\n\n", j->n_pending, t, nr, merged,
+                   unchanged ? " (unchanged)" : "");
             fflush(stdout);
         }
-        for (int i = 0; i < nr; i++) run_record_free(&runs[i]);
-        free(runs);
         if (rc == 0 && nr > 0 && !j->quiet) {
             char *rargv[] = {"report", (char *)j->o.out, NULL};
             int rr = cmd_report(2, rargv);
