@@ -355,6 +355,7 @@ static int cmd_train(int argc, char **argv)
     int loaded = cli_load_digest(dir, subset, &po, &d, &digest, root ? stderr : NULL, &err) == 0;
     int failed = !loaded || prep_check_trainable(&d, &err) != 0;
     if (!failed && root && out && results_check_target(out, &err)) failed = 1;
+    if (!failed && root && c.checkpoint && mtl_check_folder_writable(c.checkpoint, &err)) failed = 1;
     if (dist_any(&dist, failed)) {
         if (root) fprintf(stderr, "mtlbench train: %s\n", failed ? err.msg : "a rank could not load the data");
         if (loaded) prep_free(&d);
@@ -382,7 +383,7 @@ static int cmd_train(int argc, char **argv)
     }
     if (rc) {
         /* the other ranks may wait in a collective this rank will never join: stop them all */
-        if (rc == TRAIN_REFUSED) { /* decided alike on every rank */
+        if (rc == TRAIN_REFUSED || rc == TRAIN_CKPT_FAILED) { /* decided alike on every rank */
             if (root) fprintf(stderr, "mtlbench train: %s\n", err.msg);
             run_record_free(&r);
             return finish_mpi(2);

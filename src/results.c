@@ -1480,36 +1480,14 @@ int results_has_run(const char *path, const char *run_id)
     return found;
 }
 
-/* Moves dir/name into dir/bad/ (created if needed), under a new name if that one is taken;
- * *to gets the malloc'd new path. */
+/* Moves dir/name into dir/bad/; *to gets its new path. */
 static int move_aside(const char *dir, const char *name, char **to, mtl_err *err)
 {
-    char *bad = join_path(dir, "bad"), *from = join_path(dir, name);
-    size_t ton = (bad ? strlen(bad) : 0) + strlen(name) + 16;
-    *to = malloc(ton);
-    int rc = -1;
-    if (!bad || !from || !*to) {
-        mtl_fail(err, "%s: out of memory", dir);
-        goto done;
-    }
-    if (mtl_mkdir_p(bad, err) < 0) goto done;
-    for (int k = 0; k < 1000; k++) {
-        if (k == 0) snprintf(*to, ton, "%s/%s", bad, name);
-        else snprintf(*to, ton, "%s/%s.%d", bad, name, k);
-        struct stat st;
-        if (lstat(*to, &st) == 0) continue;
-        if (rename(from, *to) != 0) {
-            mtl_fail(err, "%s: cannot move it to %s: %s", from, *to, strerror(errno));
-            goto done;
-        }
-        rc = 0;
-        goto done;
-    }
-    mtl_fail(err, "%s: cannot move it aside: %s/%s.* are all taken", from, bad, name);
-done:
-    free(bad);
+    char *from = join_path(dir, name);
+    *to = NULL;
+    if (!from) return mtl_fail(err, "%s: out of memory", dir);
+    int rc = mtl_move_aside(from, to, err);
     free(from);
-    if (rc < 0) free(*to), *to = NULL;
     return rc;
 }
 
@@ -1675,15 +1653,8 @@ int results_tidy_runs(const char *dir, FILE *log, mtl_err *err)
 
 int results_check_target(const char *path, mtl_err *err)
 {
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (!slash) snprintf(dir, sizeof dir, ".");
-    else if (slash == dir) dir[1] = '\0';
-    else *slash = '\0';
+    if (mtl_check_folder_writable(path, err) < 0) return -1;
     struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) return mtl_fail(err, "%s: folder %s does not exist", path, dir);
-    if (access(dir, W_OK) != 0) return mtl_fail(err, "%s: folder %s is not writable", path, dir);
     if (stat(path, &st) == 0) {
         run_record *runs = NULL;
         int n = 0;

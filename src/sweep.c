@@ -596,7 +596,7 @@ typedef struct {
     int done;
     int stopped;            /* a run of this group was stopped (by a signal or rank 0's notice), or
                                could not be written */
-    int save_failed;        /* leader: a finished run could not be written */
+    int save_failed;        /* a finished run (leader) or a checkpoint could not be written */
     int notice;             /* leader: rank 0's TAG_STOP notice was received */
 } sweep_group;
 
@@ -715,7 +715,12 @@ static int train_one(sweep_group *g, int idx)
     if (rc) {
         if (g->leader) fprintf(stderr, "mtlbench sweep: %s %s seed %ld: %s\n", it->subset, it->method, it->seed, err.msg);
         run_record_free(&r);
-        return 1;
+        if (rc != TRAIN_CKPT_FAILED) return 1;
+        /* a checkpoint that cannot be written: the next run would fail the same way, so the
+         * sweep stops as after a run file that cannot be written */
+        g->stopped = 1;
+        g->save_failed = 1;
+        return 2;
     }
     if (strcmp(r.run_id, it->run_id) != 0) {
         if (g->leader) fprintf(stderr, "mtlbench sweep: internal error: run id %s, planned %s\n", r.run_id, it->run_id);

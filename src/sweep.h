@@ -41,7 +41,7 @@ typedef struct {
     cmapss_set sets[4];              /* each subset of the plan, parsed once */
     int n_sets;
     double t_start;
-    int save_failed;                 /* set by sweep_run on every rank: a finished run could not be written */
+    int save_failed;                 /* set by sweep_run on every rank: a run or a checkpoint could not be written */
 } sweep_job;
 
 void sweep_job_init(sweep_job *j, int rank, int size);
@@ -63,8 +63,8 @@ int sweep_find_pending(sweep_job *j);
 void sweep_estimate(const sweep_job *j);
 /* Trains the pending runs: groups of ranks_per_run ranks, runs handed out by world rank 0,
  * each finished run written at once to OUT/runs/<run_id>.h5 by its group's leader.
- * A run that cannot be written (a full disk, say) stops the sweep like a signal: no run is
- * handed out any more, runs in flight stop at their next epoch boundary. Returns the worst
+ * A run or a checkpoint that cannot be written (a full disk, say) stops the sweep like a
+ * signal: no run is handed out any more, runs in flight stop at their next epoch boundary. Returns the worst
  * status of all ranks: 0, 1 (a run failed), 2 (data or a file; always 2 after a failed
  * write), CLI_INTERRUPTED (stopped, resumable). */
 int sweep_run(sweep_job *j);

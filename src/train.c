@@ -559,6 +559,21 @@ static void checkpoint_config(const train_config *c, const prep_data *d, const d
              (unsigned long long)h, np, ranks);
 }
 
+/* A checkpoint that cannot be used (err says why, on rank 0) is moved into bad/ beside it,
+ * with a warning, and the run starts afresh. Returns 0. */
+static int set_aside(const train_config *c, const dist_ctx *dist, const mtl_err *why)
+{
+    if (dist->rank != 0) return 0;
+    char *to = NULL;
+    mtl_err e;
+    if (mtl_move_aside(c->checkpoint, &to, &e) == 0)
+        fprintf(stderr, "warning: %s; moved to %s, starting this run afresh\n", why->msg, to);
+    else
+        fprintf(stderr, "warning: %s; starting this run afresh (%s)\n", why->msg, e.msg);
+    free(to);
+    return 0;
+}
+
 /* Restores the state of c->checkpoint when there is one: parameters (GradNorm's weights among
  * them), Adam, and the method's weighting_state (DWA's loss history, the first losses, the
  * step). Rank 0 reads the file, every rank decodes the same bytes. Returns 0 (resumed, or
@@ -570,12 +585,13 @@ static int checkpoint_resume(const train_config *c, const char *config, dist_ctx
     size_t len = 0;
     long hdr[2] = {0, 0}; /* read status, length */
     if (dist->rank == 0) {
-        hdr[0] = ckpt_read_file(c->checkpoint, &buf, &len, err);
+        hdr[0] = ckpt_read_file(c->checkpoint, ckpt_max_size(opt->n, c->epochs, sizeof *ws), &buf, &len, err);
         hdr[1] = (long)len;
     }
     if (dist_bcast_bytes(dist, hdr, sizeof hdr)) return mtl_fail(err, "MPI error while sharing the checkpoint");
     if (hdr[0] == CKPT_MISSING) return 0;
     if (hdr[0] != CKPT_OK) {
+        if (c->checkpoint_replace) return set_aside(c, dist, err);
         if (dist->rank != 0) mtl_fail(err, "%s: rank 0 cannot read the checkpoint", c->checkpoint);
         return TRAIN_REFUSED;
     }
@@ -594,11 +610,7 @@ static int checkpoint_resume(const train_config *c, const char *config, dist_ctx
         ckpt_free(&k);
         st = -1;
     }
-    if (st != CKPT_OK) {
-        if (!c->checkpoint_replace) return TRAIN_REFUSED;
-        if (dist->rank == 0) fprintf(stderr, "warning: %s; starting this run afresh\n", err->msg);
-        return 0;
-    }
+    if (st != CKPT_OK) return c->checkpoint_replace ? set_aside(c, dist, err) : TRAIN_REFUSED;
     size_t pb = opt->n * sizeof(float);
     memcpy(params, k.params, pb);
     memcpy(best, k.best, pb);
@@ -666,7 +678,7 @@ static int epoch_boundary(const train_config *c, dist_ctx *dist, int save_failed
     if (dist_sum_int64(dist, f, 2)) return mtl_fail(err, "MPI error at the end of an epoch");
     if (f[1]) {
         if (!save_failed) mtl_fail(err, "%s: rank 0 could not write the checkpoint", c->checkpoint);
-        return -1;
+        return TRAIN_CKPT_FAILED;
     }
     return f[0] ? TRAIN_STOPPED : 0;
 }

@@ -305,19 +305,15 @@ int mtl_write_all(int fd, const void *buf, size_t n, const char *path, mtl_err *
 }
 
 /* fsyncs the folder holding path; file systems that cannot sync a folder are not an error. */
+static char *folder_of(const char *path);
+
 static int fsync_folder(const char *path)
 {
-    size_t n = strlen(path);
-    char *dir = malloc(n + 2);
+    char *dir = folder_of(path);
     if (!dir) {
         errno = ENOMEM;
         return -1;
     }
-    memcpy(dir, path, n + 1);
-    char *slash = strrchr(dir, '/');
-    if (!slash) strcpy(dir, ".");
-    else if (slash == dir) dir[1] = '\0';
-    else *slash = '\0';
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     free(dir);
     if (fd < 0) return -1;
@@ -372,4 +368,66 @@ int mtl_name_index(const char *s, const char *const *names, int n)
     for (int i = 0; i < n; i++)
         if (strcmp(s, names[i]) == 0) return i;
     return -1;
+}
+
+/* The folder part of path: "." for a bare name, "/" for a name in the root; malloc'd. */
+static char *folder_of(const char *path)
+{
+    size_t n = strlen(path);
+    char *dir = malloc(n + 2);
+    if (!dir) return NULL;
+    memcpy(dir, path, n + 1);
+    char *slash = strrchr(dir, '/');
+    if (!slash) strcpy(dir, ".");
+    else if (slash == dir) dir[1] = '\0';
+    else *slash = '\0';
+    return dir;
+}
+
+int mtl_check_folder_writable(const char *path, mtl_err *err)
+{
+    char *dir = folder_of(path);
+    if (!dir) return mtl_fail(err, "%s: out of memory", path);
+    struct stat st;
+    int rc = 0;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) rc = mtl_fail(err, "%s: folder %s does not exist", path, dir);
+    else if (access(dir, W_OK) != 0) rc = mtl_fail(err, "%s: folder %s is not writable", path, dir);
+    free(dir);
+    return rc;
+}
+
+int mtl_move_aside(const char *path, char **to, mtl_err *err)
+{
+    *to = NULL;
+    char *dir = folder_of(path);
+    const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path;
+    size_t ton = (dir ? strlen(dir) : 0) + strlen(name) + 24;
+    char *bad = dir ? malloc(strlen(dir) + 8) : NULL, *dst = malloc(ton);
+    int rc = -1;
+    if (!dir || !bad || !dst) {
+        mtl_fail(err, "%s: out of memory", path);
+        goto done;
+    }
+    snprintf(bad, strlen(dir) + 8, "%s/bad", dir);
+    if (mtl_mkdir_p(bad, err) < 0) goto done;
+    for (int k = 0; k < 1000; k++) {
+        if (k == 0) snprintf(dst, ton, "%s/%s", bad, name);
+        else snprintf(dst, ton, "%s/%s.%d", bad, name, k);
+        struct stat st;
+        if (lstat(dst, &st) == 0) continue;
+        if (rename(path, dst) != 0) {
+            mtl_fail(err, "%s: cannot move it to %s: %s", path, dst, strerror(errno));
+            goto done;
+        }
+        *to = dst;
+        dst = NULL;
+        rc = 0;
+        goto done;
+    }
+    mtl_fail(err, "%s: cannot move it aside: %s/%s.* are all taken", path, bad, name);
+done:
+    free(dir);
+    free(bad);
+    free(dst);
+    return rc;
 }

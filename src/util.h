@@ -47,6 +47,12 @@ int mtl_commit_tmp(int fd, char *tmp, const char *path, mtl_err *err);
 /* strerror(e), with a fixed lower-case "no space left on device" for ENOSPC and EDQUOT. */
 const char *mtl_errno_text(int e);
 
+/* 0 when the folder of path exists and is writable; else -1 and a message naming both. */
+int mtl_check_folder_writable(const char *path, mtl_err *err);
+/* Moves path into the folder bad/ beside it (created if needed), under path's name or, when
+ * that is taken, name.1, name.2, ...; *to gets the malloc'd new path. */
+int mtl_move_aside(const char *path, char **to, mtl_err *err);
+
 /* mkdir -p: creates dir and its missing parents; error when dir is not a folder after. */
 int mtl_mkdir_p(const char *dir, mtl_err *err);
 
