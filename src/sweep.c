@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <mpi.h>
@@ -314,6 +315,7 @@ void sweep_job_init(sweep_job *j, int rank, int size)
     j->rank = rank;
     j->size = size;
     j->t_start = mtl_now();
+    j->lock_fd = -1;
 }
 
 void sweep_job_free(sweep_job *j)
@@ -321,6 +323,8 @@ void sweep_job_free(sweep_job *j)
     for (int i = 0; i < j->n_sets; i++) cmapss_set_free(&j->sets[i]);
     free(j->plan), free(j->pending);
     j->plan = NULL, j->pending = NULL;
+    if (j->lock_fd >= 0) close(j->lock_fd);
+    j->lock_fd = -1;
     j->n_sets = j->n = j->n_pending = 0;
 }
 
@@ -405,12 +409,6 @@ int sweep_load(sweep_job *j)
 {
     int root = j->rank == 0;
     mtl_err err;
-    /* every rank must write into the same folder */
-    uint64_t out_hash = mtl_fnv1a(MTL_FNV_INIT, j->o.out, strlen(j->o.out));
-    if (dist_first_difference(MPI_COMM_WORLD, &out_hash, 1) != -1) {
-        if (root) fprintf(stderr, "mtlbench sweep: --out differs between ranks; every rank needs the same folder\n");
-        return 2;
-    }
     /* every subset is parsed once, up front, and checked with the first seed's split: bad
      * data fails here, before any training, with one message */
     int failed = 0;
@@ -458,6 +456,94 @@ int sweep_load(sweep_job *j)
         return 2;
     }
     return 0;
+}
+
+/* Rank 0: creates and locks OUT, writes the marker OUT/.marker.<token> holding the token. */
+static int claim_root(sweep_job *j, char token[17], mtl_err *err)
+{
+    if (mtl_mkdir_p(j->o.out, err) < 0) return -1;
+    int no_locks = 0;
+    if ((j->lock_fd = mtl_lock_folder(j->o.out, "a sweep", &no_locks, err)) < 0) return -1;
+    if (no_locks)
+        fprintf(stderr, "warning: %s: its file system has no locks; a second sweep on it would not be refused\n",
+                j->o.out);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    long pid = (long)getpid();
+    uint64_t h = mtl_fnv1a(mtl_fnv1a(MTL_FNV_INIT, &ts, sizeof ts), &pid, sizeof pid);
+    snprintf(token, 17, "%016llx", (unsigned long long)h);
+    char p[4200];
+    snprintf(p, sizeof p, "%s/.marker.%s", j->o.out, token);
+    int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd < 0) return mtl_fail(err, "%s: cannot create %s: %s", j->o.out, p, mtl_errno_text(errno));
+    int rc = mtl_write_all(fd, token, 16, p, err);
+    close(fd);
+    return rc;
+}
+
+typedef struct {
+    int differs;
+    char host[64];
+} rank_view;
+
+/* Rank 0: the line that names the ranks (and their hosts) that see another folder. */
+static void say_differing(const sweep_job *j, const rank_view *v)
+{
+    char list[1024] = "";
+    size_t at = 0;
+    int shown = 0, n = 0;
+    for (int r = 0; r < j->size; r++) {
+        if (!v[r].differs) continue;
+        n++;
+        if (shown < 8 && at < sizeof list) {
+            at += (size_t)snprintf(list + at, sizeof list - at, "%s%d (%s)", shown ? ", " : "", r, v[r].host);
+            shown++;
+        }
+    }
+    if (at < sizeof list && n > shown) snprintf(list + at, sizeof list - at, " and %d more", n - shown);
+    fprintf(stderr,
+            "mtlbench sweep: --out %s is not the same folder on every rank: rank%s %s do%s not see the folder of "
+            "rank 0 (%s); give every rank one shared folder (not a node-local path, and an absolute one when the "
+            "ranks start in other directories)\n",
+            j->o.out, n > 1 ? "s" : "", list, n > 1 ? "" : "es", v[0].host);
+}
+
+int sweep_claim_out(sweep_job *j)
+{
+    int root = j->rank == 0, bad = 0;
+    mtl_err err;
+    char token[17] = "";
+    if (root && claim_root(j, token, &err) < 0) {
+        fprintf(stderr, "mtlbench sweep: %s\n", err.msg);
+        bad = 1;
+    }
+    MPI_Bcast(&bad, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    if (bad) return 2;
+    MPI_Bcast(token, sizeof token, MPI_CHAR, 0, MPI_COMM_WORLD);
+    /* every rank reads the marker through its own --out */
+    char p[4200];
+    snprintf(p, sizeof p, "%s/.marker.%s", j->o.out, token);
+    size_t len = 0;
+    char *got = mtl_read_regular(p, 64, &len, NULL);
+    rank_view mine;
+    memset(&mine, 0, sizeof mine);
+    mine.differs = !(got && len == 16 && memcmp(got, token, 16) == 0);
+    free(got);
+    int hl = 0;
+    char host[MPI_MAX_PROCESSOR_NAME];
+    MPI_Get_processor_name(host, &hl);
+    snprintf(mine.host, sizeof mine.host, "%.*s", (int)sizeof mine.host - 1, host);
+    rank_view *all = root ? calloc((size_t)j->size, sizeof *all) : NULL;
+    MPI_Gather(&mine, (int)sizeof mine, MPI_BYTE, all, (int)sizeof mine, MPI_BYTE, 0, MPI_COMM_WORLD);
+    if (root) {
+        unlink(p);
+        for (int r = 0; all && r < j->size; r++) bad |= all[r].differs;
+        if (!all) fprintf(stderr, "mtlbench sweep: out of memory\n"), bad = 1;
+        else if (bad) say_differing(j, all);
+        free(all);
+    }
+    MPI_Bcast(&bad, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    return bad ? 2 : 0;
 }
 
 static int cmp_run_id(const void *a, const void *b) { return strcmp(a, b); }
@@ -849,6 +935,7 @@ int cmd_sweep(int argc, char **argv)
     if (!j.help) {
         rc = sweep_make_plan(&j, rc);
         if (rc == 0) rc = sweep_load(&j);
+        if (rc == 0 && !j.dry_run) rc = sweep_claim_out(&j);
         if (rc == 0) rc = sweep_find_pending(&j);
         if (rc == 0 && j.dry_run) sweep_estimate(&j);
         else if (rc == 0) rc = sweep_merge(&j, sweep_run(&j));

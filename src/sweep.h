@@ -42,6 +42,7 @@ typedef struct {
     int n_sets;
     double t_start;
     int save_failed;                 /* set by sweep_run on every rank: a run or a checkpoint could not be written */
+    int lock_fd;                     /* rank 0: the lock of OUT (sweep_claim_out), -1 when none */
 } sweep_job;
 
 void sweep_job_init(sweep_job *j, int rank, int size);
@@ -56,6 +57,12 @@ int sweep_make_plan(sweep_job *j, int bad);
 /* Parses every subset of the plan once and checks it with the first seed's split, then
  * checks that every rank sees the same plan and the same data. 0 or 2. */
 int sweep_load(sweep_job *j);
+/* Rank 0 creates OUT and locks it for the rest of the sweep (OUT/.lock; a second sweep on the
+ * folder is refused), then writes a marker file with a fresh token into it, and every rank
+ * checks that it reads that token through its own --out: a node-local folder, or a relative
+ * --out from another working directory, names another folder on some ranks, whose runs would
+ * be lost. 0, or 2 with a message naming the ranks and hosts that differ. Not for a dry run. */
+int sweep_claim_out(sweep_job *j);
 /* Rank 0 creates OUT/runs, removes stale temporary files, and lists the runs without a
  * complete file; every rank gets the list. Prints the plan line. 0 or 2. */
 int sweep_find_pending(sweep_job *j);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -430,4 +431,40 @@ done:
     free(bad);
     free(dst);
     return rc;
+}
+
+int mtl_lock_folder(const char *dir, const char *what, int *no_locks, mtl_err *err)
+{
+    *no_locks = 0;
+    size_t n = strlen(dir) + 8;
+    char *p = malloc(n);
+    if (!p) return mtl_fail(err, "%s: out of memory", dir);
+    snprintf(p, n, "%s/.lock", dir);
+    int fd = open(p, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        mtl_fail(err, "%s: cannot open the lock file %s: %s", dir, p, mtl_errno_text(errno));
+        free(p);
+        return -1;
+    }
+    int rc;
+    while ((rc = flock(fd, LOCK_EX | LOCK_NB)) != 0 && errno == EINTR) {}
+    if (rc != 0 && errno == EWOULDBLOCK) {
+        char holder[160] = "";
+        ssize_t got = pread(fd, holder, sizeof holder - 1, 0);
+        holder[got > 0 ? got : 0] = '\0';
+        holder[strcspn(holder, "\n")] = '\0';
+        mtl_fail(err, "%s: %s already runs on this folder (%s holds %s); wait for it to end or use another folder",
+                 dir, what, holder[0] ? holder : "another process", p);
+        close(fd);
+        free(p);
+        return -1;
+    }
+    free(p);
+    if (rc != 0) *no_locks = 1; /* a file system without locks: the caller decides */
+    char host[128] = "?", text[200];
+    gethostname(host, sizeof host - 1);
+    host[sizeof host - 1] = '\0';
+    int len = snprintf(text, sizeof text, "process %ld on %s\n", (long)getpid(), host);
+    if (ftruncate(fd, 0) == 0 && len > 0) (void)!pwrite(fd, text, (size_t)len, 0);
+    return fd;
 }

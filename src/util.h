@@ -53,6 +53,12 @@ int mtl_check_folder_writable(const char *path, mtl_err *err);
  * that is taken, name.1, name.2, ...; *to gets the malloc'd new path. */
 int mtl_move_aside(const char *path, char **to, mtl_err *err);
 
+/* Takes an exclusive lock (flock) on dir/.lock, held until the returned descriptor is closed
+ * (or the process ends), and writes "process PID on HOST" into it. When another process holds
+ * it: -1 and a message naming dir, what ("a sweep"), and the holder. On a file system without
+ * locks the descriptor comes back unlocked, with *no_locks set. */
+int mtl_lock_folder(const char *dir, const char *what, int *no_locks, mtl_err *err);
+
 /* mkdir -p: creates dir and its missing parents; error when dir is not a folder after. */
 int mtl_mkdir_p(const char *dir, mtl_err *err);
 
