@@ -560,25 +560,26 @@ static int print_section(const method_row *rows, int a, int b, mtl_err *err)
 
 /* ------------------------------------------------------------------ files */
 
-/* Opens a new, unique temporary file beside path (never through a planted link); *tmp gets
- * its malloc'd name. */
-static FILE *open_tmp(const char *path, char **tmp, mtl_err *err)
+/* Opens the output file path (mtl_output: through symlinks, atomically, devices in place); a
+ * results file is never overwritten. */
+static FILE *open_out(const char *path, mtl_output *o, mtl_err *err)
 {
-    int fd = mtl_tmp_create(path, tmp, err);
+    if (results_is_results_file(path)) {
+        mtl_fail(err, "%s: is a results file; it is not overwritten (name another output file)", path);
+        return NULL;
+    }
+    int fd = mtl_output_open(path, o, err);
     if (fd < 0) return NULL;
     FILE *f = fdopen(fd, "w");
     if (!f) {
-        mtl_fail(err, "%s: cannot open: %s", *tmp, strerror(errno));
-        close(fd);
-        unlink(*tmp);
-        free(*tmp);
-        *tmp = NULL;
+        mtl_fail(err, "%s: cannot open: %s", path, strerror(errno));
+        mtl_output_commit(o, 1, NULL);
     }
     return f;
 }
 
-/* Closes f and renames tmp over path (removing tmp on failure); frees tmp. */
-static int commit_tmp(FILE *f, char *tmp, const char *path, mtl_err *err)
+/* Closes f and ends the output (removing its temporary file on failure). */
+static int close_out(FILE *f, mtl_output *o, const char *path, mtl_err *err)
 {
     int bad = fflush(f) != 0 || ferror(f);
     int e = errno ? errno : EIO;
@@ -586,11 +587,14 @@ static int commit_tmp(FILE *f, char *tmp, const char *path, mtl_err *err)
     if (fclose(f) != 0 && !bad) bad = 1, e = errno;
     if (bad || fd < 0) {
         if (fd >= 0) close(fd);
-        unlink(tmp);
-        free(tmp);
+        o->fd = -1;
+        if (o->tmp) unlink(o->tmp);
+        free(o->tmp);
+        free(o->target);
         return mtl_fail(err, "%s: cannot write: %s", path, mtl_errno_text(bad ? e : errno));
     }
-    return mtl_commit_tmp(fd, tmp, path, err);
+    o->fd = fd;
+    return mtl_output_commit(o, 0, err);
 }
 
 static void csv_str(FILE *f, const char *s)
@@ -614,8 +618,8 @@ static void csv_num(FILE *f, double v)
 
 static int write_csv(const char *path, const run_record **v, int n, mtl_err *err)
 {
-    char *tmp;
-    FILE *f = open_tmp(path, &tmp, err);
+    mtl_output o;
+    FILE *f = open_out(path, &o, err);
     if (!f) return -1;
     fputs("subset,method,seed,status,rmse,rmse_uncapped,mae,score,acc,f1,best_val_rmse,best_epoch,epochs_run,"
           "samples_per_s,ranks,threads,wall_s,run_id\n",
@@ -640,7 +644,7 @@ static int write_csv(const char *path, const run_record **v, int n, mtl_err *err
         csv_str(f, r->run_id);
         fputc('\n', f);
     }
-    return commit_tmp(f, tmp, path, err);
+    return close_out(f, &o, path, err);
 }
 
 /* mkdir -p */
@@ -664,15 +668,14 @@ static char *svg_path(const char *dir, const char *prefix, const char *a, const 
 /* Opens the plot file dir/prefix_<a>[_<b>].svg (through a temporary file) and writes the
  * SVG header and title. NULL on failure, with *path freed. */
 static FILE *plot_open(const char *dir, const char *prefix, const char *a, const char *b, int width, int height,
-                       const char *title, char **path, char **tmp, mtl_err *err)
+                       const char *title, char **path, mtl_output *o, mtl_err *err)
 {
-    *tmp = NULL;
     *path = svg_path(dir, prefix, a, b);
     if (!*path) {
         mtl_fail(err, "out of memory");
         return NULL;
     }
-    FILE *f = open_tmp(*path, tmp, err);
+    FILE *f = open_out(*path, o, err);
     if (!f) {
         free(*path);
         *path = NULL;
@@ -684,10 +687,10 @@ static FILE *plot_open(const char *dir, const char *prefix, const char *a, const
 }
 
 /* Ends the SVG, renames it into place and says so; frees path. */
-static int plot_close(FILE *f, char *tmp, char *path, int *written, mtl_err *err)
+static int plot_close(FILE *f, mtl_output *o, char *path, int *written, mtl_err *err)
 {
     svg_end(f);
-    int rc = commit_tmp(f, tmp, path, err);
+    int rc = close_out(f, o, path, err);
     if (rc == 0) {
         fprintf(stderr, "report: wrote %s\n", path);
         *written = 1;
@@ -788,8 +791,9 @@ static int plot_rmse_vs_t(const char *dir, const method_row *rows, int a, int b,
     setup_name(rows[a].runs[0], tag, sizeof tag, '_');
     snprintf(title, sizeof title, "%s: test RMSE of uw-so against temperature T", setup);
 
-    char *path, *tmp;
-    FILE *f = plot_open(dir, "rmse_vs_temperature", tag, NULL, width, height, title, &path, &tmp, err);
+    char *path;
+    mtl_output out;
+    FILE *f = plot_open(dir, "rmse_vs_temperature", tag, NULL, width, height, title, &path, &out, err);
     if (!f) {
         free(x);
         return -1;
@@ -802,7 +806,7 @@ static int plot_rmse_vs_t(const char *dir, const method_row *rows, int a, int b,
     svg_polyline(&p, x, y, k, C_SERIES, 2, NULL, 1);
     svg_markers(&p, x, y, k, C_SERIES, 4.5);
     svg_legend(f, left + pw + 24, top, items, nitems);
-    int rc = plot_close(f, tmp, path, written, err);
+    int rc = plot_close(f, &out, path, written, err);
     free(x);
     return rc;
 }
@@ -880,8 +884,9 @@ static int plot_weights(const char *dir, const method_row *row, int *written, mt
     setup_name(row->runs[0], tag, sizeof tag, '_');
     snprintf(title, sizeof title, "%s %s: task weights per epoch", setup, row->runs[0]->method);
 
-    char *path, *tmp;
-    FILE *f = plot_open(dir, "weights", tag, row->runs[0]->method, width, height, title, &path, &tmp, err);
+    char *path;
+    mtl_output out;
+    FILE *f = plot_open(dir, "weights", tag, row->runs[0]->method, width, height, title, &path, &out, err);
     if (!f) {
         free(buf);
         return -1;
@@ -898,8 +903,8 @@ static int plot_weights(const char *dir, const method_row *row, int *written, mt
             double *sx = mtl_alloc((size_t)r->n_hist * 3, sizeof *sx, err);
             if (!sx) {
                 fclose(f);
-                unlink(tmp);
-                free(tmp);
+                out.fd = -1;
+                mtl_output_commit(&out, 1, NULL);
                 free(path);
                 free(buf);
                 return -1;
@@ -922,7 +927,7 @@ static int plot_weights(const char *dir, const method_row *row, int *written, mt
         svg_markers(&p, ex, mh, 1, C_HEALTH, 4);
     }
     svg_legend(f, left + pw + 24, top, items, nitems);
-    int rc = plot_close(f, tmp, path, written, err);
+    int rc = plot_close(f, &out, path, written, err);
     free(buf);
     return rc;
 }

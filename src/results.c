@@ -1651,6 +1651,20 @@ int results_tidy_runs(const char *dir, FILE *log, mtl_err *err)
     return results_scan_runs(dir, 1, log, NULL, NULL, err);
 }
 
+int results_is_results_file(const char *path)
+{
+    unsigned char head[UB_SIZE + 8];
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return 0;
+    struct stat st;
+    ssize_t n = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? pread(fd, head, sizeof head, 0) : 0;
+    close(fd);
+    static const unsigned char sig[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+    size_t ml = strlen(UB_MAGIC);
+    return (n >= (ssize_t)ml && memcmp(head, UB_MAGIC, ml) == 0) || (n >= 8 && memcmp(head, sig, 8) == 0) ||
+           (n >= UB_SIZE + 8 && memcmp(head + UB_SIZE, sig, 8) == 0);
+}
+
 int results_check_target(const char *path, mtl_err *err)
 {
     if (mtl_check_folder_writable(path, err) < 0) return -1;

@@ -93,6 +93,9 @@ int results_read_file(const char *path, run_record **runs, int *n, mtl_err *err)
 /* 0 when a run can be added to path: its folder exists and is writable, and the file, if
  * it exists, is a readable results file. Checked before training, so no run is lost. */
 int results_check_target(const char *path, mtl_err *err);
+/* 1 when path is (or leads to) a regular file that starts like a results file or any HDF5
+ * file: such a file is never overwritten by other output (report --csv, --svg). */
+int results_is_results_file(const char *path);
 /* 1 if path holds a whole run (results_run_whole) with this id, 0 if not. */
 int results_has_run(const char *path, const char *run_id);
 

@@ -1,3 +1,4 @@
+#define _DEFAULT_SOURCE
 #define _POSIX_C_SOURCE 200809L
 #include "util.h"
 
@@ -467,4 +468,52 @@ int mtl_lock_folder(const char *dir, const char *what, int *no_locks, mtl_err *e
     int len = snprintf(text, sizeof text, "process %ld on %s\n", (long)getpid(), host);
     if (ftruncate(fd, 0) == 0 && len > 0) (void)!pwrite(fd, text, (size_t)len, 0);
     return fd;
+}
+
+int mtl_output_open(const char *path, mtl_output *o, mtl_err *err)
+{
+    memset(o, 0, sizeof *o);
+    o->fd = -1;
+    struct stat st, lst;
+    int exists = stat(path, &st) == 0;
+    if (!exists && lstat(path, &lst) == 0) return mtl_fail(err, "%s: is a link to nothing; not written", path);
+    if (exists && S_ISDIR(st.st_mode)) return mtl_fail(err, "%s: is a directory, expected a file", path);
+    if (exists && !S_ISREG(st.st_mode)) {
+        /* a FIFO, a terminal, /dev/stdout: written in place (a FIFO without a reader is an error) */
+        o->direct = 1;
+        o->target = strdup(path);
+        o->fd = o->target ? open(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC) : -1;
+        int fl = o->fd >= 0 ? fcntl(o->fd, F_GETFL) : -1;
+        if (fl >= 0) fcntl(o->fd, F_SETFL, fl & ~O_NONBLOCK);
+        if (o->fd < 0) mtl_fail(err, "%s: cannot open for writing: %s", path, strerror(errno));
+    } else {
+        /* a regular file is replaced where it is, through any symlinks to it */
+        o->target = exists ? realpath(path, NULL) : strdup(path);
+        if (!o->target) return mtl_fail(err, "%s: cannot resolve: %s", path, strerror(errno));
+        o->fd = mtl_tmp_create(o->target, &o->tmp, err);
+    }
+    if (o->fd < 0) {
+        free(o->target);
+        o->target = NULL;
+        return -1;
+    }
+    return o->fd;
+}
+
+int mtl_output_commit(mtl_output *o, int failed, mtl_err *err)
+{
+    int rc = 0;
+    if (o->direct) {
+        if (close(o->fd) != 0 && !failed) rc = mtl_fail(err, "%s: cannot write: %s", o->target, mtl_errno_text(errno));
+    } else if (failed) {
+        close(o->fd);
+        unlink(o->tmp);
+        free(o->tmp);
+    } else {
+        rc = mtl_commit_tmp(o->fd, o->tmp, o->target, err);
+    }
+    free(o->target);
+    memset(o, 0, sizeof *o);
+    o->fd = -1;
+    return failed ? -1 : rc;
 }

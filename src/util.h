@@ -44,6 +44,19 @@ char *mtl_read_regular(const char *path, size_t cap, size_t *len, mtl_err *err);
 int mtl_tmp_create(const char *path, char **tmp, mtl_err *err);
 int mtl_write_all(int fd, const void *buf, size_t n, const char *path, mtl_err *err);
 int mtl_commit_tmp(int fd, char *tmp, const char *path, mtl_err *err);
+/* An output file named by the user. Symlinks are followed: the file they lead to is written,
+ * the link stays. A regular file (or a new one) is replaced atomically through a temporary
+ * file beside it (mtl_tmp_create, mtl_commit_tmp); a FIFO, a terminal or another device
+ * (/dev/stdout) is written in place; a folder or a link to nothing is refused. open returns
+ * the descriptor to write (-1 on error); commit ends the file: with failed set it only
+ * removes the temporary file and returns -1. */
+typedef struct {
+    char *target;   /* the path written, symlinks resolved */
+    char *tmp;      /* its temporary file, NULL when written in place */
+    int fd, direct;
+} mtl_output;
+int mtl_output_open(const char *path, mtl_output *o, mtl_err *err);
+int mtl_output_commit(mtl_output *o, int failed, mtl_err *err);
 /* strerror(e), with a fixed lower-case "no space left on device" for ENOSPC and EDQUOT. */
 const char *mtl_errno_text(int e);
 
