@@ -15,6 +15,9 @@
 #include "results.h"
 #include "train.h"
 
+/* The most characters added to a --out or --checkpoint path: ".tmp.<pid>.<hex>", ".lock", bad/ */
+#define TRAIN_PATH_EXTRA 48
+
 static const char USAGE[] =
     "usage: mtlbench COMMAND [OPTIONS]\n"
     "\n"
@@ -290,6 +293,12 @@ static int cmd_train(int argc, char **argv)
     }
     train_config_apply_protocol(&c);
     if (!bad && !help && weighting_parse(method, &c.method, &err)) {
+        snprintf(msg, sizeof msg, "%s", err.msg);
+        bad = 1;
+    }
+    /* beside a results file or a checkpoint go its temporary file, its lock and bad/ */
+    if (!bad && !help && ((out && mtl_path_room(out, TRAIN_PATH_EXTRA, "--out", &err)) ||
+                          (c.checkpoint && mtl_path_room(c.checkpoint, TRAIN_PATH_EXTRA, "--checkpoint", &err)))) {
         snprintf(msg, sizeof msg, "%s", err.msg);
         bad = 1;
     }

@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1176,10 +1177,29 @@ static int reader_body(int fd, void *ctx)
 }
 
 typedef struct {
-    int rc;          /* 0 read, -1 not (err says why) */
+    int rc;          /* 0 read, -1 not (msg says why) */
     run_list runs;
-    mtl_err err;
+    char *msg;       /* malloc'd, NULL when read (or out of memory) */
 } file_result;
+
+/* Sets the message of a file not read. */
+static void result_fail(file_result *res, const char *fmt, ...) MTL_PRINTF(2, 3);
+static void result_fail(file_result *res, const char *fmt, ...)
+{
+    char buf[MTL_ERRLEN];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    free(res->msg);
+    res->msg = strdup(buf);
+    res->rc = -1;
+}
+
+static void result_why(const file_result *res, mtl_err *why)
+{
+    mtl_fail(why, "%s", res->msg ? res->msg : "out of memory");
+}
 
 /* Receives one run; the file's size bounds its tables. */
 static int recv_run(mtl_sandbox *sb, size_t fsize, double deadline, run_record *r)
@@ -1216,9 +1236,11 @@ static int recv_frame(mtl_sandbox *sb, int index, size_t fsize, id_set *skip, fi
     frame_head h;
     if (mtl_sandbox_read(sb, &h, sizeof h, deadline) < 0) return -1;
     if (h.magic != FRAME_MAGIC || h.index != index || h.msglen >= MTL_ERRLEN || h.nrec > fsize / 64 + 1) return -1;
-    if (mtl_sandbox_read(sb, res->err.msg, h.msglen, deadline) < 0) return -1;
-    res->err.msg[h.msglen] = '\0';
-    res->rc = h.rc ? -1 : 0;
+    char msg[MTL_ERRLEN];
+    if (mtl_sandbox_read(sb, msg, h.msglen, deadline) < 0) return -1;
+    msg[h.msglen] = '\0';
+    if (h.rc) result_fail(res, "%s", msg);
+    else res->rc = 0;
     for (uint32_t i = 0; i < h.nrec; i++) {
         run_record r;
         if (recv_run(sb, fsize, deadline, &r) < 0 || run_list_push(&res->runs, &r) < 0) return -1;
@@ -1239,7 +1261,7 @@ static int read_files(const char *const *files, int nf, id_set *skip, file_resul
         size[i] = stat(files[i], &st) == 0 && st.st_size > 0 ? (size_t)st.st_size : 0;
         res[i].rc = -1;
         res[i].runs = (run_list){NULL, 0, 0};
-        snprintf(res[i].err.msg, sizeof res[i].err.msg, "%s: not read", files[i]);
+        res[i].msg = NULL;
     }
     int next = 0, rc = 0;
     while (next < nf) {
@@ -1262,9 +1284,8 @@ static int read_files(const char *const *files, int nf, id_set *skip, file_resul
         mtl_sandbox_finish(&sb, next == nf, why, sizeof why);
         if (next < nf) {
             run_list_free(&res[next].runs);
-            res[next].rc = -1;
-            mtl_fail(&res[next].err, "%s: damaged results file: its reader process stopped on it (%s)", files[next],
-                     why);
+            result_fail(&res[next], "%s: damaged results file: its reader process stopped on it (%s)", files[next],
+                        why);
             next++;
         }
     }
@@ -1274,7 +1295,7 @@ static int read_files(const char *const *files, int nf, id_set *skip, file_resul
 
 static void free_results(file_result *res, int nf)
 {
-    for (int i = 0; res && i < nf; i++) run_list_free(&res[i].runs);
+    for (int i = 0; res && i < nf; i++) run_list_free(&res[i].runs), free(res[i].msg);
     free(res);
 }
 
@@ -1284,7 +1305,7 @@ static int collect(file_result *res, int nf, run_list *all, mtl_err *err)
 {
     for (int i = 0; i < nf; i++)
         if (res[i].rc != 0) {
-            if (err) *err = res[i].err;
+            if (err) result_why(&res[i], err);
             return -1;
         }
     for (int i = 0; i < nf; i++) {
@@ -1554,7 +1575,7 @@ static void write_checked(const char *dir, const uint64_t *keys, size_t n)
 static int whole_run_file(const file_result *res, const char *name, const char *file, mtl_err *why)
 {
     if (res->rc != 0) {
-        *why = res->err;
+        result_why(res, why);
         return 0;
     }
     const run_list *l = &res->runs;
@@ -1778,7 +1799,9 @@ static int read_for_merge(const char *dir, const char *runs_dir, const char *mer
     if (rc == 0 && !res) rc = mtl_fail(err, "%s: out of memory", dir);
     if (rc == 0) rc = read_files((const char *const *)files.v, files.n, &seen, res, err);
     if (rc == 0 && has_merged && res[files.n - 1].rc != 0) {
-        rc = set_aside_merged(dir, &res[files.n - 1].err, log, err);
+        mtl_err why;
+        result_why(&res[files.n - 1], &why);
+        rc = set_aside_merged(dir, &why, log, err);
         run_list_free(&res[files.n - 1].runs);
         res[files.n - 1].rc = 0;
     }

@@ -19,6 +19,10 @@
 
 enum { TAG_REQ = 101, TAG_IDX = 102, TAG_STOP = 103 };
 
+/* The most characters the sweep adds to --out:
+ * "/checkpoints/bad/<run_id>.ckpt.999", "/runs/<run_id>.h5.tmp.<pid>.<hex>" */
+#define SWEEP_PATH_EXTRA 64
+
 /* Answers of the dispatcher: a run's index, or one of these. */
 enum { NO_RUN_LEFT = -1, STOPPING = -2 };
 
@@ -375,6 +379,11 @@ int sweep_parse(sweep_job *j, int argc, char **argv)
     }
     if (!bad && optind < argc) {
         if (root) fprintf(stderr, "mtlbench sweep: unexpected argument '%s'\n", argv[optind]);
+        bad = 1;
+    }
+    mtl_err err;
+    if (!bad && mtl_path_room(o->out, SWEEP_PATH_EXTRA, "--out", &err)) {
+        if (root) fprintf(stderr, "mtlbench sweep: %s\n", err.msg);
         bad = 1;
     }
     if (!bad && j->size % j->ranks_per_run != 0) {

@@ -517,3 +517,11 @@ int mtl_output_commit(mtl_output *o, int failed, mtl_err *err)
     o->fd = -1;
     return failed ? -1 : rc;
 }
+
+int mtl_path_room(const char *path, size_t extra, const char *what, mtl_err *err)
+{
+    size_t n = strlen(path);
+    if (n + extra < PATH_MAX) return 0;
+    return mtl_fail(err, "%s %s: %zu characters; the files made under it need up to %zu more, and paths are limited to "
+                    "%d (PATH_MAX)", what, path, n, extra, PATH_MAX - 1);
+}

@@ -2,12 +2,18 @@
 #ifndef MTL_UTIL_H
 #define MTL_UTIL_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#ifndef PATH_MAX
+#define PATH_MAX 4096
+#endif
+
 /* Every fallible library call takes an mtl_err and returns 0 on success, -1 on
- * failure with a one-line message in err->msg (no trailing newline). */
-#define MTL_ERRLEN 1024
+ * failure with a one-line message in err->msg (no trailing newline), long enough for three
+ * paths of PATH_MAX and their reason. */
+#define MTL_ERRLEN (3 * PATH_MAX + 1024)
 typedef struct { char msg[MTL_ERRLEN]; } mtl_err;
 
 #if defined(__GNUC__)
@@ -71,6 +77,10 @@ int mtl_move_aside(const char *path, char **to, mtl_err *err);
  * it: -1 and a message naming dir, what ("a sweep"), and the holder. On a file system without
  * locks the descriptor comes back unlocked, with *no_locks set. */
 int mtl_lock_folder(const char *dir, const char *what, int *no_locks, mtl_err *err);
+
+/* 0 when path leaves room for extra more characters (the names a command makes under or
+ * beside it) within PATH_MAX; else -1 and a message naming what (an option) and the limit. */
+int mtl_path_room(const char *path, size_t extra, const char *what, mtl_err *err);
 
 /* mkdir -p: creates dir and its missing parents; error when dir is not a folder after. */
 int mtl_mkdir_p(const char *dir, mtl_err *err);
