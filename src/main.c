@@ -2,6 +2,7 @@
  * The program's entry point and its data and train subcommands. */
 #define _POSIX_C_SOURCE 200809L
 #include <getopt.h>
+#include <signal.h>
 #include <mpi.h>
 #include <omp.h>
 #include <stdio.h>
@@ -419,8 +420,29 @@ static int cmd_train(int argc, char **argv)
     return finish_mpi(status);
 }
 
+/* OMP_NUM_THREADS is bounded as --threads is (its first value; OpenMP reads a list for
+ * nested levels). 0, or 2 with a message. */
+static int check_omp_threads(void)
+{
+    const char *s = getenv("OMP_NUM_THREADS");
+    if (!s || !s[0]) return 0;
+    char first[32];
+    size_t n = strcspn(s, ",");
+    long v = 0;
+    if (n >= sizeof first) n = sizeof first - 1;
+    memcpy(first, s, n);
+    first[n] = '\0';
+    if (mtl_parse_long(first, &v) == 0 && v >= 1 && v <= 1024) return 0;
+    fprintf(stderr, "mtlbench: OMP_NUM_THREADS='%.40s': expected a number of threads, 1..1024 (as --threads)\n", s);
+    return 2;
+}
+
 int main(int argc, char **argv)
 {
+    /* a file size limit (ulimit -f) makes a write fail with a message, not kill the process
+     * and leave its temporary file behind */
+    signal(SIGXFSZ, SIG_IGN);
+    if (check_omp_threads()) return 2;
     /* Results files have one writer each and are replaced by rename, so HDF5's file locks
      * are not needed; they fail on many cluster file systems. The user's setting wins. */
     setenv("HDF5_USE_FILE_LOCKING", "FALSE", 0);
