@@ -681,8 +681,8 @@ static int hard_link(hid_t g, const char *name, const char *where, mtl_err *err)
     if (H5Lexists(g, name, H5P_DEFAULT) <= 0) return mtl_fail(err, "%s: missing '%s'", where, name);
     if (H5Lget_info(g, name, &li, H5P_DEFAULT) < 0) return mtl_fail(err, "%s: cannot inspect link '%s'", where, name);
     if (li.type != H5L_TYPE_HARD)
-        return mtl_fail(err, "%s: '%s' is a %s link; only plain (hard) links are read", where, name,
-                        li.type == H5L_TYPE_SOFT ? "soft" : li.type == H5L_TYPE_EXTERNAL ? "external" : "user-defined");
+        return mtl_fail(err, "%s: '%s' is %s link; only plain (hard) links are read", where, name,
+                        li.type == H5L_TYPE_SOFT ? "a soft" : li.type == H5L_TYPE_EXTERNAL ? "an external" : "a user-defined");
     return 0;
 }
 

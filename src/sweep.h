@@ -58,8 +58,8 @@ int sweep_make_plan(sweep_job *j, int bad);
  * checks that every rank sees the same plan and the same data. 0 or 2. */
 int sweep_load(sweep_job *j);
 /* Rank 0 creates OUT and locks it for the rest of the sweep (OUT/.lock; a second sweep on the
- * folder is refused), then writes a marker file with a fresh token into it, and every rank
- * checks that it reads that token through its own --out: a node-local folder, or a relative
+ * folder is refused), then creates a marker file named by a fresh token in it, and every
+ * rank checks that it finds that file through its own --out: a node-local folder, or a relative
  * --out from another working directory, names another folder on some ranks, whose runs would
  * be lost. 0, or 2 with a message naming the ranks and hosts that differ. Not for a dry run. */
 int sweep_claim_out(sweep_job *j);

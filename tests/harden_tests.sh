@@ -230,7 +230,9 @@ mpi_mismatch)
         --methods uw --seeds 1 --epochs 1 --out "$tmp/b" 2>&1)
   rc=$?
   [ $rc = 2 ] || { echo "$out"; fail "sweep with different --out: exit $rc, expected 2"; }
-  grep -q -- "--out differs between ranks" <<<"$out" || { echo "$out"; fail "no message on --out"; }
+  grep -q -- "--out $tmp/a is not the same folder on every rank: rank 1 (.*) does not see the folder of rank 0" \
+    <<<"$out" || { echo "$out"; fail "no message on --out"; }
+  [ -e "$tmp/b" ] && fail "rank 1 created its own folder"
   echo "ok: different data and different sweep --out refused";;
 mpi_rank_failure)
   # a rank that fails after the checks (here: out of memory) stops every rank, no hang
