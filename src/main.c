@@ -72,8 +72,11 @@ static const char TRAIN_USAGE_TAIL[] =
     "                    against concurrent writers; other runs are kept)\n"
     "  --checkpoint FILE save the training state after every epoch; the same command started\n"
     "                    again resumes from the last complete epoch, with the result of an\n"
-    "                    uninterrupted run. A checkpoint of another configuration is refused.\n"
-    "                    Removed when the run is complete.\n"
+    "                    uninterrupted run. A checkpoint that cannot be used (damaged, of\n"
+    "                    another configuration, not a regular file) is refused, and so is a\n"
+    "                    FILE whose folder is missing or not writable; one that cannot be\n"
+    "                    written later (a full disk) stops the run. Removed when the run is\n"
+    "                    complete.\n"
     "  --json            print one JSON object with the results at the end\n"
     "  --quiet           no per-epoch progress lines\n"
     "\n"
@@ -84,7 +87,8 @@ static const char TRAIN_USAGE_END[] =
     "\n"
     "SIGTERM, SIGINT or SIGUSR1 (on any rank, or forwarded by mpirun/srun) stop the run at\n"
     "the next epoch boundary, agreed by all ranks; a second SIGINT stops at once.\n"
-    "Exit status: 0 done, 1 the run failed, 2 bad usage or input (or a foreign checkpoint),\n"
+    "Exit status: 0 done, 1 the run failed, 2 bad usage or input (or a checkpoint that cannot\n"
+    "be used or written),\n"
     "3 interrupted, resumable: run the same command again.\n";
 
 static void train_usage(FILE *f)
