@@ -467,22 +467,10 @@ static int lock_target(const char *path, mtl_err *err)
     char *lp = malloc(n);
     if (!lp) return mtl_fail(err, "%s: out of memory", path);
     snprintf(lp, n, "%s.lock", path);
-    int fd = open(lp, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
-    if (fd < 0) {
-        mtl_fail(err, "%s: cannot open the lock file %s: %s", path, lp, mtl_errno_text(errno));
-        free(lp);
-        return -1;
-    }
-    int rc;
-    while ((rc = flock(fd, LOCK_EX)) != 0 && errno == EINTR) {}
-    if (rc != 0) {
-        mtl_fail(err, "%s: cannot lock %s (%s); concurrent writers could lose runs, so nothing is written", path,
-                 lp, strerror(errno));
-        close(fd);
-        free(lp);
-        return -1;
-    }
+    mtl_err why;
+    int busy, fd = mtl_lock_file(lp, 1, &busy, &why);
     free(lp);
+    if (fd < 0) mtl_fail(err, "%s: %s; concurrent writers could lose runs, so nothing is written", path, why.msg);
     return fd;
 }
 

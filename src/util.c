@@ -434,6 +434,21 @@ done:
     return rc;
 }
 
+int mtl_lock_file(const char *lock_path, int wait, int *busy, mtl_err *err)
+{
+    *busy = 0;
+    int fd = open(lock_path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd < 0) return mtl_fail(err, "cannot open the lock file %s: %s", lock_path, mtl_errno_text(errno));
+    int rc;
+    while ((rc = flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB))) != 0 && errno == EINTR) {}
+    if (rc == 0) return fd;
+    int e = errno;
+    *busy = e == EWOULDBLOCK ? 1 : e == ENOLCK || e == EOPNOTSUPP ? 2 : 0;
+    mtl_fail(err, "cannot lock %s: %s", lock_path, strerror(e));
+    close(fd);
+    return -1;
+}
+
 int mtl_lock_folder(const char *dir, const char *what, int *no_locks, mtl_err *err)
 {
     *no_locks = 0;
@@ -441,27 +456,23 @@ int mtl_lock_folder(const char *dir, const char *what, int *no_locks, mtl_err *e
     char *p = malloc(n);
     if (!p) return mtl_fail(err, "%s: out of memory", dir);
     snprintf(p, n, "%s/.lock", dir);
-    int fd = open(p, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
-    if (fd < 0) {
-        mtl_fail(err, "%s: cannot open the lock file %s: %s", dir, p, mtl_errno_text(errno));
-        free(p);
-        return -1;
-    }
-    int rc;
-    while ((rc = flock(fd, LOCK_EX | LOCK_NB)) != 0 && errno == EINTR) {}
-    if (rc != 0 && errno == EWOULDBLOCK) {
+    int busy, fd = mtl_lock_file(p, 0, &busy, err);
+    if (fd < 0 && busy == 1) {
         char holder[160] = "";
-        ssize_t got = pread(fd, holder, sizeof holder - 1, 0);
+        int hfd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        ssize_t got = hfd >= 0 ? pread(hfd, holder, sizeof holder - 1, 0) : 0;
+        if (hfd >= 0) close(hfd);
         holder[got > 0 ? got : 0] = '\0';
         holder[strcspn(holder, "\n")] = '\0';
         mtl_fail(err, "%s: %s already runs on this folder (%s holds %s); wait for it to end or use another folder",
                  dir, what, holder[0] ? holder : "another process", p);
-        close(fd);
-        free(p);
-        return -1;
+    } else if (fd < 0 && busy == 2) { /* a file system without locks: the caller decides */
+        *no_locks = 1;
+        fd = open(p, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) mtl_fail(err, "%s: cannot open the lock file %s: %s", dir, p, mtl_errno_text(errno));
     }
     free(p);
-    if (rc != 0) *no_locks = 1; /* a file system without locks: the caller decides */
+    if (fd < 0) return -1;
     char host[128] = "?", text[200];
     gethostname(host, sizeof host - 1);
     host[sizeof host - 1] = '\0';

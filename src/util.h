@@ -72,6 +72,11 @@ int mtl_check_folder_writable(const char *path, mtl_err *err);
  * that is taken, name.1, name.2, ...; *to gets the malloc'd new path. */
 int mtl_move_aside(const char *path, char **to, mtl_err *err);
 
+/* Opens (creating it, never through a symlink) lock_path and takes an exclusive flock on it,
+ * waiting for it with wait set; returns the descriptor that holds it. -1 when it cannot be
+ * taken, with *busy 1 when another process holds it (without wait), 2 when the file system
+ * has no locks, else 0. */
+int mtl_lock_file(const char *lock_path, int wait, int *busy, mtl_err *err);
 /* Takes an exclusive lock (flock) on dir/.lock, held until the returned descriptor is closed
  * (or the process ends), and writes "process PID on HOST" into it. When another process holds
  * it: -1 and a message naming dir, what ("a sweep"), and the holder. On a file system without
