@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Hostile-input tests, each a CTest test: harden_tests.sh TEST MTLBENCH MPIEXEC DATA SOURCE_DIR GENCMAPSS
+# Hostile-input tests, each a CTest test:
+#   harden_tests.sh TEST MTLBENCH MPIEXEC DATA SOURCE_DIR GENCMAPSS FAKE_RUNS
 # Exit 77: skipped (the test needs something this machine does not allow, e.g. mounting).
 set -uo pipefail
-test=$1 bin=$2 mpiexec=$3 data=$4 src=$5 gen=${6:-}
+test=$1 bin=$2 mpiexec=$3 data=$4 src=$5 gen=${6:-} fake=${7:-}
 export OMP_WAIT_POLICY=passive OMP_NUM_THREADS=1
 tmp=$(mktemp -d /tmp/mtlharden.XXXXXX)
 cleanup() {
@@ -373,6 +374,24 @@ small_inputs)
   cp "$data"/*_FD001.txt "$tmp/d/"
   { printf '\357\273\277'; cat "$data/train_FD001.txt"; } >"$tmp/d/train_FD001.txt"
   expect_fail 2 "train_FD001.txt:1: starts with a UTF-8 byte-order mark (bytes \\\\xef\\\\xbb\\\\xbf)" "${T1[@]}" --data "$tmp/d"
+  echo "ok";;
+many_runs)
+  # a folder of 1,530 complete runs: found complete, merged once, then left alone; report and
+  # the merge see every run once
+  grid=(--subsets FD001 --methods fixed,uw-so,uw --lambdas "$(seq -s, 0.02 0.02 0.98)" --temperatures 1,2,5 --seeds
+        "$(seq -s, 1 30)" --epochs 5)
+  "$fake" "$tmp/big" 5 100 "${grid[@]}" >/dev/null || fail "fake_runs"
+  n=$(ls "$tmp/big/runs" | grep -c '\.h5$')
+  [ "$n" = 1590 ] || fail "fake_runs wrote $n runs, expected 1590"
+  sw=("$bin" sweep --data "$data" "${grid[@]}" --out "$tmp/big")
+  out=$(timeout $slow "${sw[@]}" 2>&1) || { echo "$out" | tail; fail "sweep"; }
+  grep -q "1590 runs (1590 complete, 0 to do)" <<<"$out" || { echo "$out" | head; fail "not every run complete"; }
+  grep -q "; 1590 runs in $tmp/big/sweep.h5$" <<<"$out" || { echo "$out" | head; fail "not merged"; }
+  grep -q "^Results: $tmp/big (1590 runs" <<<"$out" || { echo "$out" | head; fail "the report does not see 1590 runs"; }
+  out=$(timeout $slow "${sw[@]}" 2>&1) || { echo "$out" | tail; fail "sweep again"; }
+  grep -q "; 1590 runs in $tmp/big/sweep.h5 (unchanged)$" <<<"$out" || { echo "$out" | head; fail "merged again"; }
+  grep -q "^Results: $tmp/big (1590 runs" <<<"$out" || fail "the second report does not see 1590 runs"
+  [ "$("$bin" report "$tmp/big/runs" | grep -c '^Results: .*(1590 runs')" = 1 ] || fail "report of runs/"
   echo "ok";;
 *) echo "unknown test $test"; exit 2;;
 esac
