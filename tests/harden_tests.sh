@@ -376,7 +376,7 @@ small_inputs)
   expect_fail 2 "train_FD001.txt:1: starts with a UTF-8 byte-order mark (bytes \\\\xef\\\\xbb\\\\xbf)" "${T1[@]}" --data "$tmp/d"
   echo "ok";;
 many_runs)
-  # a folder of 1,530 complete runs: found complete, merged once, then left alone; report and
+  # a folder of 1,590 complete runs: found complete, merged once, then left alone; report and
   # the merge see every run once
   grid=(--subsets FD001 --methods fixed,uw-so,uw --lambdas "$(seq -s, 0.02 0.02 0.98)" --temperatures 1,2,5 --seeds
         "$(seq -s, 1 30)" --epochs 5)
