@@ -523,14 +523,10 @@ int results_append(const char *path, const run_record *r, mtl_err *err)
 static hid_t open_attr(hid_t obj, const char *name, hid_t *type, const char *where, mtl_err *err)
 {
     *type = -1;
-    htri_t ex = H5Aexists(obj, name);
-    if (ex <= 0) {
-        mtl_fail(err, "%s: missing attribute '%s'", where, name);
-        return -1;
-    }
-    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT); /* one lookup; why it failed is asked after */
     if (a < 0) {
-        mtl_fail(err, "%s: cannot open attribute '%s'", where, name);
+        if (H5Aexists(obj, name) <= 0) mtl_fail(err, "%s: missing attribute '%s'", where, name);
+        else mtl_fail(err, "%s: cannot open attribute '%s'", where, name);
         return -1;
     }
     hid_t sp = H5Aget_space(a);
@@ -573,14 +569,9 @@ static int read_attr_str(hid_t obj, const char *name, char *dst, size_t cap, con
         s = vs ? vs : "";
     } else {
         size_t sz = H5Tget_size(ft);
+        H5T_str_t pad = H5Tget_strpad(ft);
         if (sz == 0 || sz > MAX_FIXED_STR) {
             mtl_fail(err, "%s: attribute '%s' has an unreasonable size (%zu bytes)", where, name, sz);
-            goto done;
-        }
-        mt = H5Tcopy(H5T_C_S1);
-        if (mt < 0 || H5Tset_size(mt, sz + 1) < 0 || H5Tset_strpad(mt, H5T_STR_NULLTERM) < 0 ||
-            H5Tset_cset(mt, cset) < 0) {
-            mtl_fail(err, "%s: cannot read attribute '%s'", where, name);
             goto done;
         }
         buf = calloc(sz + 2, 1);
@@ -588,11 +579,15 @@ static int read_attr_str(hid_t obj, const char *name, char *dst, size_t cap, con
             mtl_fail(err, "%s: out of memory", where);
             goto done;
         }
-        if (H5Aread(a, mt, buf) < 0) {
+        /* the stored bytes as they are (the file's own type: no conversion), cut at the first
+         * NUL; space padding is removed */
+        if (pad < 0 || H5Aread(a, ft, buf) < 0) {
             mtl_fail(err, "%s: cannot read attribute '%s'", where, name);
             goto done;
         }
-        buf[sz + 1] = '\0';
+        buf[sz] = '\0';
+        if (pad == H5T_STR_SPACEPAD)
+            for (size_t k = strlen(buf); k > 0 && buf[k - 1] == ' '; k--) buf[k - 1] = '\0';
         s = buf;
     }
     size_t len = strlen(s);
@@ -1616,8 +1611,8 @@ int results_scan_runs(const char *dir, int tidy, FILE *log, char (**ids)[17], in
         key[i] = stat(p, &st) == 0 ? stat_digest(MTL_FNV_INIT, names.v[i], &st) : 0;
         char id[17];
         snprintf(id, sizeof id, "%.16s", names.v[i]);
-        todo[i] = !(key[i] && bsearch(&key[i], known.v, known.n, 8, cmp_keys) && strlen(names.v[i]) == 19 &&
-                    valid_run_id(id));
+        todo[i] = !(key[i] && known.n && bsearch(&key[i], known.v, known.n, 8, cmp_keys) &&
+                    strlen(names.v[i]) == 19 && valid_run_id(id));
         if (todo[i]) tp[nt++] = p;
     }
     if (rc == 0) rc = read_files(tp, nt, NULL, res, err);

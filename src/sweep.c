@@ -595,7 +595,7 @@ int sweep_find_pending(sweep_job *j)
             mkfail = 1;
         }
         for (int i = 0; i < j->n && !mkfail; i++) {
-            if (!bsearch(j->plan[i].run_id, done, (size_t)n_done, sizeof *done, cmp_run_id)) {
+            if (!n_done || !bsearch(j->plan[i].run_id, done, (size_t)n_done, sizeof *done, cmp_run_id)) {
                 j->pending[np++] = i;
             } else if (!j->dry_run) { /* a run written just before its checkpoint was removed */
                 char p[4200];
