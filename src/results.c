@@ -542,7 +542,9 @@ static hid_t open_attr(hid_t obj, const char *name, hid_t *type, const char *whe
     return a;
 }
 
-static int read_attr_str(hid_t obj, const char *name, char *dst, size_t cap, const char *where,
+/* A string attribute into dst (cap bytes); a fixed-length one may not claim more bytes than the
+ * file's ilen. */
+static int read_attr_str(hid_t obj, const char *name, char *dst, size_t cap, size_t ilen, const char *where,
                          mtl_err *err)
 {
     hid_t ft, a = open_attr(obj, name, &ft, where, err), mt = -1;
@@ -570,7 +572,7 @@ static int read_attr_str(hid_t obj, const char *name, char *dst, size_t cap, con
     } else {
         size_t sz = H5Tget_size(ft);
         H5T_str_t pad = H5Tget_strpad(ft);
-        if (sz == 0 || sz > MAX_FIXED_STR) {
+        if (sz == 0 || sz > MAX_FIXED_STR || sz > ilen) {
             mtl_fail(err, "%s: attribute '%s' has an unreasonable size (%zu bytes)", where, name, sz);
             goto done;
         }
@@ -779,7 +781,7 @@ static int read_run(hid_t g, int version, size_t ilen, run_record *r, const char
     for (size_t i = 0; i < N_RUN_FIELDS; i++) {
         const field_desc *f = &RUN_FIELDS[i];
         if (f->since > version) continue;
-        int rc = f->kind == F_STR ? read_attr_str(g, f->name, base + f->off, f->size, where, err)
+        int rc = f->kind == F_STR ? read_attr_str(g, f->name, base + f->off, f->size, ilen, where, err)
                                   : read_attr_num(g, f, base + f->off, where, err);
         if (rc < 0) return -1;
     }
@@ -1008,7 +1010,7 @@ static int parse_image(const char *path, unsigned char *img, size_t ilen, const 
     int version = 1;
     if (has_fmt > 0) {
         char fmt[64];
-        if (read_attr_str(file, "format", fmt, sizeof fmt, path, err) < 0) goto done;
+        if (read_attr_str(file, "format", fmt, sizeof fmt, ilen, path, err) < 0) goto done;
         if (strcmp(fmt, RESULTS_FORMAT) == 0) {
             version = 2;
         } else if (strcmp(fmt, RESULTS_FORMAT_V1) != 0) {
