@@ -225,7 +225,14 @@ int ckpt_write_file(const char *path, const unsigned char *buf, size_t len, mtl_
     return mtl_commit_tmp(fd, tmp, path, err);
 }
 
-int ckpt_read_file(const char *path, unsigned char **buf, size_t *len, mtl_err *err)
+size_t ckpt_max_size(size_t n_params, int max_hist, size_t method_len)
+{
+    /* header, configuration, scalars and sizes (well under 1 KiB), the arrays, the checksum */
+    return 4096 + n_params * 4 * sizeof(float) + (size_t)(max_hist > 0 ? max_hist : 0) * sizeof(run_epoch) +
+           method_len;
+}
+
+int ckpt_read_file(const char *path, size_t cap, unsigned char **buf, size_t *len, mtl_err *err)
 {
     *buf = NULL;
     *len = 0;
@@ -234,7 +241,7 @@ int ckpt_read_file(const char *path, unsigned char **buf, size_t *len, mtl_err *
         if (errno == ENOENT) return CKPT_MISSING;
         return mtl_fail(err, "%s: %s", path, strerror(errno));
     }
-    char *p = mtl_read_file(path, len, err);
+    char *p = mtl_read_regular(path, cap, len, err);
     if (!p) return -1;
     *buf = (unsigned char *)p;
     return CKPT_OK;

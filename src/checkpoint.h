@@ -57,8 +57,11 @@ void ckpt_free(checkpoint *c);
 
 /* Writes a file image to path atomically (temporary file, fsync, rename, directory fsync). */
 int ckpt_write_file(const char *path, const unsigned char *buf, size_t len, mtl_err *err);
-/* Reads path into a malloc'd buffer: CKPT_OK, CKPT_MISSING when there is no such file, -1
- * when it cannot be read. */
-int ckpt_read_file(const char *path, unsigned char **buf, size_t *len, mtl_err *err);
+/* The largest file of a checkpoint with these sizes (a bound for ckpt_read_file). */
+size_t ckpt_max_size(size_t n_params, int max_hist, size_t method_len);
+/* Reads path, a regular file of at most cap bytes, into a malloc'd buffer, without blocking
+ * (mtl_read_regular): CKPT_OK, CKPT_MISSING when there is no such file, -1 when it cannot be
+ * read (a FIFO, a directory, a device, too large, unreadable; err says which). */
+int ckpt_read_file(const char *path, size_t cap, unsigned char **buf, size_t *len, mtl_err *err);
 
 #endif

@@ -261,4 +261,5 @@ const char CLI_TRAIN_HELP[] =
     "  --patience N      stop after N epochs without a better validation RMSE (default 0: off)\n"
     "  --deterministic   exact fixed-point gradient sums: bitwise identical results for any\n"
     "                    number of ranks and threads\n"
-    "  --threads N       OpenMP threads per rank, 1..1024 (default: OMP_NUM_THREADS or all cores)\n";
+    "  --threads N       OpenMP threads per rank, 1..1024 (default: OMP_NUM_THREADS, which must\n"
+    "                    be 1..1024 too, or all cores)\n";

@@ -103,13 +103,22 @@ static int tokenize(const char *p, const char *e, const char **tb, const char **
     return n;
 }
 
+/* The token [b, e) for a message: bytes other than printable ASCII as \xNN, cut with "..."
+ * when it does not fit in n. */
 static void token_copy(const char *b, const char *e, char *out, size_t n)
 {
-    size_t len = (size_t)(e - b);
-    if (len >= n) len = n - 4;
-    memcpy(out, b, len);
-    out[len] = '\0';
-    if ((size_t)(e - b) >= n) strcat(out, "...");
+    size_t k = 0;
+    for (; b < e; b++) {
+        unsigned char c = (unsigned char)*b;
+        int w = c >= 0x20 && c < 0x7f ? 1 : 4;
+        if (k + w + 4 > n) {
+            memcpy(out + k, "...", 4);
+            return;
+        }
+        if (w == 1) out[k++] = (char)c;
+        else k += (size_t)snprintf(out + k, n - k, "\\x%02x", c);
+    }
+    out[k] = '\0';
 }
 
 void cmapss_table_free(cmapss_table *t)
@@ -132,6 +141,11 @@ int cmapss_parse_rows(const char *path, const char *text, size_t len, cmapss_tab
     if (!out->x || !out->unit_start || !out->unit_id) {
         cmapss_table_free(out);
         return mtl_fail(err, "%s: out of memory", path);
+    }
+    if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
+        cmapss_table_free(out);
+        return mtl_fail(err, "%s:1: starts with a UTF-8 byte-order mark (bytes \\xef\\xbb\\xbf); expected plain ASCII "
+                        "numbers (save the file without it)", path);
     }
     const char *p = text, *end = text + len;
     long line = 0, blank_line = 0;
@@ -259,6 +273,11 @@ int cmapss_parse_rul(const char *path, const char *text, size_t len, int n_units
     *out = NULL;
     int *rul = malloc(sizeof(int) * (size_t)(n_units > 0 ? n_units : 1));
     if (!rul) return mtl_fail(err, "%s: out of memory", path);
+    if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
+        free(rul);
+        return mtl_fail(err, "%s:1: starts with a UTF-8 byte-order mark (bytes \\xef\\xbb\\xbf); expected plain ASCII "
+                        "numbers (save the file without it)", path);
+    }
     const char *p = text, *end = text + len;
     long line = 0, blank_line = 0;
     int n = 0;

@@ -2,6 +2,7 @@
  * The program's entry point and its data and train subcommands. */
 #define _POSIX_C_SOURCE 200809L
 #include <getopt.h>
+#include <signal.h>
 #include <mpi.h>
 #include <omp.h>
 #include <stdio.h>
@@ -15,6 +16,9 @@
 #include "results.h"
 #include "train.h"
 #include "version.h"
+
+/* The most characters added to a --out or --checkpoint path: ".tmp.<pid>.<hex>", ".lock", bad/ */
+#define TRAIN_PATH_EXTRA 48
 
 static const char USAGE_HEAD[] =
     "usage: mtlbench COMMAND [OPTIONS]\n"
@@ -71,8 +75,11 @@ static const char TRAIN_USAGE_TAIL[] =
     "                    against concurrent writers; other runs are kept)\n"
     "  --checkpoint FILE save the training state after every epoch; the same command started\n"
     "                    again resumes from the last complete epoch, with the result of an\n"
-    "                    uninterrupted run. A checkpoint of another configuration is refused.\n"
-    "                    Removed when the run is complete.\n"
+    "                    uninterrupted run. A checkpoint that cannot be used (damaged, of\n"
+    "                    another configuration, not a regular file) is refused, and so is a\n"
+    "                    FILE whose folder is missing or not writable; one that cannot be\n"
+    "                    written later (a full disk) stops the run. Removed when the run is\n"
+    "                    complete.\n"
     "  --json            print one JSON object with the results at the end (instead of the\n"
     "                    summary and the result line)\n"
     "  --quiet           no per-epoch progress lines (the result line stays)\n"
@@ -90,7 +97,8 @@ static const char TRAIN_USAGE_END[] =
     "\n"
     "SIGTERM, SIGINT or SIGUSR1 (on any rank, or forwarded by mpirun/srun) stop the run at\n"
     "the next epoch boundary, agreed by all ranks; a second SIGINT stops at once.\n"
-    "Exit status: 0 done, 1 the run failed, 2 bad usage or input (or a foreign checkpoint),\n"
+    "Exit status: 0 done, 1 the run failed, 2 bad usage or input (or a checkpoint that cannot\n"
+    "be used or written),\n"
     "3 interrupted, resumable: run the same command again.\n";
 
 static void train_usage(FILE *f)
@@ -303,7 +311,11 @@ static int train_parse(train_job *j, int argc, char **argv)
     }
     train_config_apply_protocol(&j->c);
     mtl_err err;
-    if (!j->help && weighting_parse(j->method, &j->c.method, &err)) {
+    if (j->help) return 0;
+    /* beside a results file or a checkpoint go its temporary file, its lock and bad/ */
+    if (weighting_parse(j->method, &j->c.method, &err) ||
+        (j->out && mtl_path_room(j->out, TRAIN_PATH_EXTRA, "--out", &err)) ||
+        (j->c.checkpoint && mtl_path_room(j->c.checkpoint, TRAIN_PATH_EXTRA, "--checkpoint", &err))) {
         snprintf(j->msg, sizeof j->msg, "%s", err.msg);
         return 1;
     }
@@ -363,6 +375,7 @@ static int train_load(train_job *j)
     j->loaded = cli_load_digest(j->dir, j->subset, &po, &j->d, &digest, j->root ? stderr : NULL, &err) == 0;
     int failed = !j->loaded || prep_check_trainable(&j->d, &err) != 0;
     if (!failed && j->root && j->out && results_check_target(j->out, &err)) failed = 1;
+    if (!failed && j->root && j->c.checkpoint && mtl_check_folder_writable(j->c.checkpoint, &err)) failed = 1;
     if (dist_any(&j->dist, failed)) {
         if (j->root) fprintf(stderr, "mtlbench train: %s\n", failed ? err.msg : "a rank could not load the data");
         return 2;
@@ -391,7 +404,7 @@ static int train_execute(train_job *j)
                     j->c.checkpoint ? j->c.checkpoint : "", j->c.checkpoint ? " to resume" : "");
         return CLI_INTERRUPTED;
     }
-    if (rc == TRAIN_REFUSED) { /* decided alike on every rank */
+    if (rc == TRAIN_REFUSED || rc == TRAIN_CKPT_FAILED) { /* decided alike on every rank */
         if (j->root) fprintf(stderr, "mtlbench train: %s\n", err.msg);
         return 2;
     }
@@ -478,8 +491,29 @@ static const command *find_command(const char *name)
     return NULL;
 }
 
+/* OMP_NUM_THREADS is bounded as --threads is (its first value; OpenMP reads a list for
+ * nested levels). 0, or 2 with a message. */
+static int check_omp_threads(void)
+{
+    const char *s = getenv("OMP_NUM_THREADS");
+    if (!s || !s[0]) return 0;
+    char first[32];
+    size_t n = strcspn(s, ",");
+    long v = 0;
+    if (n >= sizeof first) n = sizeof first - 1;
+    memcpy(first, s, n);
+    first[n] = '\0';
+    if (mtl_parse_long(first, &v) == 0 && v >= 1 && v <= 1024) return 0;
+    fprintf(stderr, "mtlbench: OMP_NUM_THREADS='%.40s': expected a number of threads, 1..1024 (as --threads)\n", s);
+    return 2;
+}
+
 int main(int argc, char **argv)
 {
+    /* a file size limit (ulimit -f) makes a write fail with a message, not kill the process
+     * and leave its temporary file behind */
+    signal(SIGXFSZ, SIG_IGN);
+    if (check_omp_threads()) return 2;
     /* Results files have one writer each and are replaced by rename, so HDF5's file locks
      * are not needed; they fail on many cluster file systems. The user's setting wins. */
     setenv("HDF5_USE_FILE_LOCKING", "FALSE", 0);

@@ -1189,25 +1189,26 @@ static void section_remarks(doc *d, const method_row *rows, const section *s)
 
 /* ------------------------------------------------------------------ files */
 
-/* Opens a new, unique temporary file beside path (never through a planted link); *tmp gets
- * its malloc'd name. */
-static FILE *open_tmp(const char *path, char **tmp, mtl_err *err)
+/* Opens the output file path (mtl_output: through symlinks, atomically, devices in place); a
+ * results file is never overwritten. */
+static FILE *open_out(const char *path, mtl_output *o, mtl_err *err)
 {
-    int fd = mtl_tmp_create(path, tmp, err);
+    if (results_is_results_file(path)) {
+        mtl_fail(err, "%s: is a results file; it is not overwritten (name another output file)", path);
+        return NULL;
+    }
+    int fd = mtl_output_open(path, o, err);
     if (fd < 0) return NULL;
     FILE *f = fdopen(fd, "w");
     if (!f) {
-        mtl_fail(err, "%s: cannot open: %s", *tmp, strerror(errno));
-        close(fd);
-        unlink(*tmp);
-        free(*tmp);
-        *tmp = NULL;
+        mtl_fail(err, "%s: cannot open: %s", path, strerror(errno));
+        mtl_output_commit(o, 1, NULL);
     }
     return f;
 }
 
-/* Closes f and renames tmp over path (removing tmp on failure); frees tmp. */
-static int commit_tmp(FILE *f, char *tmp, const char *path, mtl_err *err)
+/* Closes f and ends the output (removing its temporary file on failure). */
+static int close_out(FILE *f, mtl_output *o, const char *path, mtl_err *err)
 {
     int bad = fflush(f) != 0 || ferror(f);
     int e = errno ? errno : EIO;
@@ -1215,21 +1216,24 @@ static int commit_tmp(FILE *f, char *tmp, const char *path, mtl_err *err)
     if (fclose(f) != 0 && !bad) bad = 1, e = errno;
     if (bad || fd < 0) {
         if (fd >= 0) close(fd);
-        unlink(tmp);
-        free(tmp);
+        o->fd = -1;
+        if (o->tmp) unlink(o->tmp);
+        free(o->tmp);
+        free(o->target);
         return mtl_fail(err, "%s: cannot write: %s", path, mtl_errno_text(bad ? e : errno));
     }
-    return mtl_commit_tmp(fd, tmp, path, err);
+    o->fd = fd;
+    return mtl_output_commit(o, 0, err);
 }
 
 /* Writes n bytes to path through a temporary file, and says so on stderr. */
 static int write_whole(const char *path, const char *text, size_t n, mtl_err *err)
 {
-    char *tmp;
-    FILE *f = open_tmp(path, &tmp, err);
+    mtl_output o;
+    FILE *f = open_out(path, &o, err);
     if (!f) return -1;
     fwrite(text, 1, n, f);
-    if (commit_tmp(f, tmp, path, err) < 0) return -1;
+    if (close_out(f, &o, path, err) < 0) return -1;
     fprintf(stderr, "report: wrote %s\n", path);
     return 0;
 }
@@ -1256,8 +1260,8 @@ static void csv_num(FILE *f, double v)
 /* One row per run, in report order; delta_m against its setup's single-task baselines. */
 static int write_csv(const char *path, const method_row *rows, const section *secs, int nsec, mtl_err *err)
 {
-    char *tmp;
-    FILE *f = open_tmp(path, &tmp, err);
+    mtl_output o;
+    FILE *f = open_out(path, &o, err);
     if (!f) return -1;
     fputs("subset,method,seed,status,rmse,rmse_uncapped,mae,score,acc,f1,best_val_rmse,best_epoch,epochs_run,"
           "samples_per_s,ranks,threads,wall_s,run_id,delta_m\n",
@@ -1287,7 +1291,7 @@ static int write_csv(const char *path, const method_row *rows, const section *se
                     csv_num(f, report_delta_m(r->rmse, r->f1, secs[s].rmse_b, secs[s].f1_b));
                 fputc('\n', f);
             }
-    return commit_tmp(f, tmp, path, err);
+    return close_out(f, &o, path, err);
 }
 
 /* prefix_<a>[_<b>].svg with characters other than [A-Za-z0-9._-] in a and b made '_'. */
@@ -2383,19 +2387,19 @@ static const char HTML_HEAD[] =
 /* The whole report as one HTML page at html (through a temporary file). */
 static int write_html(const char *html, const report_body *rb, mtl_err *err)
 {
-    char *tmp;
-    FILE *f = open_tmp(html, &tmp, err);
+    mtl_output o;
+    FILE *f = open_out(html, &o, err);
     if (!f) return -1;
     doc d = {.f = f, .html = 1, .svgdir = NULL, .plots = 1};
     fputs(HTML_HEAD, f);
     if (emit_report(&d, rb, err) < 0) {
         fclose(f);
-        unlink(tmp);
-        free(tmp);
+        o.fd = -1;
+        mtl_output_commit(&o, 1, NULL);
         return -1;
     }
     fputs("</body>\n</html>\n", f);
-    if (commit_tmp(f, tmp, html, err) < 0) return -1;
+    if (close_out(f, &o, html, err) < 0) return -1;
     fprintf(stderr, "report: wrote %s\n", html);
     return 0;
 }
@@ -2442,7 +2446,10 @@ static const char REPORT_USAGE[] =
     "difference. Diverged runs are counted and listed, never averaged.\n"
     "\n"
     "  --csv FILE   also write one CSV row per run to FILE (missing values empty; delta_m\n"
-    "               against the setup's single-task baselines)\n"
+    "               against the setup's single-task baselines). FILE, the page and the plots\n"
+    "               are replaced atomically, through symlinks (the file they name is\n"
+    "               written); a FIFO or device (/dev/stdout) is written in place; a results\n"
+    "               or other HDF5 file is never overwritten\n"
     "  --svg DIR    also write SVG plots into DIR (created if needed):\n"
     "                 pareto_<SETUP>.svg                test RMSE against macro-F1: the fixed:λ\n"
     "                                                   front, single-task baselines, every\n"

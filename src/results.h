@@ -107,6 +107,9 @@ int results_read_file(const char *path, run_record **runs, int *n, mtl_err *err)
 /* 0 when a run can be added to path: its folder exists and is writable, and the file, if
  * it exists, is a readable results file. Checked before training, so no run is lost. */
 int results_check_target(const char *path, mtl_err *err);
+/* 1 when path is (or leads to) a regular file that starts like a results file or any HDF5
+ * file: such a file is never overwritten by other output (report --csv, --svg). */
+int results_is_results_file(const char *path);
 /* 1 if path holds a whole run (results_run_whole) with this id, 0 if not. */
 int results_has_run(const char *path, const char *run_id);
 
@@ -117,8 +120,20 @@ int results_id_consistent(const run_record *r);
  * epoch run, test rows for an ok run. Otherwise -1 and why. */
 int results_run_whole(const run_record *r, mtl_err *err);
 /* Checks every results file directly in dir (a sweep's runs/ folder): each must be readable
- * and hold exactly one whole run, the one its name says. Any other file is moved into
- * dir/bad/ with one warning line on log. Returns the number moved, or -1. */
+ * and hold exactly one whole run, the one its name says. With tidy set, any other file is
+ * moved into dir/bad/ with one warning line on log. When ids is not NULL, *ids gets the
+ * malloc'd, sorted (strcmp) ids of the whole runs, *n_ids of them. A missing dir holds none.
+ * Returns the number of files moved, or -1. */
+int results_scan_runs(const char *dir, int tidy, FILE *log, char (**ids)[17], int *n_ids, mtl_err *err);
+/* results_scan_runs(dir, 1, log, NULL, NULL, err) */
 int results_tidy_runs(const char *dir, FILE *log, mtl_err *err);
+/* Merges a sweep's folder: every run of the run files in dir/runs and every run of dir/sweep.h5 that is in
+ * no run file (one added by train --out, say) into dir/sweep.h5, under the lock of
+ * results_append. When neither the run files nor sweep.h5 changed since the last merge
+ * (recorded in dir/.sweep.h5.state: names, sizes, inodes and times), nothing is read or
+ * written and *unchanged is set. A sweep.h5 that cannot be read is moved to dir/bad/ with a
+ * warning on log. *n gets the number of runs in sweep.h5. 0, or -1 (err says why). */
+int results_merge_dir(const char *dir, FILE *log, int *n, int *unchanged, mtl_err *err);
+
 
 #endif

@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <mpi.h>
@@ -17,6 +18,10 @@
 #include <unistd.h>
 
 enum { TAG_REQ = 101, TAG_IDX = 102, TAG_STOP = 103 };
+
+/* The most characters the sweep adds to --out:
+ * "/checkpoints/bad/<run_id>.ckpt.999", "/runs/<run_id>.h5.tmp.<pid>.<hex>" */
+#define SWEEP_PATH_EXTRA 64
 
 /* Answers of the dispatcher: a run's index, or one of these. */
 enum { NO_RUN_LEFT = -1, STOPPING = -2 };
@@ -272,9 +277,14 @@ static const char USAGE[] =
     "--ranks-per-run ranks each train one run at a time, data-parallel; runs are handed out\n"
     "dynamically, largest subset first. Each finished run is written at once to\n"
     "OUT/runs/<run_id>.h5 (atomically); a sweep started again with the same OUT skips every\n"
-    "complete run. At the end all runs are merged into OUT/sweep.h5 and the report printed.\n"
+    "complete run. At the end all runs are merged into OUT/sweep.h5 (with any run added to it\n"
+    "by train --out; skipped when nothing changed) and the report printed. One sweep at a\n"
+    "time per folder: OUT is locked (OUT/.lock), and every rank must see the same OUT (a\n"
+    "marker file written by rank 0), or no rank trains.\n"
     "Runs in flight are checkpointed after every epoch in OUT/checkpoints/<run_id>.ckpt and\n"
-    "resume from there; a checkpoint is removed when its run's file is written.\n"
+    "resume from there; a checkpoint is removed when its run's file is written. A checkpoint\n"
+    "that cannot be used is moved to OUT/checkpoints/bad/ and its run starts afresh; a run\n"
+    "file or a checkpoint that cannot be written stops the sweep (status 2).\n"
     "\n"
     "SIGTERM, SIGINT or SIGUSR1 (on any rank, or forwarded by mpirun/srun) stop every run at\n"
     "its next epoch boundary; finished runs are merged and the sweep exits with status 3:\n"
@@ -353,6 +363,7 @@ void sweep_job_init(sweep_job *j, int rank, int size)
     j->rank = rank;
     j->size = size;
     j->t_start = mtl_now();
+    j->lock_fd = -1;
 }
 
 void sweep_job_free(sweep_job *j)
@@ -360,6 +371,8 @@ void sweep_job_free(sweep_job *j)
     for (int i = 0; i < j->n_sets; i++) cmapss_set_free(&j->sets[i]);
     free(j->plan), free(j->pending);
     j->plan = NULL, j->pending = NULL;
+    if (j->lock_fd >= 0) close(j->lock_fd);
+    j->lock_fd = -1;
     j->n_sets = j->n = j->n_pending = 0;
 }
 
@@ -417,6 +430,11 @@ int sweep_parse(sweep_job *j, int argc, char **argv)
         if (root) fprintf(stderr, "mtlbench sweep: unexpected argument '%s'\n", argv[optind]);
         bad = 1;
     }
+    mtl_err err;
+    if (!bad && mtl_path_room(o->out, SWEEP_PATH_EXTRA, "--out", &err)) {
+        if (root) fprintf(stderr, "mtlbench sweep: %s\n", err.msg);
+        bad = 1;
+    }
     if (!bad && j->size % j->ranks_per_run != 0) {
         if (root)
             fprintf(stderr, "mtlbench sweep: --ranks-per-run %d does not divide the %d ranks\n", j->ranks_per_run,
@@ -466,12 +484,6 @@ int sweep_load(sweep_job *j)
 {
     int root = j->rank == 0;
     mtl_err err;
-    /* every rank must write into the same folder */
-    uint64_t out_hash = mtl_fnv1a(MTL_FNV_INIT, j->o.out, strlen(j->o.out));
-    if (dist_first_difference(MPI_COMM_WORLD, &out_hash, 1) != -1) {
-        if (root) fprintf(stderr, "mtlbench sweep: --out differs between ranks; every rank needs the same folder\n");
-        return 2;
-    }
     /* every subset is parsed once, up front, and checked with the first seed's split: bad
      * data fails here, before any training, with one message */
     int failed = 0;
@@ -516,6 +528,94 @@ int sweep_load(sweep_job *j)
     return 0;
 }
 
+/* Rank 0: creates and locks OUT, and creates the marker OUT/.marker.<token>. */
+static int claim_root(sweep_job *j, char token[17], mtl_err *err)
+{
+    if (mtl_mkdir_p(j->o.out, err) < 0) return -1;
+    int no_locks = 0;
+    if ((j->lock_fd = mtl_lock_folder(j->o.out, "a sweep", &no_locks, err)) < 0) return -1;
+    if (no_locks)
+        fprintf(stderr, "warning: %s: its file system has no locks; a second sweep on it would not be refused\n",
+                j->o.out);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    long pid = (long)getpid();
+    uint64_t h = mtl_fnv1a(mtl_fnv1a(MTL_FNV_INIT, &ts, sizeof ts), &pid, sizeof pid);
+    snprintf(token, 17, "%016llx", (unsigned long long)h);
+    char p[4200];
+    snprintf(p, sizeof p, "%s/.marker.%s", j->o.out, token);
+    /* empty: its name is the token (a full disk still takes it) */
+    int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd < 0) return mtl_fail(err, "%s: cannot create %s: %s", j->o.out, p, mtl_errno_text(errno));
+    close(fd);
+    return 0;
+}
+
+typedef struct {
+    int differs;
+    char host[64];
+} rank_view;
+
+/* Rank 0: the line that names the ranks (and their hosts) that see another folder. */
+static void say_differing(const sweep_job *j, const rank_view *v)
+{
+    char list[1024] = "";
+    size_t at = 0;
+    int shown = 0, n = 0;
+    for (int r = 0; r < j->size; r++) {
+        if (!v[r].differs) continue;
+        n++;
+        if (shown < 8 && at < sizeof list) {
+            at += (size_t)snprintf(list + at, sizeof list - at, "%s%d (%s)", shown ? ", " : "", r, v[r].host);
+            shown++;
+        }
+    }
+    if (at < sizeof list && n > shown) snprintf(list + at, sizeof list - at, " and %d more", n - shown);
+    fprintf(stderr,
+            "mtlbench sweep: --out %s is not the same folder on every rank: rank%s %s do%s not see the folder of "
+            "rank 0 (%s); give every rank one shared folder (not a node-local path, and an absolute one when the "
+            "ranks start in other directories)\n",
+            j->o.out, n > 1 ? "s" : "", list, n > 1 ? "" : "es", v[0].host);
+}
+
+int sweep_claim_out(sweep_job *j)
+{
+    int root = j->rank == 0, bad = 0;
+    mtl_err err;
+    char token[17] = "";
+    if (root && claim_root(j, token, &err) < 0) {
+        fprintf(stderr, "mtlbench sweep: %s\n", err.msg);
+        bad = 1;
+    }
+    MPI_Bcast(&bad, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    if (bad) return 2;
+    MPI_Bcast(token, sizeof token, MPI_CHAR, 0, MPI_COMM_WORLD);
+    /* every rank reads the marker through its own --out */
+    char p[4200];
+    snprintf(p, sizeof p, "%s/.marker.%s", j->o.out, token);
+    struct stat st;
+    rank_view mine;
+    memset(&mine, 0, sizeof mine);
+    mine.differs = !(lstat(p, &st) == 0 && S_ISREG(st.st_mode));
+    int hl = 0;
+    char host[MPI_MAX_PROCESSOR_NAME];
+    MPI_Get_processor_name(host, &hl);
+    snprintf(mine.host, sizeof mine.host, "%.*s", (int)sizeof mine.host - 1, host);
+    rank_view *all = root ? calloc((size_t)j->size, sizeof *all) : NULL;
+    MPI_Gather(&mine, (int)sizeof mine, MPI_BYTE, all, (int)sizeof mine, MPI_BYTE, 0, MPI_COMM_WORLD);
+    if (root) {
+        unlink(p);
+        for (int r = 0; all && r < j->size; r++) bad |= all[r].differs;
+        if (!all) fprintf(stderr, "mtlbench sweep: out of memory\n"), bad = 1;
+        else if (bad) say_differing(j, all);
+        free(all);
+    }
+    MPI_Bcast(&bad, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    return bad ? 2 : 0;
+}
+
+static int cmp_run_id(const void *a, const void *b) { return strcmp(a, b); }
+
 int sweep_find_pending(sweep_job *j)
 {
     int root = j->rank == 0, mkfail = 0, np = 0;
@@ -542,21 +642,24 @@ int sweep_find_pending(sweep_job *j)
             remove_stale_temps(j->o.out);
             remove_stale_temps(ckpt_dir);
         }
-        /* a file in runs/ that is not one whole run of its name is moved to runs/bad/ */
-        if (!j->dry_run && !mkfail && results_tidy_runs(runs_dir, stderr, &err) < 0) {
+        /* a file in runs/ that is not one whole run of its name is moved to runs/bad/ (a dry
+         * run only looks); the runs left are complete */
+        char (*done)[17] = NULL;
+        int n_done = 0;
+        if (!mkfail && results_scan_runs(runs_dir, !j->dry_run, stderr, &done, &n_done, &err) < 0) {
             fprintf(stderr, "mtlbench sweep: %s\n", err.msg);
             mkfail = 1;
         }
-        for (int i = 0; i < j->n; i++) {
-            char p[4200];
-            run_path(p, sizeof p, j->o.out, j->plan[i].run_id);
-            if (!results_has_run(p, j->plan[i].run_id)) {
+        for (int i = 0; i < j->n && !mkfail; i++) {
+            if (!n_done || !bsearch(j->plan[i].run_id, done, (size_t)n_done, sizeof *done, cmp_run_id)) {
                 j->pending[np++] = i;
             } else if (!j->dry_run) { /* a run written just before its checkpoint was removed */
+                char p[4200];
                 checkpoint_path(p, sizeof p, j->o.out, j->plan[i].run_id);
                 remove(p);
             }
         }
+        free(done);
     }
     MPI_Bcast(&mkfail, 1, MPI_INT, 0, MPI_COMM_WORLD);
     MPI_Bcast(&np, 1, MPI_INT, 0, MPI_COMM_WORLD);
@@ -650,7 +753,7 @@ typedef struct {
     int done;
     int stopped;            /* a run of this group was stopped (by a signal or rank 0's notice), or
                                could not be written */
-    int save_failed;        /* leader: a finished run could not be written */
+    int save_failed;        /* a finished run (leader) or a checkpoint could not be written */
     int notice;             /* leader: rank 0's TAG_STOP notice was received */
 } sweep_group;
 
@@ -769,7 +872,12 @@ static int train_one(sweep_group *g, int idx)
     if (rc) {
         if (g->leader) fprintf(stderr, "mtlbench sweep: %s %s seed %ld: %s\n", it->subset, it->method, it->seed, err.msg);
         run_record_free(&r);
-        return 1;
+        if (rc != TRAIN_CKPT_FAILED) return 1;
+        /* a checkpoint that cannot be written: the next run would fail the same way, so the
+         * sweep stops as after a run file that cannot be written */
+        g->stopped = 1;
+        g->save_failed = 1;
+        return 2;
     }
     if (strcmp(r.run_id, it->run_id) != 0) {
         if (g->leader) fprintf(stderr, "mtlbench sweep: internal error: run id %s, planned %s\n", r.run_id, it->run_id);
@@ -859,12 +967,10 @@ int sweep_merge(sweep_job *j, int status)
     int rc = status;
     if (j->rank == 0 && !j->save_failed) {
         mtl_err err;
-        run_record *runs = NULL;
-        int nr = 0;
-        char runs_dir[4096], merged[4200];
-        snprintf(runs_dir, sizeof runs_dir, "%s/runs", j->o.out);
+        int nr = 0, unchanged = 0;
+        char merged[4200];
         snprintf(merged, sizeof merged, "%s/sweep.h5", j->o.out);
-        if (results_read(runs_dir, &runs, &nr, &err) || results_write_all(merged, runs, nr, &err)) {
+        if (results_merge_dir(j->o.out, stderr, &nr, &unchanged, &err)) {
             fprintf(stderr, "mtlbench sweep: %s\n", err.msg);
             rc = 2;
         } else if (status == CLI_INTERRUPTED) {
@@ -874,11 +980,10 @@ int sweep_merge(sweep_job *j, int status)
         } else {
             char t[32];
             mtl_fmt_duration(mtl_now() - j->t_start, t, sizeof t);
-            printf("sweep: %d runs trained in %s; %d runs in %s\n\n", j->n_pending, t, nr, merged);
+            printf("sweep: %d runs trained in %s; %d runs in %s%s\n\n", j->n_pending, t, nr, merged,
+                   unchanged ? " (unchanged)" : "");
             fflush(stdout);
         }
-        for (int i = 0; i < nr; i++) run_record_free(&runs[i]);
-        free(runs);
         if (rc == 0 && nr > 0 && !j->quiet && !j->no_report) {
             char *rargv[] = {"report", (char *)j->o.out, NULL};
             int rr = cmd_report(2, rargv);
@@ -902,6 +1007,7 @@ int cmd_sweep(int argc, char **argv)
     if (!j.help) {
         rc = sweep_make_plan(&j, rc);
         if (rc == 0) rc = sweep_load(&j);
+        if (rc == 0 && !j.dry_run) rc = sweep_claim_out(&j);
         if (rc == 0) rc = sweep_find_pending(&j);
         if (rc == 0 && j.dry_run) sweep_estimate(&j);
         else if (rc == 0) rc = sweep_merge(&j, sweep_run(&j));

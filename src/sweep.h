@@ -46,8 +46,9 @@ typedef struct {
     cmapss_set sets[4];              /* each subset of the plan, parsed once */
     int n_sets;
     double t_start;
-    int save_failed;                 /* set by sweep_run on every rank: a finished run could not be written */
+    int save_failed;                 /* set by sweep_run on every rank: a run or a checkpoint could not be written */
     int no_result_line;              /* --no-result-line: finished runs print no result line */
+    int lock_fd;                     /* rank 0: the lock of OUT (sweep_claim_out), -1 when none */
 } sweep_job;
 
 void sweep_job_init(sweep_job *j, int rank, int size);
@@ -63,6 +64,12 @@ int sweep_make_plan(sweep_job *j, int bad);
  * every item its run id (configuration and data digest), then checks that every rank sees
  * the same plan and the same data. 0 or 2. */
 int sweep_load(sweep_job *j);
+/* Rank 0 creates OUT and locks it for the rest of the sweep (OUT/.lock; a second sweep on the
+ * folder is refused), then creates a marker file named by a fresh token in it, and every
+ * rank checks that it finds that file through its own --out: a node-local folder, or a relative
+ * --out from another working directory, names another folder on some ranks, whose runs would
+ * be lost. 0, or 2 with a message naming the ranks and hosts that differ. Not for a dry run. */
+int sweep_claim_out(sweep_job *j);
 /* Rank 0 creates OUT/runs, removes stale temporary files, and lists the runs without a
  * complete file; every rank gets the list. Prints the plan line. 0 or 2. */
 int sweep_find_pending(sweep_job *j);
@@ -70,8 +77,8 @@ int sweep_find_pending(sweep_job *j);
 void sweep_estimate(const sweep_job *j);
 /* Trains the pending runs: groups of ranks_per_run ranks, runs handed out by world rank 0,
  * each finished run written at once to OUT/runs/<run_id>.h5 by its group's leader.
- * A run that cannot be written (a full disk, say) stops the sweep like a signal: no run is
- * handed out any more, runs in flight stop at their next epoch boundary. Returns the worst
+ * A run or a checkpoint that cannot be written (a full disk, say) stops the sweep like a
+ * signal: no run is handed out any more, runs in flight stop at their next epoch boundary. Returns the worst
  * status of all ranks: 0, 1 (a run failed), 2 (data or a file; always 2 after a failed
  * write), CLI_INTERRUPTED (stopped, resumable). */
 int sweep_run(sweep_job *j);

@@ -514,6 +514,21 @@ static void checkpoint_config(train_state *st)
              st->r->run_id, (unsigned long long)hash, st->m.n_params, ranks);
 }
 
+/* A checkpoint that cannot be used (err says why, on rank 0) is moved into bad/ beside it,
+ * with a warning, and the run starts afresh. Returns 0. */
+static int set_aside(const train_state *st, const mtl_err *why)
+{
+    if (st->dist->rank != 0) return 0;
+    char *to = NULL;
+    mtl_err e;
+    if (mtl_move_aside(st->c->checkpoint, &to, &e) == 0)
+        fprintf(stderr, "warning: %s; moved to %s, starting this run afresh\n", why->msg, to);
+    else
+        fprintf(stderr, "warning: %s; starting this run afresh (%s)\n", why->msg, e.msg);
+    free(to);
+    return 0;
+}
+
 enum { SHARED_OK, SHARED_MISSING, SHARED_UNREADABLE };
 
 /* Rank 0 reads c->checkpoint, every rank gets the same bytes: SHARED_OK (buf, len set),
@@ -523,7 +538,8 @@ static int checkpoint_share(const train_state *st, unsigned char **buf, size_t *
     long hdr[2] = {0, 0}; /* read status, length */
     *buf = NULL;
     if (st->dist->rank == 0) {
-        hdr[0] = ckpt_read_file(st->c->checkpoint, buf, len, err);
+        hdr[0] = ckpt_read_file(st->c->checkpoint, ckpt_max_size(st->opt.n, st->c->epochs, sizeof st->e->ws), buf,
+                                len, err);
         hdr[1] = (long)*len;
     }
     if (dist_bcast_bytes(st->dist, hdr, sizeof hdr)) return mtl_fail(err, "MPI error while sharing the checkpoint");
@@ -579,7 +595,7 @@ static int checkpoint_resume(train_state *st, mtl_err *err)
     int shared = checkpoint_share(st, &buf, &len, err);
     if (shared < 0) return -1;
     if (shared == SHARED_MISSING) return 0;
-    if (shared == SHARED_UNREADABLE) return TRAIN_REFUSED;
+    if (shared == SHARED_UNREADABLE) return c->checkpoint_replace ? set_aside(st, err) : TRAIN_REFUSED;
     checkpoint k;
     int rc = ckpt_decode(buf, len, st->ckpt_config, c->checkpoint, &k, err);
     free(buf);
@@ -589,11 +605,7 @@ static int checkpoint_resume(train_state *st, mtl_err *err)
         ckpt_free(&k);
         rc = -1;
     }
-    if (rc != CKPT_OK) {
-        if (!c->checkpoint_replace) return TRAIN_REFUSED;
-        if (st->dist->rank == 0) fprintf(stderr, "warning: %s; starting this run afresh\n", err->msg);
-        return 0;
-    }
+    if (rc != CKPT_OK) return c->checkpoint_replace ? set_aside(st, err) : TRAIN_REFUSED;
     checkpoint_restore(st, &k);
     ckpt_free(&k);
     return 0;
@@ -641,7 +653,7 @@ static int epoch_boundary(const train_state *st, mtl_err *err)
     if (dist_sum_int64(st->dist, f, 2)) return mtl_fail(err, "MPI error at the end of an epoch");
     if (f[1]) {
         if (!st->save_failed) mtl_fail(err, "%s: rank 0 could not write the checkpoint", c->checkpoint);
-        return -1;
+        return TRAIN_CKPT_FAILED;
     }
     return f[0] ? TRAIN_STOPPED : 0;
 }

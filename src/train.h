@@ -53,15 +53,15 @@ typedef struct {
      * finds its own checkpoint and goes on from its last complete epoch, with the result of
      * an uninterrupted run. NULL: none. */
     const char *checkpoint;
-    int checkpoint_replace;   /* a damaged or foreign checkpoint is replaced (with a warning)
-                                 instead of refused */
+    int checkpoint_replace;   /* a checkpoint that cannot be used is moved into bad/ beside it
+                                 (with a warning) instead of refused */
     /* Asked on every rank at the start of each epoch (set on every rank or on none); a
      * nonzero answer on any rank stops the run there (TRAIN_STOPPED). */
     int (*stop)(void *ctx);
     void *stop_ctx;
 } train_config;
 
-enum { TRAIN_STOPPED = 1, TRAIN_REFUSED = 2 };
+enum { TRAIN_STOPPED = 1, TRAIN_REFUSED = 2, TRAIN_CKPT_FAILED = 3 };
 
 void train_config_defaults(train_config *c);
 /* Sets the options of c's protocol that were not given explicitly. */
@@ -80,8 +80,10 @@ void train_config_record(const train_config *c, const char *subset, int W, uint6
  * "diverged". Returns 0; TRAIN_STOPPED when c->stop asked to stop before the last epoch
  * (the checkpoint, if any, holds the last complete epoch; r holds the configuration and
  * the history so far); TRAIN_REFUSED when c->checkpoint cannot be read or belongs to
- * another configuration (err says which); -1 on other errors (allocation, MPI, writing the
- * checkpoint). The same on every rank. r->param_digest identifies the final parameters bit
+ * another configuration (err says which; with checkpoint_replace such a file is moved into
+ * bad/ beside it instead, with a warning, and the run starts afresh); TRAIN_CKPT_FAILED when
+ * rank 0 could not write the checkpoint (a full disk, say: err says why, on rank 0); -1 on
+ * other errors (allocation, MPI). The same on every rank. r->param_digest identifies the final parameters bit
  * for bit; r->resumed_from_epoch is the checkpoint's epoch (0 for a fresh start). */
 int train_run(const train_config *c, const prep_data *d, dist_ctx *dist, run_record *r, mtl_err *err);
 

@@ -1,3 +1,4 @@
+#define _DEFAULT_SOURCE
 #define _POSIX_C_SOURCE 200809L
 #include "util.h"
 
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -305,19 +307,15 @@ int mtl_write_all(int fd, const void *buf, size_t n, const char *path, mtl_err *
 }
 
 /* fsyncs the folder holding path; file systems that cannot sync a folder are not an error. */
+static char *folder_of(const char *path);
+
 static int fsync_folder(const char *path)
 {
-    size_t n = strlen(path);
-    char *dir = malloc(n + 2);
+    char *dir = folder_of(path);
     if (!dir) {
         errno = ENOMEM;
         return -1;
     }
-    memcpy(dir, path, n + 1);
-    char *slash = strrchr(dir, '/');
-    if (!slash) strcpy(dir, ".");
-    else if (slash == dir) dir[1] = '\0';
-    else *slash = '\0';
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     free(dir);
     if (fd < 0) return -1;
@@ -372,4 +370,169 @@ int mtl_name_index(const char *s, const char *const *names, int n)
     for (int i = 0; i < n; i++)
         if (strcmp(s, names[i]) == 0) return i;
     return -1;
+}
+
+/* The folder part of path: "." for a bare name, "/" for a name in the root; malloc'd. */
+static char *folder_of(const char *path)
+{
+    size_t n = strlen(path);
+    char *dir = malloc(n + 2);
+    if (!dir) return NULL;
+    memcpy(dir, path, n + 1);
+    char *slash = strrchr(dir, '/');
+    if (!slash) strcpy(dir, ".");
+    else if (slash == dir) dir[1] = '\0';
+    else *slash = '\0';
+    return dir;
+}
+
+int mtl_check_folder_writable(const char *path, mtl_err *err)
+{
+    char *dir = folder_of(path);
+    if (!dir) return mtl_fail(err, "%s: out of memory", path);
+    struct stat st;
+    int rc = 0;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) rc = mtl_fail(err, "%s: folder %s does not exist", path, dir);
+    else if (access(dir, W_OK) != 0) rc = mtl_fail(err, "%s: folder %s is not writable", path, dir);
+    free(dir);
+    return rc;
+}
+
+int mtl_move_aside(const char *path, char **to, mtl_err *err)
+{
+    *to = NULL;
+    char *dir = folder_of(path);
+    const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path;
+    size_t ton = (dir ? strlen(dir) : 0) + strlen(name) + 24;
+    char *bad = dir ? malloc(strlen(dir) + 8) : NULL, *dst = malloc(ton);
+    int rc = -1;
+    if (!dir || !bad || !dst) {
+        mtl_fail(err, "%s: out of memory", path);
+        goto done;
+    }
+    snprintf(bad, strlen(dir) + 8, "%s/bad", dir);
+    if (mtl_mkdir_p(bad, err) < 0) goto done;
+    for (int k = 0; k < 1000; k++) {
+        if (k == 0) snprintf(dst, ton, "%s/%s", bad, name);
+        else snprintf(dst, ton, "%s/%s.%d", bad, name, k);
+        struct stat st;
+        if (lstat(dst, &st) == 0) continue;
+        if (rename(path, dst) != 0) {
+            mtl_fail(err, "%s: cannot move it to %s: %s", path, dst, strerror(errno));
+            goto done;
+        }
+        *to = dst;
+        dst = NULL;
+        rc = 0;
+        goto done;
+    }
+    mtl_fail(err, "%s: cannot move it aside: %s/%s.* are all taken", path, bad, name);
+done:
+    free(dir);
+    free(bad);
+    free(dst);
+    return rc;
+}
+
+int mtl_lock_file(const char *lock_path, int wait, int *busy, mtl_err *err)
+{
+    *busy = 0;
+    int fd = open(lock_path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd < 0) return mtl_fail(err, "cannot open the lock file %s: %s", lock_path, mtl_errno_text(errno));
+    int rc;
+    while ((rc = flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB))) != 0 && errno == EINTR) {}
+    if (rc == 0) return fd;
+    int e = errno;
+    *busy = e == EWOULDBLOCK ? 1 : e == ENOLCK || e == EOPNOTSUPP ? 2 : 0;
+    mtl_fail(err, "cannot lock %s: %s", lock_path, strerror(e));
+    close(fd);
+    return -1;
+}
+
+int mtl_lock_folder(const char *dir, const char *what, int *no_locks, mtl_err *err)
+{
+    *no_locks = 0;
+    size_t n = strlen(dir) + 8;
+    char *p = malloc(n);
+    if (!p) return mtl_fail(err, "%s: out of memory", dir);
+    snprintf(p, n, "%s/.lock", dir);
+    int busy, fd = mtl_lock_file(p, 0, &busy, err);
+    if (fd < 0 && busy == 1) {
+        char holder[160] = "";
+        int hfd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        ssize_t got = hfd >= 0 ? pread(hfd, holder, sizeof holder - 1, 0) : 0;
+        if (hfd >= 0) close(hfd);
+        holder[got > 0 ? got : 0] = '\0';
+        holder[strcspn(holder, "\n")] = '\0';
+        mtl_fail(err, "%s: %s already runs on this folder (%s holds %s); wait for it to end or use another folder",
+                 dir, what, holder[0] ? holder : "another process", p);
+    } else if (fd < 0 && busy == 2) { /* a file system without locks: the caller decides */
+        *no_locks = 1;
+        fd = open(p, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) mtl_fail(err, "%s: cannot open the lock file %s: %s", dir, p, mtl_errno_text(errno));
+    }
+    free(p);
+    if (fd < 0) return -1;
+    char host[128] = "?", text[200];
+    gethostname(host, sizeof host - 1);
+    host[sizeof host - 1] = '\0';
+    int len = snprintf(text, sizeof text, "process %ld on %s\n", (long)getpid(), host);
+    if (ftruncate(fd, 0) == 0 && len > 0) (void)!pwrite(fd, text, (size_t)len, 0);
+    return fd;
+}
+
+int mtl_output_open(const char *path, mtl_output *o, mtl_err *err)
+{
+    memset(o, 0, sizeof *o);
+    o->fd = -1;
+    struct stat st, lst;
+    int exists = stat(path, &st) == 0;
+    if (!exists && lstat(path, &lst) == 0) return mtl_fail(err, "%s: is a link to nothing; not written", path);
+    if (exists && S_ISDIR(st.st_mode)) return mtl_fail(err, "%s: is a directory, expected a file", path);
+    if (exists && !S_ISREG(st.st_mode)) {
+        /* a FIFO, a terminal, /dev/stdout: written in place (a FIFO without a reader is an error) */
+        o->direct = 1;
+        o->target = strdup(path);
+        o->fd = o->target ? open(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC) : -1;
+        int fl = o->fd >= 0 ? fcntl(o->fd, F_GETFL) : -1;
+        if (fl >= 0) fcntl(o->fd, F_SETFL, fl & ~O_NONBLOCK);
+        if (o->fd < 0) mtl_fail(err, "%s: cannot open for writing: %s", path, strerror(errno));
+    } else {
+        /* a regular file is replaced where it is, through any symlinks to it */
+        o->target = exists ? realpath(path, NULL) : strdup(path);
+        if (!o->target) return mtl_fail(err, "%s: cannot resolve: %s", path, strerror(errno));
+        o->fd = mtl_tmp_create(o->target, &o->tmp, err);
+    }
+    if (o->fd < 0) {
+        free(o->target);
+        o->target = NULL;
+        return -1;
+    }
+    return o->fd;
+}
+
+int mtl_output_commit(mtl_output *o, int failed, mtl_err *err)
+{
+    int rc = 0;
+    if (o->direct) {
+        if (close(o->fd) != 0 && !failed) rc = mtl_fail(err, "%s: cannot write: %s", o->target, mtl_errno_text(errno));
+    } else if (failed) {
+        close(o->fd);
+        unlink(o->tmp);
+        free(o->tmp);
+    } else {
+        rc = mtl_commit_tmp(o->fd, o->tmp, o->target, err);
+    }
+    free(o->target);
+    memset(o, 0, sizeof *o);
+    o->fd = -1;
+    return failed ? -1 : rc;
+}
+
+int mtl_path_room(const char *path, size_t extra, const char *what, mtl_err *err)
+{
+    size_t n = strlen(path);
+    if (n + extra < PATH_MAX) return 0;
+    return mtl_fail(err, "%s %s: %zu characters; the files made under it need up to %zu more, and paths are limited to "
+                    "%d (PATH_MAX)", what, path, n, extra, PATH_MAX - 1);
 }

@@ -2,12 +2,18 @@
 #ifndef MTL_UTIL_H
 #define MTL_UTIL_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#ifndef PATH_MAX
+#define PATH_MAX 4096
+#endif
+
 /* Every fallible library call takes an mtl_err and returns 0 on success, -1 on
- * failure with a one-line message in err->msg (no trailing newline). */
-#define MTL_ERRLEN 1024
+ * failure with a one-line message in err->msg (no trailing newline), long enough for three
+ * paths of PATH_MAX and their reason. */
+#define MTL_ERRLEN (3 * PATH_MAX + 1024)
 typedef struct { char msg[MTL_ERRLEN]; } mtl_err;
 
 #if defined(__GNUC__)
@@ -44,8 +50,42 @@ char *mtl_read_regular(const char *path, size_t cap, size_t *len, mtl_err *err);
 int mtl_tmp_create(const char *path, char **tmp, mtl_err *err);
 int mtl_write_all(int fd, const void *buf, size_t n, const char *path, mtl_err *err);
 int mtl_commit_tmp(int fd, char *tmp, const char *path, mtl_err *err);
+/* An output file named by the user. Symlinks are followed: the file they lead to is written,
+ * the link stays. A regular file (or a new one) is replaced atomically through a temporary
+ * file beside it (mtl_tmp_create, mtl_commit_tmp); a FIFO, a terminal or another device
+ * (/dev/stdout) is written in place; a folder or a link to nothing is refused. open returns
+ * the descriptor to write (-1 on error); commit ends the file: with failed set it only
+ * removes the temporary file and returns -1. */
+typedef struct {
+    char *target;   /* the path written, symlinks resolved */
+    char *tmp;      /* its temporary file, NULL when written in place */
+    int fd, direct;
+} mtl_output;
+int mtl_output_open(const char *path, mtl_output *o, mtl_err *err);
+int mtl_output_commit(mtl_output *o, int failed, mtl_err *err);
 /* strerror(e), with a fixed lower-case "no space left on device" for ENOSPC and EDQUOT. */
 const char *mtl_errno_text(int e);
+
+/* 0 when the folder of path exists and is writable; else -1 and a message naming both. */
+int mtl_check_folder_writable(const char *path, mtl_err *err);
+/* Moves path into the folder bad/ beside it (created if needed), under path's name or, when
+ * that is taken, name.1, name.2, ...; *to gets the malloc'd new path. */
+int mtl_move_aside(const char *path, char **to, mtl_err *err);
+
+/* Opens (creating it, never through a symlink) lock_path and takes an exclusive flock on it,
+ * waiting for it with wait set; returns the descriptor that holds it. -1 when it cannot be
+ * taken, with *busy 1 when another process holds it (without wait), 2 when the file system
+ * has no locks, else 0. */
+int mtl_lock_file(const char *lock_path, int wait, int *busy, mtl_err *err);
+/* Takes an exclusive lock (flock) on dir/.lock, held until the returned descriptor is closed
+ * (or the process ends), and writes "process PID on HOST" into it. When another process holds
+ * it: -1 and a message naming dir, what ("a sweep"), and the holder. On a file system without
+ * locks the descriptor comes back unlocked, with *no_locks set. */
+int mtl_lock_folder(const char *dir, const char *what, int *no_locks, mtl_err *err);
+
+/* 0 when path leaves room for extra more characters (the names a command makes under or
+ * beside it) within PATH_MAX; else -1 and a message naming what (an option) and the limit. */
+int mtl_path_room(const char *path, size_t extra, const char *what, mtl_err *err);
 
 /* mkdir -p: creates dir and its missing parents; error when dir is not a folder after. */
 int mtl_mkdir_p(const char *dir, mtl_err *err);

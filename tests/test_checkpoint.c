@@ -121,11 +121,11 @@ Test(checkpoint, file_written_atomically_and_read_back)
     unsigned char *buf, *got;
     size_t glen;
     mtl_err err;
-    cr_assert_eq(ckpt_read_file(path, &got, &glen, &err), CKPT_MISSING);
+    cr_assert_eq(ckpt_read_file(path, 1 << 20, &got, &glen, &err), CKPT_MISSING);
     const char a[] = "first image", b[] = "second, longer image";
     cr_assert_eq(ckpt_write_file(path, (const unsigned char *)a, sizeof a, &err), 0, "%s", err.msg);
     cr_assert_eq(ckpt_write_file(path, (const unsigned char *)b, sizeof b, &err), 0, "%s", err.msg);
-    cr_assert_eq(ckpt_read_file(path, &got, &glen, &err), CKPT_OK, "%s", err.msg);
+    cr_assert_eq(ckpt_read_file(path, 1 << 20, &got, &glen, &err), CKPT_OK, "%s", err.msg);
     cr_assert_eq(glen, sizeof b);
     cr_assert_arr_eq(got, b, sizeof b);
     free(got);
@@ -138,6 +138,37 @@ Test(checkpoint, file_written_atomically_and_read_back)
     buf = (unsigned char *)"x";
     cr_assert_eq(ckpt_write_file(path, buf, 1, &err), -1);
     cr_assert(strstr(err.msg, "run.ckpt") != NULL, "%s", err.msg);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    th_system(cmd);
+}
+
+/* Anything but a regular file within the size bound is refused at once, naming the file:
+ * a FIFO (no writer: a blocking open would wait forever), a folder, a device behind a
+ * symlink (an endless read), a file larger than the bound. */
+Test(checkpoint, only_regular_files_within_the_bound_are_read)
+{
+    char dir[64], path[128], cmd[256];
+    th_tmpdir(dir, sizeof dir);
+    unsigned char *got;
+    size_t glen;
+    mtl_err err;
+    const char *cases[][2] = {{"fifo", "a FIFO"}, {"folder", "a directory"}, {"zero", "a device"}};
+    snprintf(cmd, sizeof cmd, "mkfifo %s/fifo && mkdir %s/folder && ln -s /dev/zero %s/zero", dir, dir, dir);
+    cr_assert_eq(th_system(cmd), 0);
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, cases[i][0]);
+        cr_assert_eq(ckpt_read_file(path, 1 << 20, &got, &glen, &err), -1, "%s", path);
+        cr_assert(strstr(err.msg, cases[i][1]) && strstr(err.msg, path), "%s", err.msg);
+    }
+    snprintf(path, sizeof path, "%s/big", dir);
+    th_write(path, "0123456789");
+    cr_assert_eq(ckpt_read_file(path, 9, &got, &glen, &err), -1);
+    cr_assert(strstr(err.msg, "more than the limit") && strstr(err.msg, path), "%s", err.msg);
+    cr_assert_eq(ckpt_read_file(path, 10, &got, &glen, &err), CKPT_OK, "%s", err.msg);
+    cr_assert_eq(glen, 10);
+    free(got);
+    /* the bound of a run: its arrays, history and method state, and a header */
+    cr_assert_eq(ckpt_max_size(100, 5, 8), 4096 + 1600 + 5 * sizeof(run_epoch) + 8);
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     th_system(cmd);
 }
@@ -155,8 +186,8 @@ static int stop_at_epoch(void *ctx)
     return ++s->calls >= s->stop_at;
 }
 
-static int train(const char *data, const char *method, long seed, const char *ckpt, stopper *stop, run_record *r,
-                 mtl_err *err)
+static int train_opt(const char *data, const char *method, long seed, const char *ckpt, int replace, stopper *stop,
+                     run_record *r, mtl_err *err)
 {
     train_config c;
     train_config_defaults(&c);
@@ -168,6 +199,7 @@ static int train(const char *data, const char *method, long seed, const char *ck
     c.lr_step_epoch = 1; /* the learning rate is state too: it is stepped before the stop */
     c.lr_step_factor = 0.5;
     c.checkpoint = ckpt;
+    c.checkpoint_replace = replace;
     if (stop) {
         c.stop = stop_at_epoch;
         c.stop_ctx = stop;
@@ -181,6 +213,70 @@ static int train(const char *data, const char *method, long seed, const char *ck
     int rc = train_run(&c, &d, &one, r, err);
     prep_free(&d);
     return rc;
+}
+
+static int train(const char *data, const char *method, long seed, const char *ckpt, stopper *stop, run_record *r,
+                 mtl_err *err)
+{
+    return train_opt(data, method, seed, ckpt, 0, stop, r, err);
+}
+
+static void small_fleet(char *dir, size_t n)
+{
+    char cmd[512];
+    th_tmpdir(dir, n);
+    snprintf(cmd, sizeof cmd, "%s --out %s --subset FD001 --regimes 1 --train-units 12 --test-units 5 --min-cycles 45 "
+             "--max-cycles 60 --seed 1 >/dev/null", MTL_GENCMAPSS, dir);
+    cr_assert_eq(th_system(cmd), 0);
+}
+
+/* A checkpoint that cannot be used: refused without blocking by a plain run (exit 2 in
+ * train); with checkpoint_replace (the sweep) moved into bad/ beside it, and the run starts
+ * afresh, to the result of a run without one. */
+Test(checkpoint, unusable_checkpoint_refused_or_moved_aside)
+{
+    omp_set_num_threads(1);
+    char dir[64], path[128], cmd[512];
+    small_fleet(dir, sizeof dir);
+    mtl_err err;
+    run_record ref, r;
+    cr_assert_eq(train(dir, "uw", 3, NULL, NULL, &ref, &err), 0, "%s", err.msg);
+    const char *make[] = {"mkfifo %s", "mkdir %s", "ln -s /dev/zero %s", "printf junk > %s"};
+    for (int i = 0; i < 4; i++) {
+        snprintf(path, sizeof path, "%s/run%d.ckpt", dir, i);
+        char mk[256];
+        snprintf(mk, sizeof mk, make[i], path);
+        cr_assert_eq(th_system(mk), 0);
+        cr_assert_eq(train(dir, "uw", 3, path, NULL, &r, &err), TRAIN_REFUSED, "%s", mk);
+        cr_assert(strstr(err.msg, path) != NULL, "%s", err.msg);
+        run_record_free(&r);
+        cr_assert_eq(train_opt(dir, "uw", 3, path, 1, NULL, &r, &err), 0, "%s: %s", mk, err.msg);
+        cr_assert_str_eq(r.param_digest, ref.param_digest);
+        cr_assert_eq(r.resumed_from_epoch, 0);
+        run_record_free(&r);
+        snprintf(cmd, sizeof cmd, "test -e %s/bad/run%d.ckpt || test -L %s/bad/run%d.ckpt", dir, i, dir, i);
+        cr_assert_eq(th_system(cmd), 0, "%s was not moved aside", path);
+    }
+    run_record_free(&ref);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    th_system(cmd);
+}
+
+/* A checkpoint that cannot be written ends the run at the next epoch with its own status. */
+Test(checkpoint, unwritable_checkpoint_stops_the_run)
+{
+    omp_set_num_threads(1);
+    char dir[64], path[128], cmd[256];
+    small_fleet(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/missing/run.ckpt", dir);
+    mtl_err err;
+    run_record r;
+    cr_assert_eq(train(dir, "uw", 3, path, NULL, &r, &err), TRAIN_CKPT_FAILED);
+    cr_assert(strstr(err.msg, "run.ckpt") != NULL, "%s", err.msg);
+    cr_assert_eq(r.n_hist, 1);
+    run_record_free(&r);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    th_system(cmd);
 }
 
 /* Stopped after three epochs and resumed: the uninterrupted run's digest, history and

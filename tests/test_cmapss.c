@@ -69,6 +69,13 @@ Test(cmapss, rejects_non_numbers)
     expect_error("1.5 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n", "f.txt:1: unit id 1.5, expected a positive integer");
 }
 
+/* Bytes that a terminal would not show are written as \xNN; a byte-order mark is named. */
+Test(cmapss, invisible_bytes_are_shown)
+{
+    expect_error("1 1 a\x01\xff 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n", "column 3: 'a\\x01\\xff' is not a finite number");
+    expect_error("\xef\xbb\xbf" ROW(1, 1) "\n", "f.txt:1: starts with a UTF-8 byte-order mark (bytes \\xef\\xbb\\xbf)");
+}
+
 Test(cmapss, rejects_unit_going_backwards)
 {
     expect_error(ROW(2, 1) "\n" ROW(1, 1) "\n", "f.txt:2: unit 1 after unit 2, expected unit ids in increasing order");

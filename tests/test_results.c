@@ -5,6 +5,7 @@
 #include <hdf5.h>
 
 #include <dirent.h>
+#include <signal.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "results.h"
+#include "sandbox.h"
 
 /* ------------------------------------------------------------------ helpers */
 
@@ -819,4 +821,302 @@ Test(results, empty_directory_reads_zero_runs)
     free(got);
     rm_tree(dir);
     free(dir);
+}
+
+/* ------------------------------------------------------------------ hostile files */
+
+/* A run file without the checksum header (as h5py or older versions write them), changed
+ * with libhdf5 itself: what replaces /runs/<id>/history, or /runs/<id> itself. */
+enum { T_EXTERNAL_RUN, T_SOFT_RUN, T_EXTERNAL_HISTORY, T_EXTERNAL_STORAGE, T_HUGE_HISTORY, T_UNSTORED_HISTORY };
+
+static char *hostile_file(const char *dir, int kind, const char *other)
+{
+    char *path = path_in(dir, "hostile.h5");
+    run_record r;
+    full_record(&r, 7);
+    mtl_err err;
+    cr_assert_eq(results_write_all(path, &r, 1, &err), 0, "%s", err.msg);
+    strip_header(path);
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    cr_assert_geq(f, 0);
+    hid_t runs = H5Gopen2(f, "runs", H5P_DEFAULT);
+    hid_t g = H5Gopen2(runs, r.run_id, H5P_DEFAULT);
+    cr_assert_geq(g, 0);
+    if (kind == T_EXTERNAL_RUN || kind == T_SOFT_RUN) {
+        H5Gclose(g);
+        cr_assert_geq(H5Ldelete(runs, r.run_id, H5P_DEFAULT), 0);
+        if (kind == T_EXTERNAL_RUN) cr_assert_geq(H5Lcreate_external(other, "/runs/x", runs, r.run_id, H5P_DEFAULT, H5P_DEFAULT), 0);
+        else cr_assert_geq(H5Lcreate_soft("/elsewhere", runs, r.run_id, H5P_DEFAULT, H5P_DEFAULT), 0);
+    } else {
+        hid_t old = H5Dopen2(g, "history", H5P_DEFAULT), type = H5Dget_type(old);
+        H5Dclose(old);
+        cr_assert_geq(H5Ldelete(g, "history", H5P_DEFAULT), 0);
+        if (kind == T_EXTERNAL_HISTORY) {
+            cr_assert_geq(H5Lcreate_external(other, "/history", g, "history", H5P_DEFAULT, H5P_DEFAULT), 0);
+        } else {
+            hsize_t rows = kind == T_HUGE_HISTORY ? 30000000 : 3;
+            hid_t sp = H5Screate_simple(1, &rows, NULL), dcpl = H5Pcreate(H5P_DATASET_CREATE);
+            if (kind == T_EXTERNAL_STORAGE) cr_assert_geq(H5Pset_external(dcpl, other, 0, H5F_UNLIMITED), 0);
+            if (kind != T_EXTERNAL_STORAGE) cr_assert_geq(H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_LATE), 0);
+            hid_t ds = H5Dcreate2(g, "history", type, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+            cr_assert_geq(ds, 0);
+            H5Dclose(ds), H5Pclose(dcpl), H5Sclose(sp);
+        }
+        H5Tclose(type);
+        H5Gclose(g);
+    }
+    H5Gclose(runs);
+    H5Fclose(f);
+    run_record_free(&r);
+    return path;
+}
+
+/* Links other than hard links are not followed, a dataset's bytes must be in the file, and
+ * its rows must fit in it: each is an error naming the file, quickly (the FIFO that a link
+ * names is never opened: opening it would block). */
+Test(results, links_external_storage_and_claimed_rows_are_refused, .timeout = 60)
+{
+    char *dir = make_tmpdir(), *fifo = path_in(dir, "fifo");
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    const struct {
+        int kind;
+        const char *why;
+    } cases[] = {
+        {T_EXTERNAL_RUN, "is an external link; only plain (hard) links are read"},
+        {T_SOFT_RUN, "is a soft link; only plain (hard) links are read"},
+        {T_EXTERNAL_HISTORY, "'history' is an external link"},
+        {T_EXTERNAL_STORAGE, "dataset 'history' keeps its data in other files"},
+        {T_HUGE_HISTORY, "dataset 'history' claims 30000000 rows, more than the file's"},
+        {T_UNSTORED_HISTORY, "dataset 'history' has 3 rows but only 0 bytes of data"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *path = hostile_file(dir, cases[i].kind, fifo);
+        run_record *got = NULL;
+        int n = 0;
+        mtl_err err = {{0}};
+        cr_assert_eq(results_read_file(path, &got, &n, &err), -1, "case %zu", i);
+        cr_assert(strstr(err.msg, path) && strstr(err.msg, cases[i].why), "case %zu: %s", i, err.msg);
+        /* the sweep's tidy pass moves it to bad/ */
+        char *runs = path_in(dir, "runs"), *moved = path_in(runs, "bad/0000000000000000.h5");
+        char *in = path_in(runs, "0000000000000000.h5");
+        mkdir(runs, 0777);
+        cr_assert_eq(rename(path, in), 0);
+        cr_assert_eq(results_tidy_runs(runs, NULL, &err), 1, "%s", err.msg);
+        cr_assert_eq(access(moved, F_OK), 0);
+        unlink(moved);
+        free(runs), free(moved), free(in), free(path);
+    }
+    rm_tree(dir);
+    free(fifo);
+    free(dir);
+}
+
+/* ------------------------------------------------------------------ the reader process */
+
+static int body_crash(int fd, void *ctx)
+{
+    (void)fd, (void)ctx;
+    raise(SIGSEGV);
+    return 0;
+}
+
+static int body_hang(int fd, void *ctx)
+{
+    (void)fd, (void)ctx;
+    for (;;) pause();
+    return 0;
+}
+
+static int body_greedy(int fd, void *ctx)
+{
+    (void)ctx;
+    size_t n = (size_t)1 << 31;
+    char *p = malloc(n); /* beyond the budget: refused */
+    int ok = p != NULL;
+    free(p);
+    return mtl_write_all(fd, &ok, sizeof ok, "pipe", NULL);
+}
+
+static int body_answer(int fd, void *ctx)
+{
+    return mtl_write_all(fd, ctx, strlen(ctx) + 1, "pipe", NULL);
+}
+
+Test(results, reader_process_crash_hang_and_memory_become_messages, .timeout = 60)
+{
+    mtl_sandbox sb;
+    mtl_err err;
+    char why[128], got[16];
+    cr_assert_eq(mtl_sandbox_start(&sb, body_answer, "answer", 1 << 28, 10, &err), 0, "%s", err.msg);
+    cr_assert_eq(mtl_sandbox_read(&sb, got, 7, mtl_now() + 10), 0);
+    cr_assert_str_eq(got, "answer");
+    cr_assert_eq(mtl_sandbox_read(&sb, got, 1, mtl_now() + 10), -1); /* its end */
+    cr_assert_eq(mtl_sandbox_finish(&sb, 1, why, sizeof why), 0, "%s", why);
+
+    cr_assert_eq(mtl_sandbox_start(&sb, body_crash, NULL, 1 << 28, 10, &err), 0, "%s", err.msg);
+    cr_assert_eq(mtl_sandbox_read(&sb, got, 1, mtl_now() + 10), -1);
+    cr_assert_eq(mtl_sandbox_finish(&sb, 1, why, sizeof why), -1);
+    /* a sanitizer catches the signal and exits with its own status */
+    cr_assert(strstr(why, "killed by signal 11") || strstr(why, "exited with status"), "%s", why);
+
+    double t0 = mtl_now();
+    cr_assert_eq(mtl_sandbox_start(&sb, body_hang, NULL, 1 << 28, 10, &err), 0, "%s", err.msg);
+    cr_assert_eq(mtl_sandbox_read(&sb, got, 1, mtl_now() + 0.5), -1);
+    cr_assert_eq(mtl_sandbox_finish(&sb, 1, why, sizeof why), -1);
+    cr_assert(strstr(why, "took longer than its time limit"), "%s", why);
+    cr_assert_lt(mtl_now() - t0, 5);
+
+    int ok = 1;
+    cr_assert_eq(mtl_sandbox_start(&sb, body_greedy, NULL, 1 << 28, 10, &err), 0, "%s", err.msg);
+    int rc = mtl_sandbox_read(&sb, &ok, sizeof ok, mtl_now() + 20);
+    mtl_sandbox_finish(&sb, 1, why, sizeof why);
+    /* refused (a sanitizer's allocator may end the process instead: no answer) */
+    cr_assert(rc == -1 || ok == 0, "a 2 GiB allocation beyond a 256 MiB budget succeeded");
+}
+
+/* ------------------------------------------------------------------ merging and scanning */
+
+static void write_run_file(const char *dir, const run_record *r)
+{
+    char name[32];
+    snprintf(name, sizeof name, "%s.h5", r->run_id);
+    char *p = path_in(dir, name);
+    mtl_err err;
+    cr_assert_eq(results_write_all(p, r, 1, &err), 0, "%s", err.msg);
+    free(p);
+}
+
+static int count_runs(const char *path)
+{
+    run_record *got = NULL;
+    int n = 0;
+    mtl_err err;
+    cr_assert_eq(results_read(path, &got, &n, &err), 0, "%s", err.msg);
+    free_runs(got, n);
+    return n;
+}
+
+/* A merge keeps the runs that are only in sweep.h5 (added by train --out), a run file wins
+ * over its copy, nothing is read again while nothing changed, and an unreadable sweep.h5 is
+ * moved to bad/ with a warning. */
+Test(results, merge_keeps_every_run_and_is_skipped_when_unchanged)
+{
+    char *dir = make_tmpdir(), *runs = path_in(dir, "runs"), *merged = path_in(dir, "sweep.h5");
+    mkdir(runs, 0777);
+    run_record a, b, c;
+    full_record(&a, 1);
+    full_record(&b, 2);
+    full_record(&c, 3);
+    write_run_file(runs, &a);
+    write_run_file(runs, &b);
+    mtl_err err;
+    int n = 0, unchanged = 1;
+    cr_assert_eq(results_merge_dir(dir, NULL, &n, &unchanged, &err), 0, "%s", err.msg);
+    cr_assert_eq(n, 2);
+    cr_assert_eq(unchanged, 0);
+    cr_assert_eq(results_merge_dir(dir, NULL, &n, &unchanged, &err), 0, "%s", err.msg);
+    cr_assert_eq(n, 2);
+    cr_assert_eq(unchanged, 1);
+    /* a run added to sweep.h5 alone is kept by the next merge */
+    cr_assert_eq(results_append(merged, &c, &err), 0, "%s", err.msg);
+    cr_assert_eq(results_merge_dir(dir, NULL, &n, &unchanged, &err), 0, "%s", err.msg);
+    cr_assert_eq(n, 3);
+    cr_assert_eq(unchanged, 0);
+    cr_assert_eq(count_runs(merged), 3);
+    /* a changed run file is merged: its copy replaces the older one */
+    a.rmse = 99.5;
+    write_run_file(runs, &a);
+    cr_assert_eq(results_merge_dir(dir, NULL, &n, &unchanged, &err), 0, "%s", err.msg);
+    cr_assert_eq(unchanged, 0);
+    run_record *got = NULL;
+    int k = 0;
+    cr_assert_eq(results_read_file(merged, &got, &k, &err), 0, "%s", err.msg);
+    int seen = 0;
+    for (int i = 0; i < k; i++)
+        if (strcmp(got[i].run_id, a.run_id) == 0) {
+            seen = 1;
+            cr_assert_eq(got[i].rmse, 99.5);
+        }
+    cr_assert(seen);
+    free_runs(got, k);
+    /* reading the folder gives each run once, with or without a current sweep.h5 */
+    cr_assert_eq(count_runs(dir), 3);
+    /* an unreadable sweep.h5 is moved aside, the run files merged */
+    write_text(merged, "not a results file");
+    FILE *log = tmpfile();
+    cr_assert_eq(results_merge_dir(dir, log, &n, &unchanged, &err), 0, "%s", err.msg);
+    cr_assert_eq(n, 2);
+    rewind(log);
+    char line[4096] = "";
+    cr_assert_not_null(fgets(line, sizeof line, log));
+    fclose(log);
+    cr_assert(strstr(line, "warning: ") && strstr(line, merged) && strstr(line, "moved to"), "%s", line);
+    char *aside = path_in(dir, "bad/sweep.h5");
+    cr_assert_eq(access(aside, F_OK), 0);
+    run_record_free(&a), run_record_free(&b), run_record_free(&c);
+    rm_tree(runs);
+    rm_tree(dir);
+    free(aside), free(runs), free(merged), free(dir);
+}
+
+/* A run file found whole is not read again while unchanged; a changed one is. */
+Test(results, scan_reads_again_only_changed_files)
+{
+    char *dir = make_tmpdir();
+    run_record a, b;
+    full_record(&a, 1);
+    full_record(&b, 2);
+    write_run_file(dir, &a);
+    write_run_file(dir, &b);
+    mtl_err err;
+    char(*ids)[17] = NULL;
+    int n = 0;
+    cr_assert_eq(results_scan_runs(dir, 1, NULL, &ids, &n, &err), 0, "%s", err.msg);
+    cr_assert_eq(n, 2);
+    cr_assert(strcmp(ids[0], ids[1]) < 0);
+    free(ids);
+    /* the same bytes again, but a new file: read again and still whole */
+    write_run_file(dir, &a);
+    cr_assert_eq(results_scan_runs(dir, 1, NULL, &ids, &n, &err), 0, "%s", err.msg);
+    cr_assert_eq(n, 2);
+    free(ids);
+    /* damaged in place: moved aside */
+    char name[32];
+    snprintf(name, sizeof name, "%s.h5", b.run_id);
+    char *p = path_in(dir, name);
+    FILE *f = fopen(p, "r+b");
+    cr_assert_not_null(f);
+    fseek(f, 700, SEEK_SET);
+    fputc(0x5a, f);
+    fclose(f);
+    cr_assert_eq(results_scan_runs(dir, 0, NULL, &ids, &n, &err), 0, "%s", err.msg); /* a look only */
+    cr_assert_eq(n, 1);
+    free(ids);
+    cr_assert_eq(access(p, F_OK), 0);
+    cr_assert_eq(results_scan_runs(dir, 1, NULL, &ids, &n, &err), 1, "%s", err.msg);
+    cr_assert_eq(n, 1);
+    cr_assert_str_eq(ids[0], a.run_id);
+    free(ids);
+    run_record_free(&a), run_record_free(&b);
+    rm_tree(dir);
+    free(p), free(dir);
+}
+
+Test(results, results_files_are_recognised)
+{
+    char *dir = make_tmpdir(), *with = path_in(dir, "a.h5"), *without = path_in(dir, "b.h5"), *text = path_in(dir, "c");
+    run_record r;
+    full_record(&r, 1);
+    mtl_err err;
+    cr_assert_eq(results_write_all(with, &r, 1, &err), 0, "%s", err.msg);
+    cr_assert_eq(results_write_all(without, &r, 1, &err), 0, "%s", err.msg);
+    strip_header(without);
+    write_text(text, "subset,method\n");
+    cr_assert_eq(results_is_results_file(with), 1);
+    cr_assert_eq(results_is_results_file(without), 1);
+    cr_assert_eq(results_is_results_file(text), 0);
+    cr_assert_eq(results_is_results_file(dir), 0);
+    run_record_free(&r);
+    rm_tree(dir);
+    free(with), free(without), free(text), free(dir);
 }
