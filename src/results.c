@@ -93,6 +93,18 @@ static const member_desc TEST_MEMBERS[] = {
 #define N_EPOCH_MEMBERS (sizeof EPOCH_MEMBERS / sizeof EPOCH_MEMBERS[0])
 #define N_TEST_MEMBERS (sizeof TEST_MEMBERS / sizeof TEST_MEMBERS[0])
 
+/* The two tables of a run: its dataset's name, its row's members and the row's size. */
+typedef struct {
+    const char *name;
+    const member_desc *m;
+    size_t nm, rowsize;
+} table_desc;
+
+static const table_desc HISTORY_TABLE = {.name = "history", .m = EPOCH_MEMBERS, .nm = N_EPOCH_MEMBERS,
+                                         .rowsize = sizeof(run_epoch)};
+static const table_desc TEST_TABLE = {.name = "test", .m = TEST_MEMBERS, .nm = N_TEST_MEMBERS,
+                                      .rowsize = sizeof(run_test_row)};
+
 /* A field added to run_epoch / run_test_row must be added to the tables above too. */
 _Static_assert(sizeof(run_epoch) == 8 + 12 * sizeof(double), "run_epoch changed: update EPOCH_MEMBERS");
 _Static_assert(sizeof(run_test_row) == 3 * sizeof(int) + 3 * sizeof(float),
@@ -279,9 +291,11 @@ static int write_attr_str(hid_t obj, const char *name, const char *s)
     return rc;
 }
 
-static int write_table(hid_t g, const char *name, const member_desc *m, size_t nm, size_t rowsize,
-                       const void *rows, int n)
+static int write_table(hid_t g, const table_desc *t, const void *rows, int n)
 {
+    const char *name = t->name;
+    const member_desc *m = t->m;
+    const size_t nm = t->nm, rowsize = t->rowsize;
     hid_t mt = -1, ft = -1, sp = -1, ds = -1, dx = -1;
     hsize_t dims[1] = {(hsize_t)n};
     int rc = -1;
@@ -329,13 +343,11 @@ static int write_run(hid_t runs_g, const run_record *r, const char *path, mtl_er
             return mtl_fail(err, "%s: cannot write attribute '%s' of run %s", path, f->name, r->run_id);
         }
     }
-    if (write_table(g, "history", EPOCH_MEMBERS, N_EPOCH_MEMBERS, sizeof(run_epoch), r->hist,
-                    r->n_hist) < 0) {
+    if (write_table(g, &HISTORY_TABLE, r->hist, r->n_hist) < 0) {
         H5Gclose(g);
         return mtl_fail(err, "%s: cannot write dataset /runs/%s/history", path, r->run_id);
     }
-    if (write_table(g, "test", TEST_MEMBERS, N_TEST_MEMBERS, sizeof(run_test_row), r->test,
-                    r->n_test) < 0) {
+    if (write_table(g, &TEST_TABLE, r->test, r->n_test) < 0) {
         H5Gclose(g);
         return mtl_fail(err, "%s: cannot write dataset /runs/%s/test", path, r->run_id);
     }
@@ -743,9 +755,12 @@ static size_t packed_row(const member_desc *m, size_t nm)
 /* Reads a compound dataset into a malloc'd array (NULL when empty). Fields are matched by
  * name; every field of the in-memory row must be present in the file. Its row count is
  * bounded by what a file of ilen bytes can hold, and its data must be stored, not filled. */
-static int read_table(hid_t g, const char *name, const member_desc *m, size_t nm, size_t rowsize, size_t ilen,
-                      void **rows, int *n, const char *where, mtl_err *err)
+static int read_table(hid_t g, const table_desc *t, size_t ilen, void **rows, int *n, const char *where,
+                      mtl_err *err)
 {
+    const char *name = t->name;
+    const member_desc *m = t->m;
+    const size_t nm = t->nm, rowsize = t->rowsize;
     *rows = NULL;
     *n = 0;
     if (hard_link(g, name, where, err) < 0) return -1;
@@ -838,13 +853,11 @@ static int read_run(hid_t g, int version, size_t ilen, run_record *r, const char
     }
     void *rows;
     int n;
-    if (read_table(g, "history", EPOCH_MEMBERS, N_EPOCH_MEMBERS, sizeof(run_epoch), ilen, &rows, &n, where,
-                   err) < 0)
+    if (read_table(g, &HISTORY_TABLE, ilen, &rows, &n, where, err) < 0)
         return -1;
     r->hist = rows;
     r->n_hist = n;
-    if (read_table(g, "test", TEST_MEMBERS, N_TEST_MEMBERS, sizeof(run_test_row), ilen, &rows, &n, where,
-                   err) < 0) {
+    if (read_table(g, &TEST_TABLE, ilen, &rows, &n, where, err) < 0) {
         run_record_free(r);
         return -1;
     }
