@@ -195,7 +195,10 @@ geometry=()
 ((ncpu >= 2)) || geometry=(--ntasks=1)
 sweep_env=()
 # Where mtlbench has a choice of models, the jobs use the faster one.
-"$bin" sweep --help 2>&1 | grep -q -- '--model' && sweep_env+=(MODEL=cnn1d)
+# (the help is read whole first: grep -q stops reading at its match, and under pipefail the
+# writer's SIGPIPE would fail the pipeline)
+sweep_help=$("$bin" sweep --help 2>&1)
+grep -q -- '--model' <<<"$sweep_help" && sweep_env+=(MODEL=cnn1d)
 
 # 1. a tiny sweep with the job's own #SBATCH geometry
 submit sweep_tiny "${common[@]}" "${sweep_env[@]}" OUT="$tmp/tiny" SUBSETS=FD001 METHODS="fixed:0.5,uw" SEEDS=1 EPOCHS=2 \
@@ -233,7 +236,7 @@ grep -q "REGRESSION against $tmp/better" "$job_log" || fail "regression job: no 
   fail "regression job: expected one REGRESSION line per run of the better baseline ($n_better)"
 
 # 4. a sweep longer than its 1-minute time limit
-if ! "$bin" sweep --help 2>&1 | grep -q 'status 3'; then
+if ! grep -q 'status 3' <<<"$sweep_help"; then
   fail "mtlbench sweep --help documents no exit status 3 (stopped on SIGUSR1 at an epoch boundary, resumable); jobs/sweep.sbatch cannot outlive its time limit without it"
 fi
 grid=(--data "$data" --subsets FD001 --methods "fixed:0.5,uw,uw-o,uw-so:1" --seeds "1,2" --deterministic)
