@@ -31,7 +31,7 @@ for kind in release asan; do
     # they take minutes each, and the code they drive (kernels of both models, every method,
     # the sweep's writers and resume) runs under the sanitizers in the unit tests and the
     # shorter MPI, sweep and hostile-input tests.
-    release_only=sweep_kill_resume,sweep_regression,sweep_groups_deterministic,sweep_recheck,mpi_deterministic_dcnn,mpi_methods_deterministic,mpi_digest_table,harden_stray_runs,harden_concurrent_out
+    release_only=sweep_kill_resume,sweep_regression,sweep_groups_deterministic,sweep_recheck,mpi_deterministic_dcnn,mpi_methods_deterministic,mpi_digest_table,harden_stray_runs,harden_concurrent_out,harden_damaged_results,harden_full_disk,harden_many_runs
     echo "    (in the Release build only: ${release_only//,/, })"
     skip=(-E "^(${release_only//,/|})\$")
   fi
