@@ -1,4 +1,4 @@
-/* A run record for the tests of the report: one setup (FD001, dcnn, spec, z norm per
+/* A run record for the tests of report and compare: one setup (FD001, dcnn, spec, z norm per
  * regime, validation fraction 0.2), ok. */
 #ifndef MTL_TEST_RUN_FIXTURE_H
 #define MTL_TEST_RUN_FIXTURE_H

@@ -21,6 +21,7 @@
 #include "helpers.h"
 #include "report.h"
 #include "results.h"
+#include "run_fixture.h"
 
 #define N_SEEDS 5
 static const double UW_RMSE[N_SEEDS] = {14.0, 14.5, 15.0, 15.5, 16.0};
@@ -32,27 +33,17 @@ static const double UWO_RMSE[N_SEEDS] = {10, 20, 15, 12, 18};
 
 static void make_run(run_record *r, const char *method, long seed, double rmse)
 {
-    memset(r, 0, sizeof *r);
-    strcpy(r->subset, "FD001");
-    snprintf(r->method, sizeof r->method, "%s", method);
-    strcpy(r->model, "dcnn");
-    strcpy(r->protocol, "spec");
-    strcpy(r->norm, "z");
-    strcpy(r->lr_step, "none");
-    r->seed = seed;
+    th_run(r, method, seed, rmse);
     r->epochs = 100;
     r->window = 30;
     r->batch = 512;
     r->lr = 0.001;
     r->dropout = 0.5;
-    r->val_frac = 0.2;
     run_config_id(r, r->run_id);
     /* what compare reads: status, host and layout, the metrics (the rest stays zero) */
-    strcpy(r->status, "ok");
     strcpy(r->host, "nodeA");
     r->ranks = 1;
     r->threads = 2;
-    r->rmse = rmse;
     r->rmse_uncapped = rmse + 1;
     r->mae = rmse - 3;
     r->score = 300;
