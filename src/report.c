@@ -2869,9 +2869,15 @@ typedef struct {
  * when the mean is worse by more than atol + rtol * |baseline mean| and the one-sided Welch
  * test says worse at level alpha; "improved" the same the other way. Prints a line for
  * either; returns 1 for a regression. Groups with fewer than two ok runs are not compared. */
-static int compare_metric(const run_group *b, const run_group *c, const metric_desc *m, double rtol, double atol,
-                          double alpha, const char *tag, dist_counts *k, double *scratch)
+/* The test of one metric: tolerance atol + rtol * |baseline mean|, one-sided level alpha. */
+typedef struct {
+    double rtol, atol, alpha;
+} dist_test;
+
+static int compare_metric(const run_group *b, const run_group *c, const metric_desc *m, const dist_test *test,
+                          const char *tag, dist_counts *k, double *scratch)
 {
+    const double rtol = test->rtol, atol = test->atol, alpha = test->alpha;
     mstat sb = group_stat(b, m, scratch), sc = group_stat(c, m, scratch);
     double t, dof;
     if (report_welch_t(sb.mean, sb.sd, sb.n, sc.mean, sc.sd, sc.n, &t, &dof) < 0) return 0;
@@ -2916,8 +2922,10 @@ static void compare_group(const run_group *b, const run_group *c, const dist_opt
         return;
     }
     for (int m = 0; m < N_METRICS; m++)
-        if (o->sel[m]) k->regressions += compare_metric(b, c, &METRICS[m], o->rtol, o->atol, o->alpha, "REGRESSION", k,
-                                                        scratch);
+        if (o->sel[m])
+            k->regressions += compare_metric(b, c, &METRICS[m],
+                                             &(dist_test){.rtol = o->rtol, .atol = o->atol, .alpha = o->alpha},
+                                             "REGRESSION", k, scratch);
     if (o->perf_rtol < 0) return;
     if (!same_machine(b, c)) {
         print_group("perf not checked", r);
@@ -2927,8 +2935,9 @@ static void compare_group(const run_group *b, const run_group *c, const dist_opt
         return;
     }
     k->perf_checked++;
-    k->perf_regressions += compare_metric(b, c, metric_named("samples_per_s"), o->perf_rtol, 0, o->alpha,
-                                          "PERF REGRESSION", k, scratch);
+    k->perf_regressions += compare_metric(b, c, metric_named("samples_per_s"),
+                                          &(dist_test){.rtol = o->perf_rtol, .alpha = o->alpha}, "PERF REGRESSION",
+                                          k, scratch);
 }
 
 /* The --distribution mode of compare over the runs of both inputs; returns the exit status. */
