@@ -784,6 +784,34 @@ static int group_stop(void *ctx)
     return signalled || g->notice;
 }
 
+/* The waits of ranks whose group has no run left: they poll and sleep between polls, so
+ * that a rank with nothing to do does not take a core (or its SMT sibling) from the runs
+ * still training; MPI's own blocking calls busy-poll. The end of a sweep is not latency
+ * bound: a millisecond per poll is nothing against an epoch. */
+static void idle_pause(void)
+{
+    struct timespec ms = {.tv_sec = 0, .tv_nsec = 1000000};
+    nanosleep(&ms, NULL);
+}
+
+/* MPI_Probe for a message of tag from any rank, sleeping between polls. */
+static void idle_probe(int tag, MPI_Status *st)
+{
+    int flag = 0;
+    for (MPI_Iprobe(MPI_ANY_SOURCE, tag, MPI_COMM_WORLD, &flag, st); !flag;
+         MPI_Iprobe(MPI_ANY_SOURCE, tag, MPI_COMM_WORLD, &flag, st))
+        idle_pause();
+}
+
+/* MPI_Allreduce (MPI_MAX over MPI_COMM_WORLD) of n ints, sleeping while it waits. */
+static void idle_allreduce_max(const int *in, int *out, int n)
+{
+    MPI_Request req;
+    int done = 0;
+    MPI_Iallreduce(in, out, n, MPI_INT, MPI_MAX, MPI_COMM_WORLD, &req);
+    for (MPI_Test(&req, &done, MPI_STATUS_IGNORE); !done; MPI_Test(&req, &done, MPI_STATUS_IGNORE)) idle_pause();
+}
+
 /* The index (into pending) of this group's next run, NO_RUN_LEFT or STOPPING; the group
  * leader asks world rank 0, which answers itself directly. Collective over the group. */
 static int next_run(sweep_group *g)
@@ -948,7 +976,7 @@ int sweep_run(sweep_job *j)
     if (j->rank == 0) {
         while (g.disp.leaders_done < g.disp.n_leaders) {
             MPI_Status st;
-            MPI_Probe(MPI_ANY_SOURCE, TAG_REQ, MPI_COMM_WORLD, &st);
+            idle_probe(TAG_REQ, &st);
             dispatch_answer(&g.disp, st.MPI_SOURCE);
         }
         MPI_Waitall(groups, notice, MPI_STATUSES_IGNORE);
@@ -957,7 +985,7 @@ int sweep_run(sweep_job *j)
     MPI_Comm_free(&gcomm);
     free(finished), free(notice);
     int all[2] = {0, 0}, mine[2] = {status, g.save_failed};
-    MPI_Allreduce(mine, all, 2, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    idle_allreduce_max(mine, all, 2);
     j->save_failed = all[1];
     return j->save_failed ? 2 : all[0];
 }
