@@ -63,7 +63,7 @@ static int block_of(int n, int block) { return n % block == 0 ? block : 1; }
 
 /* out[co0 .. co0+nb) of one row, four time steps at a time */
 static ALWAYS_INLINE void conv_fwd_block(const float *restrict in, int cin, int R, int W, const float *restrict w,
-                                         const float *restrict b, int co0, const int nb, const int k,
+                                         const float *restrict b, int co0, const int nb, const int k, int use_tanh,
                                          float *restrict out)
 {
     const int Wp = SEQ_STRIDE(W), pl = (k - 1) / 2;
@@ -92,20 +92,35 @@ static ALWAYS_INLINE void conv_fwd_block(const float *restrict in, int cin, int 
             for (int c = 0; c < nb; c++)
                 for (int q = 0; q < nq; q++) {
                     float *dst = SEQ(out, co0 + c, r, t + q, R, Wp);
+                    if (use_tanh) {
 #pragma omp simd
-                    for (int l = 0; l < TB; l++) dst[l] = tanh_v(acc[c][q][l]);
+                        for (int l = 0; l < TB; l++) dst[l] = tanh_v(acc[c][q][l]);
+                    } else {
+#pragma omp simd
+                        for (int l = 0; l < TB; l++) dst[l] = acc[c][q][l];
+                    }
                 }
         }
 }
 
 void conv2d_forward(const float *restrict in, int cin, int R, int W, const float *restrict w,
-                    const float *restrict b, int cout, int k, float *restrict out)
+                    const float *restrict b, int cout, int k, int use_tanh, float *restrict out)
 {
     const int nb = block_of(cout, CO_BLOCK);
     for (int co0 = 0; co0 < cout; co0 += nb) {
-#define FWD(NB, K) conv_fwd_block(in, cin, R, W, w, b, co0, NB, K, out)
+#define FWD(NB, K) conv_fwd_block(in, cin, R, W, w, b, co0, NB, K, use_tanh, out)
         DISPATCH(CO_BLOCK, FWD);
 #undef FWD
+    }
+}
+
+void seq_tanh(float *restrict buf, int c, int R, int W)
+{
+    const int Wp = SEQ_STRIDE(W);
+    for (int i = 0; i < c * R; i++) {
+        float *row = buf + ((size_t)i * Wp + PAD) * TB;
+#pragma omp simd
+        for (int j = 0; j < W * TB; j++) row[j] = tanh_v(row[j]);
     }
 }
 

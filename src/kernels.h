@@ -19,11 +19,15 @@
 #define SEQ_STRIDE(W) ((W) + PAD + PAD_R)
 
 /* 2-D convolution with k x 1 kernels (k time steps, one row), weights w[cout][cin][k]
- * shared by the R rows: out[co][r] = tanh(b[co] + sum_ci conv_t(w[co][ci], in[ci][r])),
- * 'same' padding in time, k <= 2*PAD+1. Rows never mix: with R = 14 sensors this is the
- * dcnn's per-sensor convolution, with R = 1 (sensors as channels) the cnn1d's 1-D one. */
+ * shared by the R rows: out[co][r] = act(b[co] + sum_ci conv_t(w[co][ci], in[ci][r])),
+ * act = tanh when use_tanh, else identity; 'same' padding in time, k <= 2*PAD+1. Rows never
+ * mix: with R = 14 sensors this is the dcnn's per-sensor convolution, with R = 1 (sensors as
+ * channels) the cnn1d's 1-D one. The sum is formed in the same order either way, so
+ * conv2d_forward(..., 0, out) then seq_tanh(out, ...) gives the bits of use_tanh = 1. */
 void conv2d_forward(const float *in, int cin, int R, int W, const float *w, const float *b, int cout, int k,
-                    float *out);
+                    int use_tanh, float *out);
+/* buf = tanh(buf) over the data (not the padding) of a feature map of c channels. */
+void seq_tanh(float *buf, int c, int R, int W);
 /* dout: dL/d(out) on entry, overwritten with dL/d(pre-activation). Adds nothing: sets
  * gw_lanes [cout*cin*k][TB] and gb_lanes [cout][TB] (summed over rows and time, per lane);
  * din (feature-map layout, may be NULL) is set. */

@@ -103,6 +103,22 @@ double model_flops(const model *m, int train)
     return 2.0 * (train ? 2.0 * fwd + dgrad : fwd);
 }
 
+double model_phase_flops(const model *m, phase_id p)
+{
+    const double heads = (double)(1 + MODEL_CLASSES) * m->hidden, dense = (double)m->hidden * m->flat;
+    for (int i = 0; i < MODEL_CONVS; i++) {
+        double macs = (double)m->conv_cout[i] * m->conv_cin[i] * m->conv_k[i] * m->rows * m->W;
+        if (p == phase_conv_fwd(i)) return 2.0 * macs;
+        if (p == phase_conv_bwd(i)) return 2.0 * macs * (i > 0 ? 2 : 1); /* weights; inputs but the first */
+    }
+    switch (p) {
+    case PHASE_DENSE_FWD: return 2.0 * dense;
+    case PHASE_DENSE_BWD: return 4.0 * dense;
+    case PHASE_HEADS_LOSS: return 6.0 * heads;
+    default: return 0;
+    }
+}
+
 /* a feature map of c channels: [c][rows][SEQ_STRIDE(W)][TB] */
 static size_t seq_floats(const model *m, int c) { return (size_t)c * m->rows * SEQ_STRIDE(m->W) * TB; }
 
@@ -166,6 +182,7 @@ int tile_grads_alloc(const model *m, tile_grads *g, mtl_err *err)
     p += MODEL_CLASSES * TB;
     g->lanes = p;
     g->fc_sum = NULL;
+    g->fc_deferred = 0;
     return 0;
 }
 
@@ -187,12 +204,19 @@ void model_gather(const model *m, const float *x, const int *start, int n, tile_
 }
 
 void model_forward(const model *m, const float *p, tile_acts *a, int train, uint64_t seed, int epoch,
-                   const int *ids)
+                   const int *ids, phase_clock *clock)
 {
     const int W = m->W, R = m->rows, Wp = SEQ_STRIDE(W), nflat = m->flat;
-    for (int i = 0; i < MODEL_CONVS; i++)
+    for (int i = 0; i < MODEL_CONVS; i++) {
+        /* timed, the tanh is a pass of its own: the same bits, its cost visible */
         conv2d_forward(a->seq[i], m->conv_cin[i], R, W, p + m->off_cw[i], p + m->off_cb[i], m->conv_cout[i],
-                       m->conv_k[i], a->seq[i + 1]);
+                       m->conv_k[i], !clock, a->seq[i + 1]);
+        phase_end(clock, phase_conv_fwd(i));
+        if (clock) {
+            seq_tanh(a->seq[i + 1], m->conv_cout[i], R, W);
+            phase_end(clock, PHASE_TANH);
+        }
+    }
     if (train && m->dropout > 0) {
         float keep = 1.0f - m->dropout, scale = 1.0f / keep;
         for (int t = 0; t < nflat; t++)
@@ -211,12 +235,15 @@ void model_forward(const model *m, const float *p, tile_acts *a, int train, uint
         const float *mk = a->mask + (size_t)r * W * TB;
         for (int i = 0; i < W * TB; i++) xd[i] = row[i] * mk[i];
     }
+    phase_end(clock, PHASE_DROPOUT);
     dense_forward(a->xd, nflat, p + m->off_fw, p + m->off_fb, m->hidden, 1, a->h);
+    phase_end(clock, PHASE_DENSE_FWD);
     dense_forward(a->h, m->hidden, p + m->off_rw, p + m->off_rb, 1, 0, a->yhat);
     dense_forward(a->h, m->hidden, p + m->off_hw, p + m->off_hb, MODEL_CLASSES, 0, a->logits);
+    phase_end(clock, PHASE_HEADS_LOSS);
 }
 
-void model_backward(const model *m, const float *p, tile_acts *a, tile_grads *g)
+void model_backward(const model *m, const float *p, tile_acts *a, tile_grads *g, phase_clock *clock)
 {
     const int W = m->W, R = m->rows, Wp = SEQ_STRIDE(W);
     float *gl = g->lanes;
@@ -227,9 +254,11 @@ void model_backward(const model *m, const float *p, tile_acts *a, tile_grads *g)
     dense_backward(a->h, m->hidden, p + m->off_hw, MODEL_CLASSES, 0, a->logits, g->dlogits, gl + m->off_hw * TB,
                    gl + m->off_hb * TB, dh_cls);
     for (int i = 0; i < m->hidden * TB; i++) g->dh[i] += dh_cls[i];
-    dense_backward(a->xd, m->flat, p + m->off_fw, m->hidden, 1, a->h, g->dh, g->fc_sum ? NULL : gl + m->off_fw * TB,
+    phase_end(clock, PHASE_HEADS_LOSS);
+    dense_backward(a->xd, m->flat, p + m->off_fw, m->hidden, 1, a->h, g->dh, g->fc_sum || g->fc_deferred ? NULL : gl + m->off_fw * TB,
                    gl + m->off_fb * TB, g->dxd);
     if (g->fc_sum) dense_wgrad_sum(a->xd, m->flat, g->dh, m->hidden, g->xT, g->fc_sum);
+    phase_end(clock, PHASE_DENSE_BWD);
     /* through dropout into the last conv's output (feature-map layout, one channel); the
      * padding of every feature-map gradient must be zero, which the kernels never write */
     float *d = g->dseq[0];
@@ -237,11 +266,13 @@ void model_backward(const model *m, const float *p, tile_acts *a, tile_grads *g)
     for (int r = 0; r < R; r++)
         for (int i = 0; i < W * TB; i++)
             d[((size_t)r * Wp + PAD) * TB + i] = g->dxd[(size_t)r * W * TB + i] * a->mask[(size_t)r * W * TB + i];
+    phase_end(clock, PHASE_DROPOUT);
     int cur = 0;
     for (int i = MODEL_CONVS - 1; i >= 0; i--) {
         float *din = i > 0 ? g->dseq[1 - cur] : NULL;
         conv2d_backward(a->seq[i], m->conv_cin[i], R, W, p + m->off_cw[i], m->conv_cout[i], m->conv_k[i],
                         a->seq[i + 1], g->dseq[cur], gl + m->off_cw[i] * TB, gl + m->off_cb[i] * TB, din);
+        phase_end(clock, phase_conv_bwd(i));
         cur = 1 - cur;
     }
 }

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "kernels.h"
+#include "profile.h"
 #include "util.h"
 
 #define MODEL_CONVS 5
@@ -56,14 +57,17 @@ typedef struct {
 } tile_acts;
 
 /* Per-thread scratch of the backward pass. dyhat and dlogits are set by the caller, and
- * fc_sum: when it is set, the dense layer's weight gradient goes there summed over the lanes
- * ([hidden][flat], see dense_wgrad_sum) and its per-lane part of `lanes` is not written. */
+ * how the dense layer's weight gradient is formed: with fc_sum set, summed over the lanes
+ * into it ([hidden][flat], see dense_wgrad_sum); with fc_deferred set, not at all (the
+ * caller forms it from the pre-activation gradients left in dh, [hidden][TB], and the
+ * inputs, model_dense_inputs_by_lane); otherwise per lane in `lanes`. */
 typedef struct {
     float *dseq[2];
     float *dxd, *dh, *dh2;
     float *dyhat, *dlogits;
     float *lanes;   /* [n_params][TB] per-lane gradients */
     float *fc_sum;
+    int fc_deferred;
     float *xT;      /* [flat][TB] scratch of dense_wgrad_sum */
     float *mem;
 } tile_grads;
@@ -89,13 +93,17 @@ void tile_grads_free(tile_grads *g);
 void model_gather(const model *m, const float *x, const int *start, int n, tile_acts *a);
 
 /* Forward pass of a gathered tile. With train set, dropout masks are drawn from
- * (seed, epoch, sample id, position); ids[] are the dataset indices of the lanes. */
+ * (seed, epoch, sample id, position); ids[] are the dataset indices of the lanes. clock:
+ * NULL, or where each layer's time goes (profile.h; the caller has started it). */
 void model_forward(const model *m, const float *params, tile_acts *a, int train, uint64_t seed, int epoch,
-                   const int *ids);
+                   const int *ids, phase_clock *clock);
 /* Backward pass from g->dyhat, g->dlogits to per-lane parameter gradients in g->lanes
  * (network part only; the weighting part of the lanes is left to the caller), but the dense
- * layer's weights when g->fc_sum is set. */
-void model_backward(const model *m, const float *params, tile_acts *a, tile_grads *g);
+ * layer's weights when g->fc_sum is set. clock as for model_forward. */
+void model_backward(const model *m, const float *params, tile_acts *a, tile_grads *g, phase_clock *clock);
+/* The floating-point operations per sample of one phase of a training step (the sum over
+ * the phases is model_flops(m, 1)); 0 for the phases that the count leaves out. */
+double model_phase_flops(const model *m, phase_id p);
 
 /* Per-sample task losses of lane l: squared error and cross-entropy. */
 void model_sample_losses(const tile_acts *a, int l, float y, int label, double *lr, double *lh);

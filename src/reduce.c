@@ -19,14 +19,16 @@ static int float_put_lanes(reduction *r, int t, size_t k0, size_t k1, const floa
     return 0;
 }
 
-static int float_put_products(reduction *r, int t, size_t k0, size_t n, const float *d, const float *xt)
+static int float_put_outer(reduction *r, int t, size_t k0, int nout, size_t n, const float *d, const float *xt)
 {
-    float *dst = r->tile + (size_t)t * r->n + k0;
-    for (size_t i = 0; i < n; i++) dst[i] = 0.0f;
-    for (int l = 0; l < TB; l++) {
-        const float *x = xt + (size_t)l * n;
-        float dl = d[l];
-        for (size_t i = 0; i < n; i++) dst[i] += dl * x[i];
+    for (int o = 0; o < nout; o++) {
+        float *restrict dst = r->tile + (size_t)t * r->n + k0 + (size_t)o * n;
+        for (size_t i = 0; i < n; i++) dst[i] = 0.0f;
+        for (int l = 0; l < TB; l++) {
+            const float *restrict x = xt + (size_t)l * n;
+            const float dl = d[(size_t)o * TB + l];
+            for (size_t i = 0; i < n; i++) dst[i] += dl * x[i];
+        }
     }
     return 0;
 }
@@ -55,10 +57,15 @@ static int float_sum_pairs(reduction *r, const double *a, const double *b, int c
 }
 
 static const reduction_ops FLOAT_OPS = {
-    .put_lanes = float_put_lanes, .put_products = float_put_products, .reduce = float_reduce,
+    .put_lanes = float_put_lanes, .put_outer = float_put_outer, .reduce = float_reduce,
     .sum_pairs = float_sum_pairs};
 
 /* ---------------------------------------------------------------- exact mode */
+
+/* Truncation of v * 2^bits to an integer: v scaled in float, which is exact (a power of two
+ * whose product stays far inside the float range for |v| < limit), then converted to int64
+ * directly; the same integer as scaling in double. */
+static inline int64_t to_fixed(float v, float scale) { return (int64_t)(v * scale); }
 
 static int exact_put_lanes(reduction *r, int t, size_t k0, size_t k1, const float *lanes)
 {
@@ -69,33 +76,47 @@ static int exact_put_lanes(reduction *r, int t, size_t k0, size_t k1, const floa
     for (size_t i = k0 * TB; i < k1 * TB; i++) over |= !(fabsf(lanes[i]) < lim);
     if (over) return 1;
     int64_t *dst = r->tile_fix + (size_t)t * r->n;
-    const double scale = r->scale;
+    const float scale = (float)r->scale;
     for (size_t k = k0; k < k1; k++) {
         int64_t acc = 0;
 #pragma omp simd reduction(+ : acc)
-        for (int l = 0; l < TB; l++) acc += (int64_t)((double)lanes[k * TB + l] * scale);
+        for (int l = 0; l < TB; l++) acc += to_fixed(lanes[k * TB + l], scale);
         dst[k] = acc;
     }
     return 0;
 }
 
-static int exact_put_products(reduction *r, int t, size_t k0, size_t n, const float *d, const float *xt)
+static int exact_put_outer(reduction *r, int t, size_t k0, int nout, size_t n, const float *d, const float *xt)
 {
-    const float lim = (float)r->limit;
-    const double scale = r->scale;
-    int64_t *dst = r->tile_fix + (size_t)t * r->n + k0;
-    int over = 0;
-    for (size_t i = 0; i < n; i++) dst[i] = 0;
-    for (int l = 0; l < TB && !over; l++) {
-        const float *x = xt + (size_t)l * n;
-        float dl = d[l];
+    /* The range check without forming the products twice: rounding is monotonic, so the
+     * largest |d_l x_i| over i is the rounded |d_l| max_i |x_i|; a NaN among the x fails it. */
+    float xmax[TB];
+    int nan = 0;
+    for (int l = 0; l < TB; l++) {
+        const float *restrict x = xt + (size_t)l * n;
+        float mx = 0.0f;
         for (size_t i = 0; i < n; i++) {
-            float v = dl * x[i];
-            over |= !(fabsf(v) < lim);
-            dst[i] += (int64_t)((double)v * scale);
+            const float a = fabsf(x[i]);
+            nan |= a != a;
+            mx = a > mx ? a : mx;
+        }
+        xmax[l] = mx;
+    }
+    const float lim = (float)r->limit, scale = (float)r->scale;
+    for (int o = 0; o < nout; o++) {
+        int over = nan;
+        for (int l = 0; l < TB; l++) over |= !(fabsf(d[(size_t)o * TB + l]) * xmax[l] < lim);
+        if (over) return 1;
+        int64_t *restrict dst = r->tile_fix + (size_t)t * r->n + k0 + (size_t)o * n;
+        for (size_t i = 0; i < n; i++) dst[i] = 0;
+        for (int l = 0; l < TB; l++) {
+            const float *restrict x = xt + (size_t)l * n;
+            const float dl = d[(size_t)o * TB + l];
+#pragma omp simd
+            for (size_t i = 0; i < n; i++) dst[i] += to_fixed(dl * x[i], scale);
         }
     }
-    return over;
+    return 0;
 }
 
 static int exact_reduce(reduction *r, int ntiles, dist_ctx *dist, float *out)
@@ -131,7 +152,7 @@ static int exact_sum_pairs(reduction *r, const double *a, const double *b, int c
 }
 
 static const reduction_ops EXACT_OPS = {
-    .put_lanes = exact_put_lanes, .put_products = exact_put_products, .reduce = exact_reduce,
+    .put_lanes = exact_put_lanes, .put_outer = exact_put_outer, .reduce = exact_reduce,
     .sum_pairs = exact_sum_pairs};
 
 /* ---------------------------------------------------------------- life cycle */

@@ -28,7 +28,7 @@ typedef struct reduction reduction;
 
 typedef struct {
     int (*put_lanes)(reduction *r, int t, size_t k0, size_t k1, const float *lanes);
-    int (*put_products)(reduction *r, int t, size_t k0, size_t n, const float *d, const float *xt);
+    int (*put_outer)(reduction *r, int t, size_t k0, int nout, size_t n, const float *d, const float *xt);
     int (*reduce)(reduction *r, int ntiles, dist_ctx *dist, float *out);
     int (*sum_pairs)(reduction *r, const double *a, const double *b, int count, dist_ctx *dist, double out[2]);
 } reduction_ops;
@@ -60,11 +60,15 @@ static inline int reduction_put_lanes(reduction *r, int t, size_t k0, size_t k1,
 {
     return r->ops->put_lanes(r, t, k0, k1, lanes);
 }
-/* Tile t's values k0 + i, i in [0, n), are the sums over the lanes l of d[l] * xt[l * n + i]
- * (an outer product summed over lanes, e.g. a weight gradient). Returns as put_lanes. */
-static inline int reduction_put_products(reduction *r, int t, size_t k0, size_t n, const float *d, const float *xt)
+/* Tile t's values k0 + o n + i, o in [0, nout), i in [0, n), are the sums over the lanes l
+ * of d[o * TB + l] * xt[l * n + i]: a matrix of outer products summed over the lanes, e.g.
+ * a dense layer's weight gradient from its pre-activation gradients d [nout][TB] and its
+ * inputs by lane xt [TB][n]. Each product is the float one that per-lane values would
+ * hold; none is stored. Returns as put_lanes. */
+static inline int reduction_put_outer(reduction *r, int t, size_t k0, int nout, size_t n, const float *d,
+                                      const float *xt)
 {
-    return r->ops->put_products(r, t, k0, n, d, xt);
+    return r->ops->put_outer(r, t, k0, nout, n, d, xt);
 }
 /* out[0..n) = the sum over tiles 0..ntiles-1 in order, then over the ranks of dist.
  * Returns 0, or -1 on an MPI error. */

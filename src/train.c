@@ -35,6 +35,7 @@ struct train_engine {
     float *task_grad;         /* [n_task] global sums */
     float *task_scratch;      /* [n_threads][task_stride]: deltas [2][hidden][TB], inputs [TB][fc inputs] */
     size_t task_stride;
+    phase_clock *clock;       /* NULL, or where the phases' time goes (one thread) */
 };
 
 /* A tile of a shard: its lanes' dataset indices (the first n valid). */
@@ -196,10 +197,12 @@ static void forward_tiles(train_engine *e, const float *params, const train_batc
         }
         tile_acts *a = &e->acts[t];
         model_gather(e->m, s->x, starts, st.n, a);
-        model_forward(e->m, params, a, 1, b->seed, b->epoch, ids);
+        phase_end(e->clock, PHASE_GATHER);
+        model_forward(e->m, params, a, 1, b->seed, b->epoch, ids, e->clock);
         for (int l = 0; l < st.n; l++)
             model_sample_losses(a, l, s->y[ids[l]], s->h[ids[l]], &e->sample_rul[t * TB + l],
                                 &e->sample_health[t * TB + l]);
+        phase_end(e->clock, PHASE_HEADS_LOSS);
     }
 }
 
@@ -213,6 +216,7 @@ static int global_losses(train_engine *e, const shard *sh, int batch, step_losse
     if (over < 0) return -1;
     out->rul = sums[0] / batch;
     out->health = sums[1] / batch;
+    phase_end(e->clock, PHASE_HEADS_LOSS);
     return dist_any(e->dist, over || !isfinite(out->rul) || !isfinite(out->health));
 }
 
@@ -225,6 +229,7 @@ static void method_weights(train_engine *e, const float *params, const train_bat
     if (b->epoch != ws->epoch) ws->epoch = b->epoch, ws->step = 0;
     if (!ws->have_first) ws->have_first = 1, ws->first[0] = out->rul, ws->first[1] = out->health;
     e->w->def->weights(e->w, ws, params + e->m->n_net, out->rul, out->health, &out->w_rul, &out->w_health);
+    phase_end(e->clock, PHASE_METHOD);
 }
 
 /* GradNorm's per-task gradients of tile t on the dense layer's weights, from the unweighted
@@ -237,9 +242,18 @@ static int put_task_grads(train_engine *e, const float *params, const tile_acts 
     float *delta = e->task_scratch + (size_t)omp_get_thread_num() * e->task_stride, *xt = delta + 2 * H * TB;
     model_task_dense_deltas(m, params, a, rul_grad, health_grad, delta);
     model_dense_inputs_by_lane(m, a, xt);
-    int over = 0;
-    for (size_t k = 0; k < 2 * H; k++) over |= reduction_put_products(&e->task, t, k * nin, nin, delta + k * TB, xt);
-    return over;
+    return reduction_put_outer(&e->task, t, 0, (int)(2 * H), nin, delta, xt);
+}
+
+/* The dense layer's weight gradient of tile t straight into the gradient reduction: for
+ * each output o the lanes' products of its pre-activation gradient and the inputs, the
+ * products that per-lane gradients would hold, never stored. 1 when out of range. */
+static int put_dense_products(train_engine *e, const tile_acts *a, int t, tile_grads *g)
+{
+    const model *m = e->m;
+    const size_t nin = (size_t)m->flat;
+    model_dense_inputs_by_lane(m, a, g->xT);
+    return reduction_put_outer(&e->grad, t, m->off_fw, m->hidden, nin, g->dh, g->xT);
 }
 
 /* The per-lane gradients of the method's own parameters (uw's log-variances, imtl-l's s). */
@@ -287,16 +301,20 @@ static int backward_tiles(train_engine *e, const float *params, const train_batc
             health_grad[k] = health_mean * g->dlogits[k], g->dlogits[k] *= health_scale;
         float *sums = reduction_tile_floats(&e->grad, t);
         g->fc_sum = sums ? sums + m->off_fw : NULL;
+        g->fc_deferred = !sums; /* exact sums: the products go to fixed point as they are formed */
+        phase_end(e->clock, PHASE_HEADS_LOSS);
         int over = e->n_task ? put_task_grads(e, params, a, t, rul_grad, health_grad) : 0;
-        model_backward(m, params, a, g);
+        phase_end(e->clock, PHASE_METHOD);
+        model_backward(m, params, a, g, e->clock);
         method_param_lanes(e, params, t, st.n, inv_b, g);
-        if (g->fc_sum) { /* the dense layer's weights were summed by the backward pass */
-            const size_t fw1 = m->off_fw + (size_t)m->hidden * m->flat;
-            over |= reduction_put_lanes(&e->grad, t, 0, m->off_fw, g->lanes);
-            over |= reduction_put_lanes(&e->grad, t, fw1, m->n_params, g->lanes);
-        } else {
-            over |= reduction_put_lanes(&e->grad, t, 0, m->n_params, g->lanes);
-        }
+        phase_end(e->clock, PHASE_METHOD);
+        /* every parameter's lanes but the dense layer's weights, which the backward pass
+         * summed (float mode) or left to put_dense_products (exact mode) */
+        const size_t fw1 = m->off_fw + (size_t)m->hidden * m->flat;
+        over |= reduction_put_lanes(&e->grad, t, 0, m->off_fw, g->lanes);
+        over |= reduction_put_lanes(&e->grad, t, fw1, m->n_params, g->lanes);
+        if (g->fc_deferred) over |= put_dense_products(e, a, t, g);
+        phase_end(e->clock, PHASE_LANE_SUMS);
         e->bad_tile[t] = over;
     }
     int bad = 0;
@@ -324,11 +342,14 @@ static int reduce_gradients(train_engine *e, const float *params, const shard *s
         e->w->def->shared_grad(e->w, &e->ws, params + nnet, w->rul, w->health, norm, grad + nnet);
     }
     for (size_t k = 0; k < np && !bad; k++) bad = !isfinite(grad[k]);
-    return dist_any(e->dist, bad);
+    int st = dist_any(e->dist, bad);
+    phase_end(e->clock, PHASE_ALLREDUCE);
+    return st;
 }
 
 int engine_grad(train_engine *e, const float *params, const train_batch *b, float *grad, step_losses *out)
 {
+    phase_start(e->clock);
     shard sh = shard_of(e, b);
     forward_tiles(e, params, b, &sh);
     int st = global_losses(e, &sh, b->n, out);
@@ -346,6 +367,15 @@ int engine_step(train_engine *e, float *params, adam *opt, const train_batch *b,
     if (st) return st;
     adam_step(opt, params, grad);
     if (e->w->def->after_step) e->w->def->after_step(e->w, params + e->m->n_net);
+    phase_end(e->clock, PHASE_ADAM);
+    return 0;
+}
+
+int engine_set_clock(train_engine *e, phase_clock *clock, mtl_err *err)
+{
+    if (clock && e->n_threads != 1)
+        return mtl_fail(err, "a profile times one thread, the engine has %d", e->n_threads);
+    e->clock = clock;
     return 0;
 }
 
@@ -383,7 +413,7 @@ int engine_predict(train_engine *e, const float *params, const prep_split *s, fl
             }
             tile_acts *a = &e->acts[t - t0];
             model_gather(m, s->x, starts, n, a);
-            model_forward(m, params, a, 0, 0, 0, ids);
+            model_forward(m, params, a, 0, 0, 0, ids, NULL);
             for (int l = 0; l < n; l++) {
                 part[2 * (t * TB + l)] = a->yhat[l];
                 part[2 * (t * TB + l) + 1] = (float)model_argmax(a, l);

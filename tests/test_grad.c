@@ -29,7 +29,7 @@ static size_t fm(int c, int r, int t, int l, int R, int W)
 static double conv_loss(const float *in, int cin, int R, int W, const float *w, const float *b, int cout, int k,
                         float *out, const float *Rnd)
 {
-    conv2d_forward(in, cin, R, W, w, b, cout, k, out);
+    conv2d_forward(in, cin, R, W, w, b, cout, k, 1, out);
     double s = 0;
     for (int c = 0; c < cout; c++)
         for (int r = 0; r < R; r++)
@@ -73,7 +73,7 @@ static void check_conv(int cin, int R, int cout, int k, int W)
     if (R > 1) {
         float *out2 = calloc(nout, 4);
         in[fm(0, 1, W / 2, 3, R, W)] += 0.5f;
-        conv2d_forward(in, cin, R, W, w, b, cout, k, out2);
+        conv2d_forward(in, cin, R, W, w, b, cout, k, 1, out2);
         in[fm(0, 1, W / 2, 3, R, W)] -= 0.5f;
         for (int c = 0; c < cout; c++)
             for (int r = 0; r < R; r++)
@@ -215,6 +215,32 @@ Test(kernels, tanh_accuracy)
     cr_assert_eq(mtl_tanhf(-50.0f), -1.0f);
     cr_assert(isnan(mtl_tanhf(NAN)));
     cr_assert_eq(mtl_tanhf(INFINITY), 1.0f);
+}
+
+/* The profile's split of a convolution, linear then seq_tanh, gives the fused kernel's bits,
+ * and seq_tanh leaves the padding as it is. */
+Test(kernels, conv_then_tanh_is_the_fused_kernel)
+{
+    const int cin = 10, R = 3, cout = 10, k = 10, W = 13;
+    size_t nin = (size_t)cin * R * SEQ_STRIDE(W) * TB, nout = (size_t)cout * R * SEQ_STRIDE(W) * TB;
+    float *in = calloc(nin, 4), *w = calloc((size_t)cout * cin * k, 4), *b = calloc(cout, 4);
+    float *fused = calloc(nout, 4), *split = calloc(nout, 4);
+    for (int c = 0; c < cin; c++)
+        for (int r = 0; r < R; r++)
+            for (int t = 0; t < W; t++)
+                for (int l = 0; l < TB; l++) in[fm(c, r, t, l, R, W)] = rnd(5, fm(c, r, t, l, R, W));
+    for (int i = 0; i < cout * cin * k; i++) w[i] = 0.3f * rnd(6, (uint64_t)i);
+    for (int i = 0; i < cout; i++) b[i] = 0.1f * rnd(7, (uint64_t)i);
+    for (size_t i = 0; i < nout; i++) split[i] = fused[i] = 7.0f; /* padding marker */
+    conv2d_forward(in, cin, R, W, w, b, cout, k, 1, fused);
+    conv2d_forward(in, cin, R, W, w, b, cout, k, 0, split);
+    int linear = 0;
+    for (size_t i = 0; i < nout; i++) linear += split[i] != fused[i];
+    cr_assert_gt(linear, cout * R * W * TB / 2, "the linear outputs differ from the tanh ones");
+    seq_tanh(split, cout, R, W);
+    cr_assert_eq(memcmp(split, fused, nout * 4), 0);
+    cr_assert_eq(fused[0], 7.0f, "padding kept");
+    free(in), free(w), free(b), free(fused), free(split);
 }
 
 /* ---------------------------------------------------------------- whole loss, every method */

@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "metrics.h"
 #include "optim.h"
+#include "reduce.h"
 #include "sweep.h"
 #include "train.h"
 #include "weighting.h"
@@ -447,4 +448,140 @@ Test(train, non_finite_values_are_reported_as_divergence)
         engine_free(e);
     }
     prep_free(&d);
+}
+
+/* Two steps of the dcnn on FD001 with the engine's clock and without: the same parameters
+ * bit for bit in both modes, every layer's phases timed, and the phases within the steps'
+ * wall time. */
+Test(profile, timed_steps_give_the_same_bits_and_add_up)
+{
+    mtl_err err;
+    weighting w;
+    cr_assert_eq(weighting_parse("uw", &w, &err), 0);
+    prep_data d;
+    prep_options po = {.val_frac = 0.2, .seed = 1, .norm = PREP_NORM_Z};
+    cr_assert_eq(cli_load(MTL_TEST_DATA, "FD001", &po, &d, &err), 0, "%s", err.msg);
+    model m;
+    cr_assert_eq(model_init(&m, MODEL_DCNN, d.W, 0.5f, (size_t)w.def->n_params, &err), 0);
+    dist_ctx one;
+    dist_single(&one);
+    int batch[48];
+    for (int i = 0; i < 48; i++) batch[i] = i * 11;
+    omp_set_num_threads(1);
+    for (int det = 0; det < 2; det++) {
+        float *params[2];
+        phase_clock clock = {0};
+        double wall = 0;
+        for (int timed = 0; timed < 2; timed++) {
+            train_engine *e;
+            adam opt;
+            cr_assert_eq(engine_create(&m, &w, det, 48, &one, &e, &err), 0, "%s", err.msg);
+            cr_assert_eq(adam_init(&opt, m.n_params, 1e-3, &err), 0);
+            cr_assert_eq(engine_set_clock(e, timed ? &clock : NULL, &err), 0, "%s", err.msg);
+            float *p = params[timed] = calloc(m.n_params, sizeof(float)), *g = calloc(m.n_params, sizeof(float));
+            model_init_params(&m, p, 1);
+            w.def->init(&w, p + m.n_net);
+            double t0 = mtl_now();
+            for (int step = 0; step < 2; step++) {
+                train_batch b = {.split = &d.train, .windows = batch, .n = 48, .seed = 1, .epoch = 1};
+                step_losses sl;
+                cr_assert_eq(engine_step(e, p, &opt, &b, g, &sl), 0);
+            }
+            if (timed) wall = mtl_now() - t0;
+            free(g);
+            adam_free(&opt);
+            engine_free(e);
+        }
+        cr_assert_eq(memcmp(params[0], params[1], sizeof(float) * m.n_params), 0, "mode %d: the clock changed bits", det);
+        double sum = 0;
+        for (int ph = 0; ph < PHASE_COUNT; ph++) sum += clock.seconds[ph];
+        for (int i = 0; i < MODEL_CONVS; i++) {
+            cr_assert_gt(clock.seconds[phase_conv_fwd(i)], 0, "conv%d forward", i + 1);
+            cr_assert_gt(clock.seconds[phase_conv_bwd(i)], 0, "conv%d backward", i + 1);
+        }
+        cr_assert_gt(clock.seconds[PHASE_TANH], 0);
+        cr_assert_gt(clock.seconds[PHASE_ADAM], 0);
+        cr_assert_leq(sum, wall, "phases %g s, steps %g s", sum, wall);
+        cr_assert_gt(sum, 0.5 * wall, "phases %g s, steps %g s", sum, wall);
+        free(params[0]), free(params[1]);
+    }
+    prep_free(&d);
+}
+
+Test(profile, one_thread_only_and_the_phase_flops_add_up)
+{
+    mtl_err err;
+    weighting w;
+    cr_assert_eq(weighting_parse("fixed:0.5", &w, &err), 0);
+    dist_ctx one;
+    dist_single(&one);
+    for (int kind = 0; kind < 2; kind++) {
+        model m;
+        cr_assert_eq(model_init(&m, (model_kind)kind, 30, 0.5f, 0, &err), 0);
+        double sum = 0;
+        for (int ph = 0; ph < PHASE_COUNT; ph++) sum += model_phase_flops(&m, (phase_id)ph);
+        cr_assert_float_eq(sum, model_flops(&m, 1), 1e-9 * sum, "%s", model_name((model_kind)kind));
+        cr_assert_eq(model_phase_flops(&m, PHASE_ADAM), 0);
+        cr_assert_float_eq(model_phase_flops(&m, PHASE_CONV2_FWD), 2.0 * 10 * 10 * 10 * m.rows * 30, 1e-9);
+        cr_assert_float_eq(model_phase_flops(&m, PHASE_CONV1_BWD), model_phase_flops(&m, PHASE_CONV1_FWD), 1e-9,
+                           "no input gradient of the first layer");
+    }
+    model m;
+    cr_assert_eq(model_init(&m, MODEL_CNN1D, 30, 0.5f, 0, &err), 0);
+    omp_set_num_threads(2);
+    train_engine *e;
+    cr_assert_eq(engine_create(&m, &w, 0, 64, &one, &e, &err), 0, "%s", err.msg);
+    phase_clock clock = {0};
+    cr_assert_eq(engine_set_clock(e, &clock, &err), -1);
+    cr_assert(strstr(err.msg, "one thread") != NULL, "%s", err.msg);
+    cr_assert_eq(engine_set_clock(e, NULL, &err), 0);
+    engine_free(e);
+    cr_assert_str_eq(phase_name(PHASE_CONV3_BWD), "conv3 backward");
+    cr_assert_null(phase_name(PHASE_COUNT));
+}
+
+/* An outer product summed over lanes gives what its per-lane products would: bit for bit in
+ * the exact mode, which also finds the values out of its range as put_lanes does; up to
+ * rounding in the float mode (the products may be fused into the sums there). */
+Test(reduction, outer_products_as_their_lanes_sum)
+{
+    enum { NOUT = 3, NIN = 37 };
+    static float d[NOUT * TB], xt[TB * NIN], lanes[NOUT * NIN * TB];
+    mtl_err err;
+    dist_ctx one;
+    dist_single(&one);
+    for (int i = 0; i < NOUT * TB; i++) d[i] = (float)sin(1.0 + i) * 3.0f;
+    for (int i = 0; i < TB * NIN; i++) xt[i] = (float)cos(2.0 + 0.7 * i);
+    for (int probe = 0; probe < 4; probe++) {
+        if (probe == 1) xt[5 * NIN + 11] = NAN;
+        if (probe == 2) xt[5 * NIN + 11] = 1.0f, d[1 * TB + 4] = 1e7f;  /* limit 2^22 / 16 */
+        if (probe == 3) d[1 * TB + 4] = 2e5f;                          /* inside it */
+        for (int o = 0; o < NOUT; o++)
+            for (int i = 0; i < NIN; i++)
+                for (int l = 0; l < TB; l++) lanes[((size_t)o * NIN + i) * TB + l] = d[o * TB + l] * xt[l * NIN + i];
+        for (int exact = 0; exact < 2; exact++) {
+            reduction a, b;
+            float out_a[NOUT * NIN], out_b[NOUT * NIN];
+            cr_assert_eq(reduction_init(&a, exact, TRAIN_FIX_BITS, NOUT * NIN, 1, &err), 0);
+            cr_assert_eq(reduction_init(&b, exact, TRAIN_FIX_BITS, NOUT * NIN, 1, &err), 0);
+            reduction_begin(&a, 16);
+            reduction_begin(&b, 16);
+            int over_a = reduction_put_outer(&a, 0, 0, NOUT, NIN, d, xt);
+            int over_b = reduction_put_lanes(&b, 0, 0, NOUT * NIN, lanes);
+            cr_assert_eq(over_a, over_b, "probe %d mode %d", probe, exact);
+            cr_assert_eq(over_a, exact && (probe == 1 || probe == 2), "probe %d mode %d", probe, exact);
+            if (!over_a && probe != 1) { /* a NaN in the float mode: NaN sums, found later */
+                cr_assert_eq(reduction_reduce(&a, 1, &one, out_a), 0);
+                cr_assert_eq(reduction_reduce(&b, 1, &one, out_b), 0);
+                if (exact)
+                    cr_assert_eq(memcmp(out_a, out_b, sizeof out_a), 0, "probe %d", probe);
+                else
+                    for (int k = 0; k < NOUT * NIN; k++)
+                        cr_assert_float_eq(out_a[k], out_b[k], 1e-5f * (1.0f + fabsf(out_b[k])), "probe %d, %d", probe, k);
+                cr_assert_neq(out_a[NIN + 11], 0.0f);
+            }
+            reduction_free(&a);
+            reduction_free(&b);
+        }
+    }
 }
