@@ -4,10 +4,11 @@
  * floating-point operations per sample, model_flops, times samples per second). One
  * process, no MPI communication.
  *
- * With --both-modes, each thread count is measured in the default mode, then with
- * --deterministic, and the cost of the deterministic mode is printed.
- * With --profile, one thread: then the time of each phase of the step (profile.h) as a table,
- * taken over the same epochs with the engine's clock, beside the untimed throughput.
+ * With --both-modes, each thread count trains a run in the default mode and one with
+ * --deterministic, an epoch of each in turns, and the cost of the deterministic mode is
+ * printed.
+ * With --profile, one thread: epochs untimed and timed with the engine's clock in turns, and
+ * the time of each phase of the step (profile.h) as a table, beside the untimed throughput.
  *
  * usage: bench_throughput [--data DIR] [--subset FD001] [--method uw-so:1] [--epochs 5]
  *                         [--threads 1,2] [--model dcnn|cnn1d] [--deterministic] [--json]
@@ -31,82 +32,114 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Median samples/s over `epochs` epochs of training steps with t threads; with a clock, the
- * phases of those epochs (after the warm-up) go into it, and *timed the epochs' wall time. */
-static double measure(model_kind kind, const prep_data *d, const weighting *w, int deterministic, int epochs, int t,
-                      double *min, double *max, double *flops, phase_clock *clock, double *timed)
+static double median(double *v, int n)
 {
-    omp_set_num_threads(t);
+    qsort(v, (size_t)n, sizeof(double), cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static void die(const mtl_err *err)
+{
+    fprintf(stderr, "bench_throughput: %s\n", err->msg);
+    exit(2);
+}
+
+/* A training run of the benchmark: one engine, its parameters and optimiser, the epochs so far. */
+typedef struct {
+    const prep_data *d;
     model m;
+    train_engine *e;
+    adam opt;
+    float *params, *grad;
+    int *perm;
+    int epoch;
+} bench_run;
+
+static void bench_open(bench_run *r, model_kind kind, const prep_data *d, const weighting *w, int deterministic)
+{
     mtl_err err;
     dist_ctx one;
     dist_single(&one);
-    train_engine *e = NULL;
-    adam opt = {0};
-    const int B = 512, N = d->train.n_win;
-    if (model_init(&m, kind, d->W, 0.5f, (size_t)w->def->n_params, &err) ||
-        engine_create(&m, w, deterministic, B, &one, &e, &err) || adam_init(&opt, m.n_params, 1e-3, &err)) {
-        fprintf(stderr, "bench_throughput: %s\n", err.msg);
+    memset(r, 0, sizeof *r);
+    r->d = d;
+    if (model_init(&r->m, kind, d->W, 0.5f, (size_t)w->def->n_params, &err) ||
+        engine_create(&r->m, w, deterministic, 512, &one, &r->e, &err) || adam_init(&r->opt, r->m.n_params, 1e-3, &err))
+        die(&err);
+    r->params = calloc(r->m.n_params, sizeof(float));
+    r->grad = calloc(r->m.n_params, sizeof(float));
+    r->perm = malloc(sizeof(int) * (size_t)d->train.n_win);
+    if (!r->params || !r->grad || !r->perm) {
+        fprintf(stderr, "bench_throughput: out of memory\n");
         exit(2);
     }
-    float *p = calloc(m.n_params, sizeof(float)), *g = calloc(m.n_params, sizeof(float));
-    int *perm = malloc(sizeof(int) * (size_t)N);
-    double *sps = malloc(sizeof(double) * (size_t)(epochs + 1));
-    model_init_params(&m, p, 1);
-    if (w->def->init) w->def->init(w, p + m.n_net);
-    *flops = model_flops(&m, 1);
-    if (timed) *timed = 0;
-    for (int ep = 0; ep <= epochs; ep++) { /* epoch 0 warms caches and page-faults in */
-        if (ep == 1 && clock && engine_set_clock(e, clock, &err)) {
-            fprintf(stderr, "bench_throughput: %s\n", err.msg);
-            exit(2);
-        }
-        for (int i = 0; i < N; i++) perm[i] = i;
-        for (int i = N - 1; i > 0; i--) {
-            int j = (int)rng_below(1, RNG_SHUFFLE, (uint64_t)ep, (uint64_t)i, 0, (uint32_t)(i + 1));
-            int tmp = perm[i];
-            perm[i] = perm[j], perm[j] = tmp;
-        }
-        double t0 = mtl_now();
-        for (int i = 0; i < N; i += B) {
-            train_batch b = {.split = &d->train, .windows = perm + i, .n = N - i < B ? N - i : B, .seed = 1, .epoch = ep};
-            step_losses sl;
-            engine_step(e, p, &opt, &b, g, &sl);
-        }
-        if (ep > 0) sps[ep - 1] = N / (mtl_now() - t0);
-        if (ep > 0 && timed) *timed += N / sps[ep - 1];
-    }
-    qsort(sps, (size_t)epochs, sizeof(double), cmp_double);
-    double med = epochs % 2 ? sps[epochs / 2] : 0.5 * (sps[epochs / 2 - 1] + sps[epochs / 2]);
-    *min = sps[0];
-    *max = sps[epochs - 1];
-    free(p), free(g), free(perm), free(sps);
-    engine_free(e);
-    adam_free(&opt);
-    return med;
+    model_init_params(&r->m, r->params, 1);
+    if (w->def->init) w->def->init(w, r->params + r->m.n_net);
 }
 
-/* The profile: the untimed throughput, then the timed epochs phase by phase. */
+/* One epoch of training steps (shuffled as training does); its samples/s. */
+static double bench_epoch(bench_run *r)
+{
+    const int B = 512, N = r->d->train.n_win, ep = r->epoch++;
+    for (int i = 0; i < N; i++) r->perm[i] = i;
+    for (int i = N - 1; i > 0; i--) {
+        int j = (int)rng_below(1, RNG_SHUFFLE, (uint64_t)ep, (uint64_t)i, 0, (uint32_t)(i + 1));
+        int tmp = r->perm[i];
+        r->perm[i] = r->perm[j], r->perm[j] = tmp;
+    }
+    double t0 = mtl_now();
+    for (int i = 0; i < N; i += B) {
+        train_batch b = {.split = &r->d->train, .windows = r->perm + i, .n = N - i < B ? N - i : B, .seed = 1, .epoch = ep};
+        step_losses sl;
+        engine_step(r->e, r->params, &r->opt, &b, r->grad, &sl);
+    }
+    return N / (mtl_now() - t0);
+}
+
+static void bench_close(bench_run *r)
+{
+    free(r->params), free(r->grad), free(r->perm);
+    engine_free(r->e);
+    adam_free(&r->opt);
+}
+
+/* Samples/s of `epochs` epochs of each of the n runs, taken in turns (run 0, 1, ..., 0, 1,
+ * ...) after one warm-up epoch each, so that a slow stretch of a shared machine falls on all
+ * of them; sps[k * epochs + i] is run k's epoch i. With a clock, run 0's epochs alternate
+ * untimed and timed instead (n = 1): the timed ones go to sps[epochs + i]. */
+static void take_turns(bench_run *runs, int n, int epochs, phase_clock *clock, double *sps)
+{
+    mtl_err err;
+    for (int k = 0; k < n; k++) bench_epoch(&runs[k]); /* caches warm, pages faulted in */
+    for (int i = 0; i < epochs; i++) {
+        if (clock) {
+            sps[i] = bench_epoch(&runs[0]);
+            if (engine_set_clock(runs[0].e, clock, &err)) die(&err);
+            sps[epochs + i] = bench_epoch(&runs[0]);
+            engine_set_clock(runs[0].e, NULL, &err);
+            continue;
+        }
+        for (int k = 0; k < n; k++) sps[k * epochs + i] = bench_epoch(&runs[k]);
+    }
+}
+
+/* The profile: epochs untimed and timed in turns, then the timed ones phase by phase. */
 static void profile(model_kind kind, const prep_data *d, const weighting *w, int det, int epochs, int json)
 {
-    model m;
-    mtl_err err;
-    if (model_init(&m, kind, d->W, 0.5f, (size_t)w->def->n_params, &err)) {
-        fprintf(stderr, "bench_throughput: %s\n", err.msg);
-        exit(2);
-    }
+    bench_run r;
     phase_clock clock = {0};
-    double lo, hi, flops, timed;
-    const double untimed = measure(kind, d, w, det, epochs, 1, &lo, &hi, &flops, NULL, NULL);
-    const double med = measure(kind, d, w, det, epochs, 1, &lo, &hi, &flops, &clock, &timed);
-    const double samples = (double)d->train.n_win * epochs, steps = samples / 512.0;
+    double *sps = malloc(sizeof(double) * 2 * (size_t)epochs);
+    omp_set_num_threads(1);
+    bench_open(&r, kind, d, w, det);
+    take_turns(&r, 1, epochs, &clock, sps);
+    double timed = 0; /* the timed epochs' wall time */
+    for (int i = 0; i < epochs; i++) timed += d->train.n_win / sps[epochs + i];
+    const double untimed = median(sps, epochs), med = median(sps + epochs, epochs);
+    const double samples = (double)d->train.n_win * epochs, steps = samples / 512.0, flops = model_flops(&r.m, 1);
     double sum = 0;
     for (int p = 0; p < PHASE_COUNT; p++) sum += clock.seconds[p];
-    if (!json) {
-        printf("| phase | ms per step | share | GFLOP/s |\n|---|---|---|---|\n");
-    }
+    if (!json) printf("| phase | ms per step | share | GFLOP/s |\n|---|---|---|---|\n");
     for (int p = 0; p < PHASE_COUNT; p++) {
-        double sec = clock.seconds[p], f = model_phase_flops(&m, (phase_id)p);
+        double sec = clock.seconds[p], f = model_phase_flops(&r.m, (phase_id)p);
         double gf = f > 0 && sec > 0 ? f * samples / sec / 1e9 : 0;
         if (json)
             printf("{\"phase\":\"%s\",\"ms_per_step\":%.4f,\"share\":%.4f,\"gflops\":%.2f}\n", phase_name(p),
@@ -116,18 +149,22 @@ static void profile(model_kind kind, const prep_data *d, const weighting *w, int
         else
             printf("| %s | %.3f | %.1f %% | |\n", phase_name(p), 1e3 * sec / steps, 100 * sec / sum);
     }
-    const double step_ms = 1e3 * timed / steps;
+    const double untimed_ms = 1e3 * 512.0 / untimed;
     if (json) {
-        printf("{\"phases_ms_per_step\":%.4f,\"step_ms\":%.4f,\"profiled_samples_per_s\":%.1f,"
-               "\"samples_per_s\":%.1f,\"gflops\":%.2f}\n",
-               1e3 * sum / steps, step_ms, med, untimed, untimed * flops / 1e9);
-        return;
+        printf("{\"phases_ms_per_step\":%.4f,\"timed_step_ms\":%.4f,\"untimed_step_ms\":%.4f,"
+               "\"profiled_samples_per_s\":%.1f,\"samples_per_s\":%.1f,\"gflops\":%.2f}\n",
+               1e3 * sum / steps, 1e3 * timed / steps, untimed_ms, med, untimed, untimed * flops / 1e9);
+    } else {
+        printf("| **all phases** | **%.3f** | %.1f %% of the timed steps (%.3f ms), %.1f %% of the untimed (%.3f ms) "
+               "| %.1f |\n\n",
+               1e3 * sum / steps, 100 * sum / timed, 1e3 * timed / steps, 1e3 * sum / steps / untimed_ms * 100,
+               untimed_ms, flops * samples / sum / 1e9);
+        printf("untimed epochs: %.0f samples/s, %.1f GFLOP/s; timed epochs, in turns with them: %.0f samples/s "
+               "(medians of %d epochs each)\n",
+               untimed, untimed * flops / 1e9, med, epochs);
     }
-    printf("| **all phases** | **%.3f** | %.1f %% of the timed steps' %.3f ms | %.1f |\n\n", 1e3 * sum / steps,
-           100 * sum / timed, step_ms, flops * samples / sum / 1e9);
-    printf("timed steps: %.0f samples/s (median of %d epochs); the same steps untimed, just before: %.0f samples/s "
-           "(%.1f GFLOP/s)\n",
-           med, epochs, untimed, untimed * flops / 1e9);
+    bench_close(&r);
+    free(sps);
 }
 
 int main(int argc, char **argv)
@@ -190,13 +227,21 @@ int main(int argc, char **argv)
                "|---|---|---|---|---|---|---|\n");
     }
     double base = 0;
+    double *sps = malloc(sizeof(double) * 2 * (size_t)epochs);
     for (char *tok = strtok(threads, ","); tok; tok = strtok(NULL, ",")) {
         int t = atoi(tok);
         if (t < 1) continue;
-        double by_mode[2] = {0, 0};
-        for (int mode = both ? 0 : det; mode <= (both ? 1 : det); mode++) {
-            double lo, hi, flops, med = measure(kind, &d, &w, mode, epochs, t, &lo, &hi, &flops, NULL, NULL);
-            by_mode[mode] = med;
+        omp_set_num_threads(t);
+        bench_run runs[2];
+        const int n = both ? 2 : 1;
+        for (int k = 0; k < n; k++) bench_open(&runs[k], kind, &d, &w, both ? k : det);
+        take_turns(runs, n, epochs, NULL, sps);
+        const double flops = model_flops(&runs[0].m, 1);
+        double by_mode[2];
+        for (int k = 0; k < n; k++) {
+            const int mode = both ? k : det;
+            double *v = sps + (size_t)k * epochs, med = median(v, epochs), lo = v[0], hi = v[epochs - 1];
+            by_mode[k] = med;
             if (base == 0) base = med;
             if (json)
                 printf("{\"model\":\"%s\",\"threads\":%d,\"samples_per_s\":%.1f,\"min\":%.1f,\"max\":%.1f,"
@@ -205,10 +250,12 @@ int main(int argc, char **argv)
             else
                 printf("| %d | %s | %.0f | %.0f | %.0f | %.2fx | %.1f |\n", t, mode ? "deterministic" : "default", med,
                        lo, hi, med / base, med * flops / 1e9);
+            bench_close(&runs[k]);
         }
         if (both && !json)
             printf("| %d | deterministic cost | %.1f %% | | | | |\n", t, 100.0 * (1.0 - by_mode[1] / by_mode[0]));
     }
+    free(sps);
     prep_free(&d);
     return 0;
 }

@@ -38,7 +38,7 @@ have_ref=0
 [ -f "$ref" ] && /usr/bin/python3 -c 'import torch, numpy' 2>/dev/null && have_ref=1
 json() { /usr/bin/python3 -c 'import json,sys; print(json.loads(sys.stdin.readlines()[-1])[sys.argv[1]])' "$1"; }
 
-echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(getconf _NPROCESSORS_ONLN) cores; $(date -u '+%Y-%m-%d %H:%M UTC')"
 peak=$(OMP_NUM_THREADS=1 "$build/bench_fma_peak" --json | json gflops)
 echo "FP32 FMA peak, one thread: $peak GFLOP/s (bench_fma_peak)"
 echo "FD001, method uw-so:1, batch 512, $threads thread(s); mtlbench: median of $epochs epochs after a warm-up epoch;"

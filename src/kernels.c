@@ -62,13 +62,13 @@ float mtl_tanhf(float x) { return tanh_v(x); }
 static int block_of(int n, int block) { return n % block == 0 ? block : 1; }
 
 /* out[co0 .. co0+nb) of one row, four time steps at a time */
-static ALWAYS_INLINE void conv_fwd_block(const float *restrict in, int cin, int R, int W, const float *restrict w,
-                                         const float *restrict b, int co0, const int nb, const int k, int use_tanh,
-                                         float *restrict out)
+static ALWAYS_INLINE void conv_fwd_block(const float *restrict in, int cin, int R, int r0, int r1, int W,
+                                         const float *restrict w, const float *restrict b, int co0, const int nb,
+                                         const int k, int use_tanh, float *restrict out)
 {
     const int Wp = SEQ_STRIDE(W), pl = (k - 1) / 2;
     const size_t wstride = (size_t)cin * k;
-    for (int r = 0; r < R; r++)
+    for (int r = r0; r < r1; r++)
         for (int t = 0; t < W; t += 4) {
             const int nq = W - t < 4 ? W - t : 4;
             float acc[CO_BLOCK][4][TB];
@@ -103,26 +103,35 @@ static ALWAYS_INLINE void conv_fwd_block(const float *restrict in, int cin, int 
         }
 }
 
-void conv2d_forward(const float *restrict in, int cin, int R, int W, const float *restrict w,
-                    const float *restrict b, int cout, int k, int use_tanh, float *restrict out)
+void conv2d_forward_rows(const float *restrict in, int cin, int R, int r0, int r1, int W, const float *restrict w,
+                         const float *restrict b, int cout, int k, int use_tanh, float *restrict out)
 {
     const int nb = block_of(cout, CO_BLOCK);
     for (int co0 = 0; co0 < cout; co0 += nb) {
-#define FWD(NB, K) conv_fwd_block(in, cin, R, W, w, b, co0, NB, K, use_tanh, out)
+#define FWD(NB, K) conv_fwd_block(in, cin, R, r0, r1, W, w, b, co0, NB, K, use_tanh, out)
         DISPATCH(CO_BLOCK, FWD);
 #undef FWD
     }
 }
 
-void seq_tanh(float *restrict buf, int c, int R, int W)
+void conv2d_forward(const float *restrict in, int cin, int R, int W, const float *restrict w,
+                    const float *restrict b, int cout, int k, int use_tanh, float *restrict out)
+{
+    conv2d_forward_rows(in, cin, R, 0, R, W, w, b, cout, k, use_tanh, out);
+}
+
+void seq_tanh_rows(float *restrict buf, int c, int R, int r0, int r1, int W)
 {
     const int Wp = SEQ_STRIDE(W);
-    for (int i = 0; i < c * R; i++) {
-        float *row = buf + ((size_t)i * Wp + PAD) * TB;
+    for (int ch = 0; ch < c; ch++)
+        for (int r = r0; r < r1; r++) {
+            float *row = buf + (((size_t)ch * R + r) * Wp + PAD) * TB;
 #pragma omp simd
-        for (int j = 0; j < W * TB; j++) row[j] = tanh_v(row[j]);
-    }
+            for (int j = 0; j < W * TB; j++) row[j] = tanh_v(row[j]);
+        }
 }
+
+void seq_tanh(float *restrict buf, int c, int R, int W) { seq_tanh_rows(buf, c, R, 0, R, W); }
 
 /* per-lane weight gradients of output channels co0 .. co0+nb:
  * gw[co][ci][j] = sum_r sum_t dz[co][r][t] in[ci][r][t + j - pl] */

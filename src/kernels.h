@@ -26,8 +26,13 @@
  * conv2d_forward(..., 0, out) then seq_tanh(out, ...) gives the bits of use_tanh = 1. */
 void conv2d_forward(const float *in, int cin, int R, int W, const float *w, const float *b, int cout, int k,
                     int use_tanh, float *out);
-/* buf = tanh(buf) over the data (not the padding) of a feature map of c channels. */
+/* conv2d_forward on rows r0 .. r1-1 of the R only (the others are not written). */
+void conv2d_forward_rows(const float *in, int cin, int R, int r0, int r1, int W, const float *w, const float *b,
+                         int cout, int k, int use_tanh, float *out);
+/* buf = tanh(buf) over the data (not the padding) of a feature map of c channels, or of its
+ * rows r0 .. r1-1. */
 void seq_tanh(float *buf, int c, int R, int W);
+void seq_tanh_rows(float *buf, int c, int R, int r0, int r1, int W);
 /* dout: dL/d(out) on entry, overwritten with dL/d(pre-activation). Adds nothing: sets
  * gw_lanes [cout*cin*k][TB] and gb_lanes [cout][TB] (summed over rows and time, per lane);
  * din (feature-map layout, may be NULL) is set. */

@@ -33,14 +33,22 @@ static int float_put_outer(reduction *r, int t, size_t k0, int nout, size_t n, c
     return 0;
 }
 
+/* Values per block of the tile sums: a block's partial sums stay in L1 while the tiles
+ * stream past, and the sums run along contiguous values (vectorised). */
+#define SUM_BLOCK 1024
+
 static int float_reduce(reduction *r, int ntiles, dist_ctx *dist, float *out)
 {
     const size_t n = r->n;
+    /* every value summed from 0 in tile order, 0, 1, ..., by one thread */
 #pragma omp parallel for schedule(static)
-    for (size_t k = 0; k < n; k++) {
-        float acc = 0;
-        for (int t = 0; t < ntiles; t++) acc += r->tile[(size_t)t * n + k];
-        out[k] = acc;
+    for (size_t k0 = 0; k0 < n; k0 += SUM_BLOCK) {
+        const size_t k1 = n - k0 < SUM_BLOCK ? n : k0 + SUM_BLOCK;
+        for (size_t k = k0; k < k1; k++) out[k] = 0.0f;
+        for (int t = 0; t < ntiles; t++) {
+            const float *restrict src = r->tile + (size_t)t * n;
+            for (size_t k = k0; k < k1; k++) out[k] += src[k];
+        }
     }
     return dist_sum_float(dist, out, n);
 }
@@ -123,10 +131,14 @@ static int exact_reduce(reduction *r, int ntiles, dist_ctx *dist, float *out)
 {
     const size_t n = r->n;
 #pragma omp parallel for schedule(static)
-    for (size_t k = 0; k < n; k++) {
-        int64_t acc = 0;
-        for (int t = 0; t < ntiles; t++) acc += r->tile_fix[(size_t)t * n + k];
-        r->fix[k] = acc;
+    for (size_t k0 = 0; k0 < n; k0 += SUM_BLOCK) {
+        const size_t k1 = n - k0 < SUM_BLOCK ? n : k0 + SUM_BLOCK;
+        int64_t *restrict dst = r->fix;
+        for (size_t k = k0; k < k1; k++) dst[k] = 0;
+        for (int t = 0; t < ntiles; t++) {
+            const int64_t *restrict src = r->tile_fix + (size_t)t * n;
+            for (size_t k = k0; k < k1; k++) dst[k] += src[k];
+        }
     }
     if (dist_sum_int64(dist, r->fix, n)) return -1;
     for (size_t k = 0; k < n; k++) out[k] = (float)((double)r->fix[k] / r->scale);

@@ -217,8 +217,8 @@ Test(kernels, tanh_accuracy)
     cr_assert_eq(mtl_tanhf(INFINITY), 1.0f);
 }
 
-/* The profile's split of a convolution, linear then seq_tanh, gives the fused kernel's bits,
- * and seq_tanh leaves the padding as it is. */
+/* The profile's split of a convolution, linear then seq_tanh (whole or row by row), gives the
+ * fused kernel's bits, and seq_tanh leaves the padding as it is. */
 Test(kernels, conv_then_tanh_is_the_fused_kernel)
 {
     const int cin = 10, R = 3, cout = 10, k = 10, W = 13;
@@ -240,6 +240,13 @@ Test(kernels, conv_then_tanh_is_the_fused_kernel)
     seq_tanh(split, cout, R, W);
     cr_assert_eq(memcmp(split, fused, nout * 4), 0);
     cr_assert_eq(fused[0], 7.0f, "padding kept");
+    /* and row by row, as the timed forward pass runs it */
+    for (size_t i = 0; i < nout; i++) split[i] = 7.0f;
+    for (int r = R - 1; r >= 0; r--) {
+        conv2d_forward_rows(in, cin, R, r, r + 1, W, w, b, cout, k, 0, split);
+        seq_tanh_rows(split, cout, R, r, r + 1, W);
+    }
+    cr_assert_eq(memcmp(split, fused, nout * 4), 0);
     free(in), free(w), free(b), free(fused), free(split);
 }
 
