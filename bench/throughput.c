@@ -128,13 +128,18 @@ static void profile(model_kind kind, const prep_data *d, const weighting *w, int
     bench_run r;
     phase_clock clock = {0};
     double *sps = malloc(sizeof(double) * 2 * (size_t)epochs);
+    if (!sps) {
+        fprintf(stderr, "bench_throughput: out of memory\n");
+        exit(2);
+    }
     omp_set_num_threads(1);
     bench_open(&r, kind, d, w, det);
     take_turns(&r, 1, epochs, &clock, sps);
     double timed = 0; /* the timed epochs' wall time */
     for (int i = 0; i < epochs; i++) timed += d->train.n_win / sps[epochs + i];
     const double untimed = median(sps, epochs), med = median(sps + epochs, epochs);
-    const double samples = (double)d->train.n_win * epochs, steps = samples / 512.0, flops = model_flops(&r.m, 1);
+    const int N = d->train.n_win;
+    const double samples = (double)N * epochs, steps = (double)epochs * ((N + 511) / 512), flops = model_flops(&r.m, 1);
     double sum = 0;
     for (int p = 0; p < PHASE_COUNT; p++) sum += clock.seconds[p];
     if (!json) printf("| phase | ms per step | share | GFLOP/s |\n|---|---|---|---|\n");
@@ -149,7 +154,7 @@ static void profile(model_kind kind, const prep_data *d, const weighting *w, int
         else
             printf("| %s | %.3f | %.1f %% | |\n", phase_name(p), 1e3 * sec / steps, 100 * sec / sum);
     }
-    const double untimed_ms = 1e3 * 512.0 / untimed;
+    const double untimed_ms = 1e3 * (N / untimed) / ((N + 511) / 512); /* per step */
     if (json) {
         printf("{\"phases_ms_per_step\":%.4f,\"timed_step_ms\":%.4f,\"untimed_step_ms\":%.4f,"
                "\"profiled_samples_per_s\":%.1f,\"samples_per_s\":%.1f,\"gflops\":%.2f}\n",
@@ -211,6 +216,9 @@ int main(int argc, char **argv)
         return 2;
     }
     if (prof) {
+        if (both || strcmp(threads, "1,2") != 0)
+            fprintf(stderr, "bench_throughput: --profile times one thread in the mode asked for (--threads and "
+                            "--both-modes do not apply)\n");
         if (!json)
             printf("step profile, %s %s %s, %d training windows, batch 512, 1 thread, %d epochs%s\n\n",
                    model_name(kind), subset, method, d.train.n_win, epochs, det ? ", --deterministic" : "");
@@ -228,6 +236,10 @@ int main(int argc, char **argv)
     }
     double base = 0;
     double *sps = malloc(sizeof(double) * 2 * (size_t)epochs);
+    if (!sps) {
+        fprintf(stderr, "bench_throughput: out of memory\n");
+        return 2;
+    }
     for (char *tok = strtok(threads, ","); tok; tok = strtok(NULL, ",")) {
         int t = atoi(tok);
         if (t < 1) continue;

@@ -71,9 +71,12 @@ static ALWAYS_INLINE void conv_fwd_block(const float *restrict in, int cin, int 
     for (int r = r0; r < r1; r++)
         for (int t = 0; t < W; t += 4) {
             const int nq = W - t < 4 ? W - t : 4;
-            float acc[CO_BLOCK][4][TB];
+            float acc[CO_BLOCK][4][TB]; /* unrolled, so that it lives in registers from the start */
+#pragma GCC unroll 8
             for (int c = 0; c < nb; c++)
+#pragma GCC unroll 4
                 for (int q = 0; q < 4; q++)
+#pragma omp simd
                     for (int l = 0; l < TB; l++) acc[c][q][l] = b[co0 + c];
             for (int ci = 0; ci < cin; ci++) {
                 const float *wr = w + (size_t)co0 * wstride + (size_t)ci * k;

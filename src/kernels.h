@@ -26,7 +26,8 @@
  * conv2d_forward(..., 0, out) then seq_tanh(out, ...) gives the bits of use_tanh = 1. */
 void conv2d_forward(const float *in, int cin, int R, int W, const float *w, const float *b, int cout, int k,
                     int use_tanh, float *out);
-/* conv2d_forward on rows r0 .. r1-1 of the R only (the others are not written). */
+/* conv2d_forward on rows r0 .. r1-1 of the R only, 0 <= r0 <= r1 <= R (the others are not
+ * written). */
 void conv2d_forward_rows(const float *in, int cin, int R, int r0, int r1, int W, const float *w, const float *b,
                          int cout, int k, int use_tanh, float *out);
 /* buf = tanh(buf) over the data (not the padding) of a feature map of c channels, or of its

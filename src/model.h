@@ -68,7 +68,7 @@ typedef struct {
     float *lanes;   /* [n_params][TB] per-lane gradients */
     float *fc_sum;
     int fc_deferred;
-    float *xT;      /* [flat][TB] scratch of dense_wgrad_sum */
+    float *xT;      /* scratch of the dense weight gradient: [TB][flat rounded up to 16] */
     float *mem;
 } tile_grads;
 
@@ -99,7 +99,8 @@ void model_forward(const model *m, const float *params, tile_acts *a, int train,
                    const int *ids, phase_clock *clock);
 /* Backward pass from g->dyhat, g->dlogits to per-lane parameter gradients in g->lanes
  * (network part only; the weighting part of the lanes is left to the caller), but the dense
- * layer's weights when g->fc_sum is set. clock as for model_forward. */
+ * layer's weights when g->fc_sum or g->fc_deferred is set (their lanes are then not
+ * written). clock as for model_forward. */
 void model_backward(const model *m, const float *params, tile_acts *a, tile_grads *g, phase_clock *clock);
 /* The floating-point operations per sample of one phase of a training step (the sum over
  * the phases is model_flops(m, 1)); 0 for the phases that the count leaves out. */

@@ -172,6 +172,7 @@ static const reduction_ops EXACT_OPS = {
 int reduction_init(reduction *r, int exact, int bits, size_t n, int tiles, mtl_err *err)
 {
     memset(r, 0, sizeof *r);
+    if (bits < 0 || bits > 62) return mtl_fail(err, "fixed point at 2^%d, expected 2^0 .. 2^62", bits);
     r->ops = exact ? &EXACT_OPS : &FLOAT_OPS;
     r->n = n;
     r->tiles = tiles;

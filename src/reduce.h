@@ -63,8 +63,10 @@ static inline int reduction_put_lanes(reduction *r, int t, size_t k0, size_t k1,
 /* Tile t's values k0 + o n + i, o in [0, nout), i in [0, n), are the sums over the lanes l
  * of d[o * TB + l] * xt[l * n + i]: a matrix of outer products summed over the lanes, e.g.
  * a dense layer's weight gradient from its pre-activation gradients d [nout][TB] and its
- * inputs by lane xt [TB][n]. Each product is the float one that per-lane values would
- * hold; none is stored. Returns as put_lanes. */
+ * inputs by lane xt [TB][n]; no product is stored. In exact mode each product is the float
+ * one that per-lane values would hold, so the sums are those of put_lanes on them; in float
+ * mode the products may be fused into the sums. Returns as put_lanes; after a 1 the tile's
+ * values are unspecified (the step is lost). */
 static inline int reduction_put_outer(reduction *r, int t, size_t k0, int nout, size_t n, const float *d,
                                       const float *xt)
 {

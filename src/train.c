@@ -313,8 +313,11 @@ static int backward_tiles(train_engine *e, const float *params, const train_batc
         const size_t fw1 = m->off_fw + (size_t)m->hidden * m->flat;
         over |= reduction_put_lanes(&e->grad, t, 0, m->off_fw, g->lanes);
         over |= reduction_put_lanes(&e->grad, t, fw1, m->n_params, g->lanes);
-        if (g->fc_deferred) over |= put_dense_products(e, a, t, g);
         phase_end(e->clock, PHASE_LANE_SUMS);
+        if (g->fc_deferred) {
+            over |= put_dense_products(e, a, t, g);
+            phase_end(e->clock, PHASE_DENSE_BWD); /* the dense weights' gradient, in fixed point */
+        }
         e->bad_tile[t] = over;
     }
     int bad = 0;
@@ -349,6 +352,7 @@ static int reduce_gradients(train_engine *e, const float *params, const shard *s
 
 int engine_grad(train_engine *e, const float *params, const train_batch *b, float *grad, step_losses *out)
 {
+    if (e->clock && omp_get_max_threads() != 1) e->clock = NULL; /* a clock times one thread */
     phase_start(e->clock);
     shard sh = shard_of(e, b);
     forward_tiles(e, params, b, &sh);

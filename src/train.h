@@ -126,9 +126,10 @@ int engine_grad(train_engine *e, const float *params, const train_batch *b, floa
 /* One training step: engine_grad, then Adam and the method's after-step hook (GradNorm's
  * renormalisation) when the gradient is finite. Returns as engine_grad. */
 int engine_step(train_engine *e, float *params, adam *opt, const train_batch *b, float *grad, step_losses *out);
-/* From now on the steps of e add each phase's wall time to clock (profile.h), or not when
- * clock is NULL. The same arithmetic either way. -1 (err set) when e runs more than one
- * thread: a profile times one. */
+/* From now on the steps of e add each phase's wall time to clock (profile.h; zeroed by the
+ * caller), or not when clock is NULL. The same results either way. -1 (err set) when e runs
+ * more than one thread: a profile times one, and a step run with more threads later drops
+ * the clock. */
 int engine_set_clock(train_engine *e, phase_clock *clock, mtl_err *err);
 /* End of an epoch: its mean training losses (global) go into the method's history (DWA). */
 void engine_epoch_end(train_engine *e, double mean_rul, double mean_health);
