@@ -134,8 +134,6 @@ void seq_tanh_rows(float *restrict buf, int c, int R, int r0, int r1, int W)
         }
 }
 
-void seq_tanh(float *restrict buf, int c, int R, int W) { seq_tanh_rows(buf, c, R, 0, R, W); }
-
 /* per-lane weight gradients of output channels co0 .. co0+nb:
  * gw[co][ci][j] = sum_r sum_t dz[co][r][t] in[ci][r][t + j - pl] */
 static ALWAYS_INLINE void conv_wgrad_block(const float *restrict in, int cin, int R, int W,

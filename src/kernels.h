@@ -23,16 +23,15 @@
  * act = tanh when use_tanh, else identity; 'same' padding in time, k <= 2*PAD+1. Rows never
  * mix: with R = 14 sensors this is the dcnn's per-sensor convolution, with R = 1 (sensors as
  * channels) the cnn1d's 1-D one. The sum is formed in the same order either way, so
- * conv2d_forward(..., 0, out) then seq_tanh(out, ...) gives the bits of use_tanh = 1. */
+ * conv2d_forward(..., 0, out) then seq_tanh_rows(out, ...) gives the bits of use_tanh = 1. */
 void conv2d_forward(const float *in, int cin, int R, int W, const float *w, const float *b, int cout, int k,
                     int use_tanh, float *out);
 /* conv2d_forward on rows r0 .. r1-1 of the R only, 0 <= r0 <= r1 <= R (the others are not
  * written). */
 void conv2d_forward_rows(const float *in, int cin, int R, int r0, int r1, int W, const float *w, const float *b,
                          int cout, int k, int use_tanh, float *out);
-/* buf = tanh(buf) over the data (not the padding) of a feature map of c channels, or of its
- * rows r0 .. r1-1. */
-void seq_tanh(float *buf, int c, int R, int W);
+/* buf = tanh(buf) over the data (not the padding) of rows r0 .. r1-1 of a feature map of c
+ * channels, 0 <= r0 <= r1 <= R. */
 void seq_tanh_rows(float *buf, int c, int R, int r0, int r1, int W);
 /* dout: dL/d(out) on entry, overwritten with dL/d(pre-activation). Adds nothing: sets
  * gw_lanes [cout*cin*k][TB] and gb_lanes [cout][TB] (summed over rows and time, per lane);

@@ -182,7 +182,6 @@ int tile_grads_alloc(const model *m, tile_grads *g, mtl_err *err)
     p += MODEL_CLASSES * TB;
     g->lanes = p;
     g->fc_sum = NULL;
-    g->fc_deferred = 0;
     return 0;
 }
 
@@ -261,8 +260,7 @@ void model_backward(const model *m, const float *p, tile_acts *a, tile_grads *g,
                    gl + m->off_hb * TB, dh_cls);
     for (int i = 0; i < m->hidden * TB; i++) g->dh[i] += dh_cls[i];
     phase_end(clock, PHASE_HEADS_LOSS);
-    dense_backward(a->xd, m->flat, p + m->off_fw, m->hidden, 1, a->h, g->dh, g->fc_sum || g->fc_deferred ? NULL : gl + m->off_fw * TB,
-                   gl + m->off_fb * TB, g->dxd);
+    dense_backward(a->xd, m->flat, p + m->off_fw, m->hidden, 1, a->h, g->dh, NULL, gl + m->off_fb * TB, g->dxd);
     if (g->fc_sum) dense_wgrad_sum(a->xd, m->flat, g->dh, m->hidden, g->xT, g->fc_sum);
     phase_end(clock, PHASE_DENSE_BWD);
     /* through dropout into the last conv's output (feature-map layout, one channel); the

@@ -57,17 +57,16 @@ typedef struct {
 } tile_acts;
 
 /* Per-thread scratch of the backward pass. dyhat and dlogits are set by the caller, and
- * how the dense layer's weight gradient is formed: with fc_sum set, summed over the lanes
- * into it ([hidden][flat], see dense_wgrad_sum); with fc_deferred set, not at all (the
+ * fc_sum: when it is set, the dense layer's weight gradient goes there summed over the lanes
+ * ([hidden][flat], see dense_wgrad_sum); when it is NULL, the gradient is not formed (the
  * caller forms it from the pre-activation gradients left in dh, [hidden][TB], and the
- * inputs, model_dense_inputs_by_lane); otherwise per lane in `lanes`. */
+ * inputs, model_dense_inputs_by_lane). Its per-lane part of `lanes` is never written. */
 typedef struct {
     float *dseq[2];
     float *dxd, *dh, *dh2;
     float *dyhat, *dlogits;
     float *lanes;   /* [n_params][TB] per-lane gradients */
     float *fc_sum;
-    int fc_deferred;
     float *xT;      /* scratch of the dense weight gradient: [TB][flat rounded up to 16] */
     float *mem;
 } tile_grads;
@@ -99,8 +98,7 @@ void model_forward(const model *m, const float *params, tile_acts *a, int train,
                    const int *ids, phase_clock *clock);
 /* Backward pass from g->dyhat, g->dlogits to per-lane parameter gradients in g->lanes
  * (network part only; the weighting part of the lanes is left to the caller), but the dense
- * layer's weights when g->fc_sum or g->fc_deferred is set (their lanes are then not
- * written). clock as for model_forward. */
+ * layer's weights (see fc_sum). clock as for model_forward. */
 void model_backward(const model *m, const float *params, tile_acts *a, tile_grads *g, phase_clock *clock);
 /* The floating-point operations per sample of one phase of a training step (the sum over
  * the phases is model_flops(m, 1)); 0 for the phases that the count leaves out. */

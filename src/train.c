@@ -300,8 +300,9 @@ static int backward_tiles(train_engine *e, const float *params, const train_batc
         for (int k = 0; k < MODEL_CLASSES * TB; k++)
             health_grad[k] = health_mean * g->dlogits[k], g->dlogits[k] *= health_scale;
         float *sums = reduction_tile_floats(&e->grad, t);
+        /* float sums: the backward pass sums the dense weights' gradient; exact sums: its
+         * products go to fixed point as they are formed, in put_dense_products */
         g->fc_sum = sums ? sums + m->off_fw : NULL;
-        g->fc_deferred = !sums; /* exact sums: the products go to fixed point as they are formed */
         phase_end(e->clock, PHASE_HEADS_LOSS);
         int over = e->n_task ? put_task_grads(e, params, a, t, rul_grad, health_grad) : 0;
         phase_end(e->clock, PHASE_METHOD);
@@ -314,7 +315,7 @@ static int backward_tiles(train_engine *e, const float *params, const train_batc
         over |= reduction_put_lanes(&e->grad, t, 0, m->off_fw, g->lanes);
         over |= reduction_put_lanes(&e->grad, t, fw1, m->n_params, g->lanes);
         phase_end(e->clock, PHASE_LANE_SUMS);
-        if (g->fc_deferred) {
+        if (!g->fc_sum) {
             over |= put_dense_products(e, a, t, g);
             phase_end(e->clock, PHASE_DENSE_BWD); /* the dense weights' gradient, in fixed point */
         }

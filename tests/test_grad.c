@@ -221,8 +221,8 @@ Test(kernels, tanh_accuracy)
     cr_assert_eq(mtl_tanhf(INFINITY), 1.0f);
 }
 
-/* The profile's split of a convolution, linear then seq_tanh (whole or row by row), gives the
- * fused kernel's bits, and seq_tanh leaves the padding as it is. */
+/* The profile's split of a convolution, linear then seq_tanh_rows (all rows at once or one by
+ * one), gives the fused kernel's bits, and seq_tanh_rows leaves the padding as it is. */
 Test(kernels, conv_then_tanh_is_the_fused_kernel)
 {
     const int cin = 10, R = 3, cout = 10, k = 10, W = 13;
@@ -241,7 +241,7 @@ Test(kernels, conv_then_tanh_is_the_fused_kernel)
     int linear = 0;
     for (size_t i = 0; i < nout; i++) linear += split[i] != fused[i];
     cr_assert_gt(linear, cout * R * W * TB / 2, "the linear outputs differ from the tanh ones");
-    seq_tanh(split, cout, R, W);
+    seq_tanh_rows(split, cout, R, 0, R, W);
     cr_assert_eq(memcmp(split, fused, nout * 4), 0);
     cr_assert_eq(fused[0], 7.0f, "padding kept");
     /* and row by row, as the timed forward pass runs it */
