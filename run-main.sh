@@ -5,7 +5,7 @@
 # ends with one line per method against the committed reference results (results/reference,
 # seeds 1-3 of the same setups). Results land in results/main/ (runs/*.h5, sweep.h5,
 # runs.csv, plots/*.svg). Installs missing Debian packages first. Started again after an
-# interruption, it skips the runs already complete. About 6 minutes on 2 idle cores (one
+# interruption, it skips the runs already complete. About 4 minutes on 2 idle cores (one
 # round of two runs); every further pair of methods adds a round.
 # Environment: MTLBENCH_DATA (C-MAPSS folder), RANKS (default: number of cores),
 #              EPOCHS (default 100), METHODS, SEEDS (default 1), OUT (default results/main)
