@@ -10,9 +10,13 @@
  * With --profile, one thread: epochs untimed and timed with the engine's clock in turns, and
  * the time of each phase of the step (profile.h) as a table, beside the untimed throughput.
  *
+ * --batch sets the batch (512, the protocols' own, by default): a batch of 16 is one tile,
+ * whose activations stay in the L2 cache from its forward to its backward pass, so that the
+ * profile at --batch 16 beside the one at 512 shows what the cache costs each phase.
+ *
  * usage: bench_throughput [--data DIR] [--subset FD001] [--method uw-so:1] [--epochs 5]
- *                         [--threads 1,2] [--model dcnn|cnn1d] [--deterministic] [--json]
- *                         [--both-modes] [--profile] */
+ *                         [--threads 1,2] [--model dcnn|cnn1d] [--batch 512] [--deterministic]
+ *                         [--json] [--both-modes] [--profile] */
 #define _POSIX_C_SOURCE 200809L
 #include <getopt.h>
 #include <omp.h>
@@ -53,17 +57,20 @@ typedef struct {
     float *params, *grad;
     int *perm;
     int epoch;
+    int batch;
 } bench_run;
 
-static void bench_open(bench_run *r, model_kind kind, const prep_data *d, const weighting *w, int deterministic)
+static void bench_open(bench_run *r, model_kind kind, const prep_data *d, const weighting *w, int deterministic,
+                       int batch)
 {
     mtl_err err;
     dist_ctx one;
     dist_single(&one);
     memset(r, 0, sizeof *r);
     r->d = d;
+    r->batch = batch;
     if (model_init(&r->m, kind, d->W, 0.5f, (size_t)w->def->n_params, &err) ||
-        engine_create(&r->m, w, deterministic, 512, &one, &r->e, &err) || adam_init(&r->opt, r->m.n_params, 1e-3, &err))
+        engine_create(&r->m, w, deterministic, batch, &one, &r->e, &err) || adam_init(&r->opt, r->m.n_params, 1e-3, &err))
         die(&err);
     r->params = calloc(r->m.n_params, sizeof(float));
     r->grad = calloc(r->m.n_params, sizeof(float));
@@ -79,7 +86,7 @@ static void bench_open(bench_run *r, model_kind kind, const prep_data *d, const 
 /* One epoch of training steps (shuffled as training does); its samples/s. */
 static double bench_epoch(bench_run *r)
 {
-    const int B = 512, N = r->d->train.n_win, ep = r->epoch++;
+    const int B = r->batch, N = r->d->train.n_win, ep = r->epoch++;
     for (int i = 0; i < N; i++) r->perm[i] = i;
     for (int i = N - 1; i > 0; i--) {
         int j = (int)rng_below(1, RNG_SHUFFLE, (uint64_t)ep, (uint64_t)i, 0, (uint32_t)(i + 1));
@@ -123,7 +130,8 @@ static void take_turns(bench_run *runs, int n, int epochs, phase_clock *clock, d
 }
 
 /* The profile: epochs untimed and timed in turns, then the timed ones phase by phase. */
-static void profile(model_kind kind, const prep_data *d, const weighting *w, int det, int epochs, int json)
+static void profile(model_kind kind, const prep_data *d, const weighting *w, int det, int batch, int epochs,
+                    int json)
 {
     bench_run r;
     phase_clock clock = {0};
@@ -133,13 +141,13 @@ static void profile(model_kind kind, const prep_data *d, const weighting *w, int
         exit(2);
     }
     omp_set_num_threads(1);
-    bench_open(&r, kind, d, w, det);
+    bench_open(&r, kind, d, w, det, batch);
     take_turns(&r, 1, epochs, &clock, sps);
     double timed = 0; /* the timed epochs' wall time */
     for (int i = 0; i < epochs; i++) timed += d->train.n_win / sps[epochs + i];
     const double untimed = median(sps, epochs), med = median(sps + epochs, epochs);
     const int N = d->train.n_win;
-    const double samples = (double)N * epochs, steps = (double)epochs * ((N + 511) / 512), flops = model_flops(&r.m, 1);
+    const double samples = (double)N * epochs, steps = (double)epochs * ((N + batch - 1) / batch), flops = model_flops(&r.m, 1);
     double sum = 0;
     for (int p = 0; p < PHASE_COUNT; p++) sum += clock.seconds[p];
     if (!json) printf("| phase | ms per step | share | GFLOP/s |\n|---|---|---|---|\n");
@@ -154,7 +162,7 @@ static void profile(model_kind kind, const prep_data *d, const weighting *w, int
         else
             printf("| %s | %.3f | %.1f %% | |\n", phase_name(p), 1e3 * sec / steps, 100 * sec / sum);
     }
-    const double untimed_ms = 1e3 * (N / untimed) / ((N + 511) / 512); /* per step */
+    const double untimed_ms = 1e3 * (N / untimed) / ((N + batch - 1) / batch); /* per step */
     if (json) {
         printf("{\"phases_ms_per_step\":%.4f,\"timed_step_ms\":%.4f,\"untimed_step_ms\":%.4f,"
                "\"profiled_samples_per_s\":%.1f,\"samples_per_s\":%.1f,\"gflops\":%.2f}\n",
@@ -176,12 +184,12 @@ int main(int argc, char **argv)
 {
     const char *dir = cli_default_data(), *subset = "FD001", *method = "uw-so:1";
     char threads[128] = "1,2";
-    int epochs = 5, json = 0, det = 0, both = 0, prof = 0, o;
+    int epochs = 5, batch = 512, json = 0, det = 0, both = 0, prof = 0, o;
     model_kind kind = MODEL_DCNN;
     static const struct option opts[] = {{"data", 1, 0, 'd'},   {"subset", 1, 0, 's'}, {"method", 1, 0, 'm'},
                                          {"epochs", 1, 0, 'e'}, {"threads", 1, 0, 't'}, {"json", 0, 0, 'j'},
                                          {"deterministic", 0, 0, 'x'}, {"model", 1, 0, 'M'}, {"help", 0, 0, 'h'},
-                                         {"profile", 0, 0, 'p'}, {"both-modes", 0, 0, 'b'},
+                                         {"profile", 0, 0, 'p'}, {"both-modes", 0, 0, 'b'}, {"batch", 1, 0, 'B'},
                                          {0, 0, 0, 0}};
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (o) {
@@ -194,6 +202,13 @@ int main(int argc, char **argv)
         case 'x': det = 1; break;
         case 'p': prof = 1; break;
         case 'b': both = 1; break;
+        case 'B':
+            batch = atoi(optarg);
+            if (batch < 1) {
+                fprintf(stderr, "bench_throughput: --batch '%s', expected a positive number of samples\n", optarg);
+                return 2;
+            }
+            break;
         case 'M':
             if (model_parse(optarg, &kind)) {
                 fprintf(stderr, "bench_throughput: --model '%s', expected dcnn or cnn1d\n", optarg);
@@ -202,7 +217,8 @@ int main(int argc, char **argv)
             break;
         case 'h':
             puts("usage: bench_throughput [--data DIR] [--subset FD001] [--method uw-so:1] [--epochs 5] "
-                 "[--threads 1,2] [--model dcnn|cnn1d] [--deterministic] [--json] [--both-modes] [--profile]");
+                 "[--threads 1,2] [--model dcnn|cnn1d] [--batch 512] [--deterministic] [--json] [--both-modes] "
+                 "[--profile]");
             return 0;
         default: return 2;
         }
@@ -220,16 +236,16 @@ int main(int argc, char **argv)
             fprintf(stderr, "bench_throughput: --profile times one thread in the mode asked for (--threads and "
                             "--both-modes do not apply)\n");
         if (!json)
-            printf("step profile, %s %s %s, %d training windows, batch 512, 1 thread, %d epochs%s\n\n",
-                   model_name(kind), subset, method, d.train.n_win, epochs, det ? ", --deterministic" : "");
+            printf("step profile, %s %s %s, %d training windows, batch %d, 1 thread, %d epochs%s\n\n",
+                   model_name(kind), subset, method, d.train.n_win, batch, epochs, det ? ", --deterministic" : "");
         omp_set_num_threads(1);
-        profile(kind, &d, &w, det, epochs, json);
+        profile(kind, &d, &w, det, batch, epochs, json);
         prep_free(&d);
         return 0;
     }
     if (!json) {
-        printf("training throughput, %s %s %s, %d training windows, batch 512, median of %d epochs%s\n\n",
-               model_name(kind), subset, method, d.train.n_win, epochs,
+        printf("training throughput, %s %s %s, %d training windows, batch %d, median of %d epochs%s\n\n",
+               model_name(kind), subset, method, d.train.n_win, batch, epochs,
                both ? ", both modes" : det ? ", --deterministic" : "");
         printf("| threads | mode | samples/s (median) | min | max | speed-up | GFLOP/s |\n"
                "|---|---|---|---|---|---|---|\n");
@@ -246,7 +262,7 @@ int main(int argc, char **argv)
         omp_set_num_threads(t);
         bench_run runs[2];
         const int n = both ? 2 : 1;
-        for (int k = 0; k < n; k++) bench_open(&runs[k], kind, &d, &w, both ? k : det);
+        for (int k = 0; k < n; k++) bench_open(&runs[k], kind, &d, &w, both ? k : det, batch);
         take_turns(runs, n, epochs, NULL, sps);
         const double flops = model_flops(&runs[0].m, 1);
         double by_mode[2];

@@ -20,8 +20,10 @@ struct train_engine {
     const model *m;
     const weighting *w;
     dist_ctx *dist;
-    int max_tiles, n_threads;
-    tile_acts *acts;          /* one per tile of a shard */
+    int max_tiles, n_threads, n_acts;
+    /* one per tile of a shard (a method whose weights need the batch losses: every tile's
+     * activations wait for the backward pass), or one per thread (the others) */
+    tile_acts *acts;
     tile_grads *scratch;      /* one per thread */
     double *sample_rul, *sample_health;  /* per-sample task losses of the shard, [max_tiles * TB] */
     int *bad_tile;
@@ -107,7 +109,7 @@ prep_options train_prep_options(const train_config *c, int window)
 void engine_free(train_engine *e)
 {
     if (!e) return;
-    for (int i = 0; i < e->max_tiles && e->acts; i++) tile_acts_free(&e->acts[i]);
+    for (int i = 0; i < e->n_acts && e->acts; i++) tile_acts_free(&e->acts[i]);
     for (int i = 0; i < e->n_threads && e->scratch; i++) tile_grads_free(&e->scratch[i]);
     free(e->acts), free(e->scratch), free(e->sample_rul), free(e->sample_health), free(e->bad_tile);
     reduction_free(&e->losses);
@@ -137,8 +139,9 @@ int engine_create(const model *m, const weighting *w, int deterministic, int max
     e->max_tiles = (int)((most + TB - 1) / TB);
     if (e->max_tiles < 1) e->max_tiles = 1;
     e->n_threads = omp_get_max_threads();
+    e->n_acts = e->max_tiles > e->n_threads ? e->max_tiles : e->n_threads;
     size_t nt = (size_t)e->max_tiles;
-    e->acts = mtl_calloc(nt, sizeof(tile_acts), err);
+    e->acts = mtl_calloc((size_t)e->n_acts, sizeof(tile_acts), err);
     e->scratch = mtl_calloc((size_t)e->n_threads, sizeof(tile_grads), err);
     e->sample_rul = mtl_calloc(nt * TB, sizeof(double), err);
     e->sample_health = mtl_calloc(nt * TB, sizeof(double), err);
@@ -157,7 +160,7 @@ int engine_create(const model *m, const weighting *w, int deterministic, int max
             reduction_init(&e->task, deterministic, TRAIN_FIX_BITS, e->n_task, e->max_tiles, err))
             goto fail;
     }
-    for (int i = 0; i < e->max_tiles; i++)
+    for (int i = 0; i < e->n_acts; i++)
         if (tile_acts_alloc(m, &e->acts[i], err)) goto fail;
     for (int i = 0; i < e->n_threads; i++)
         if (tile_grads_alloc(m, &e->scratch[i], err)) goto fail;
@@ -183,27 +186,30 @@ static shard_tile tile_of(const shard *sh, int t)
     return st;
 }
 
-/* Phase 1: forward over the shard's tiles, with dropout; per-sample task losses. */
-static void forward_tiles(train_engine *e, const float *params, const train_batch *b, const shard *sh)
+/* Tile t's forward pass into a, with dropout; its per-sample task losses. */
+static void forward_tile(train_engine *e, const float *params, const train_batch *b, const shard *sh, int t,
+                         tile_acts *a)
 {
     const prep_split *s = b->split;
-#pragma omp parallel for schedule(static)
-    for (int t = 0; t < sh->tiles; t++) {
-        shard_tile st = tile_of(sh, t);
-        int starts[TB], ids[TB];
-        for (int l = 0; l < TB; l++) {
-            ids[l] = l < st.n ? st.ids[l] : -1;
-            starts[l] = l < st.n ? s->win_start[ids[l]] : 0;
-        }
-        tile_acts *a = &e->acts[t];
-        model_gather(e->m, s->x, starts, st.n, a);
-        phase_end(e->clock, PHASE_GATHER);
-        model_forward(e->m, params, a, 1, b->seed, b->epoch, ids, e->clock);
-        for (int l = 0; l < st.n; l++)
-            model_sample_losses(a, l, s->y[ids[l]], s->h[ids[l]], &e->sample_rul[t * TB + l],
-                                &e->sample_health[t * TB + l]);
-        phase_end(e->clock, PHASE_HEADS_LOSS);
+    shard_tile st = tile_of(sh, t);
+    int starts[TB], ids[TB];
+    for (int l = 0; l < TB; l++) {
+        ids[l] = l < st.n ? st.ids[l] : -1;
+        starts[l] = l < st.n ? s->win_start[ids[l]] : 0;
     }
+    model_gather(e->m, s->x, starts, st.n, a);
+    phase_end(e->clock, PHASE_GATHER);
+    model_forward(e->m, params, a, 1, b->seed, b->epoch, ids, e->clock);
+    for (int l = 0; l < st.n; l++)
+        model_sample_losses(a, l, s->y[ids[l]], s->h[ids[l]], &e->sample_rul[t * TB + l], &e->sample_health[t * TB + l]);
+    phase_end(e->clock, PHASE_HEADS_LOSS);
+}
+
+/* Phase 1: forward over the shard's tiles, each into its own activations. */
+static void forward_tiles(train_engine *e, const float *params, const train_batch *b, const shard *sh)
+{
+#pragma omp parallel for schedule(static)
+    for (int t = 0; t < sh->tiles; t++) forward_tile(e, params, b, sh, t, &e->acts[t]);
 }
 
 /* Phase 2: the global batch losses, summed over the ranks (the weights of uw-o, uw-so, gls
@@ -220,15 +226,28 @@ static int global_losses(train_engine *e, const shard *sh, int batch, step_losse
     return dist_any(e->dist, over || !isfinite(out->rul) || !isfinite(out->health));
 }
 
-/* Phase 3: the task weights of this step, from the method; the one place that moves the
- * method's weighting_state forward (its step counter moves after a good step). */
-static void method_weights(train_engine *e, const float *params, const train_batch *b, step_losses *out)
+/* The method's weighting_state at the start of a step: its seed, epoch and step. */
+static void method_begin(train_engine *e, const train_batch *b)
 {
     weighting_state *ws = &e->ws;
     ws->seed = b->seed;
     if (b->epoch != ws->epoch) ws->epoch = b->epoch, ws->step = 0;
-    if (!ws->have_first) ws->have_first = 1, ws->first[0] = out->rul, ws->first[1] = out->health;
-    e->w->def->weights(e->w, ws, params + e->m->n_net, out->rul, out->health, &out->w_rul, &out->w_health);
+}
+
+/* The global batch losses of the run's first good step, which GradNorm's targets divide by. */
+static void method_first_losses(train_engine *e, const step_losses *l)
+{
+    weighting_state *ws = &e->ws;
+    if (!ws->have_first) ws->have_first = 1, ws->first[0] = l->rul, ws->first[1] = l->health;
+}
+
+/* Phase 3: the task weights of this step, from the method, given the batch losses (NaN for
+ * a method without from_losses, which never reads them). With method_begin and
+ * method_first_losses the only places that move the method's weighting_state forward (its
+ * step counter moves after a good step). */
+static void method_weights(train_engine *e, const float *params, double Lr, double Lh, step_losses *out)
+{
+    e->w->def->weights(e->w, &e->ws, params + e->m->n_net, Lr, Lh, &out->w_rul, &out->w_health);
     phase_end(e->clock, PHASE_METHOD);
 }
 
@@ -273,57 +292,90 @@ static void method_param_lanes(const train_engine *e, const float *params, int t
     }
 }
 
-/* Phase 4: backward per tile, from the weighted loss gradients; each tile's lanes go into
- * the gradient reduction (and GradNorm's task reduction). 1 when a value is out of range. */
-static int backward_tiles(train_engine *e, const float *params, const train_batch *b, const shard *sh,
-                          const step_losses *w)
+/* The reductions a step's backward passes put their tiles into. */
+static void backward_begin(train_engine *e, const train_batch *b)
+{
+    reduction_begin(&e->grad, b->n);
+    if (e->n_task) reduction_begin(&e->task, b->n);
+}
+
+/* Tile t's backward pass from its activations a, with the weighted loss gradients; its lanes
+ * go into the gradient reduction (and GradNorm's task reduction), and bad_tile[t] is 1 when a
+ * value is out of range. */
+static void backward_tile(train_engine *e, const float *params, const train_batch *b, const shard *sh, int t,
+                          const step_losses *w, tile_acts *a)
 {
     const model *m = e->m;
     const prep_split *s = b->split;
     const double inv_b = 1.0 / b->n;
     const float rul_scale = (float)(w->w_rul * 2.0 * inv_b), health_scale = (float)(w->w_health * inv_b);
     const float rul_mean = (float)(2.0 * inv_b), health_mean = (float)inv_b;
-    reduction_begin(&e->grad, b->n);
-    if (e->n_task) reduction_begin(&e->task, b->n);
-#pragma omp parallel for schedule(static)
-    for (int t = 0; t < sh->tiles; t++) {
-        tile_grads *g = &e->scratch[omp_get_thread_num()];
-        tile_acts *a = &e->acts[t];
-        shard_tile st = tile_of(sh, t);
-        float y[TB] = {0};
-        int label[TB] = {0};
-        for (int l = 0; l < st.n; l++) y[l] = s->y[st.ids[l]], label[l] = s->h[st.ids[l]];
-        model_loss_grads(a, st.n, y, label, g->dyhat, g->dlogits);
-        /* unweighted batch-mean gradients for GradNorm, then the weighted ones */
-        float rul_grad[TB], health_grad[MODEL_CLASSES * TB];
-        for (int l = 0; l < TB; l++) rul_grad[l] = rul_mean * g->dyhat[l], g->dyhat[l] *= rul_scale;
-        for (int k = 0; k < MODEL_CLASSES * TB; k++)
-            health_grad[k] = health_mean * g->dlogits[k], g->dlogits[k] *= health_scale;
-        float *sums = reduction_tile_floats(&e->grad, t);
-        /* float sums: the backward pass sums the dense weights' gradient; exact sums: its
-         * products go to fixed point as they are formed, in put_dense_products */
-        g->fc_sum = sums ? sums + m->off_fw : NULL;
-        phase_end(e->clock, PHASE_HEADS_LOSS);
-        int over = e->n_task ? put_task_grads(e, params, a, t, rul_grad, health_grad) : 0;
-        phase_end(e->clock, PHASE_METHOD);
-        model_backward(m, params, a, g, e->clock);
-        method_param_lanes(e, params, t, st.n, inv_b, g);
-        phase_end(e->clock, PHASE_METHOD);
-        /* every parameter's lanes but the dense layer's weights, which the backward pass
-         * summed (float mode) or left to put_dense_products (exact mode) */
-        const size_t fw1 = m->off_fw + (size_t)m->hidden * m->flat;
-        over |= reduction_put_lanes(&e->grad, t, 0, m->off_fw, g->lanes);
-        over |= reduction_put_lanes(&e->grad, t, fw1, m->n_params, g->lanes);
-        phase_end(e->clock, PHASE_LANE_SUMS);
-        if (!g->fc_sum) {
-            over |= put_dense_products(e, a, t, g);
-            phase_end(e->clock, PHASE_DENSE_BWD); /* the dense weights' gradient, in fixed point */
-        }
-        e->bad_tile[t] = over;
+    tile_grads *g = &e->scratch[omp_get_thread_num()];
+    shard_tile st = tile_of(sh, t);
+    float y[TB] = {0};
+    int label[TB] = {0};
+    for (int l = 0; l < st.n; l++) y[l] = s->y[st.ids[l]], label[l] = s->h[st.ids[l]];
+    model_loss_grads(a, st.n, y, label, g->dyhat, g->dlogits);
+    /* unweighted batch-mean gradients for GradNorm, then the weighted ones */
+    float rul_grad[TB], health_grad[MODEL_CLASSES * TB];
+    for (int l = 0; l < TB; l++) rul_grad[l] = rul_mean * g->dyhat[l], g->dyhat[l] *= rul_scale;
+    for (int k = 0; k < MODEL_CLASSES * TB; k++)
+        health_grad[k] = health_mean * g->dlogits[k], g->dlogits[k] *= health_scale;
+    float *sums = reduction_tile_floats(&e->grad, t);
+    /* float sums: the backward pass sums the dense weights' gradient; exact sums: its
+     * products go to fixed point as they are formed, in put_dense_products */
+    g->fc_sum = sums ? sums + m->off_fw : NULL;
+    phase_end(e->clock, PHASE_HEADS_LOSS);
+    int over = e->n_task ? put_task_grads(e, params, a, t, rul_grad, health_grad) : 0;
+    phase_end(e->clock, PHASE_METHOD);
+    model_backward(m, params, a, g, e->clock);
+    method_param_lanes(e, params, t, st.n, inv_b, g);
+    phase_end(e->clock, PHASE_METHOD);
+    /* every parameter's lanes but the dense layer's weights, which the backward pass
+     * summed (float mode) or left to put_dense_products (exact mode) */
+    const size_t fw1 = m->off_fw + (size_t)m->hidden * m->flat;
+    over |= reduction_put_lanes(&e->grad, t, 0, m->off_fw, g->lanes);
+    over |= reduction_put_lanes(&e->grad, t, fw1, m->n_params, g->lanes);
+    phase_end(e->clock, PHASE_LANE_SUMS);
+    if (!g->fc_sum) {
+        over |= put_dense_products(e, a, t, g);
+        phase_end(e->clock, PHASE_DENSE_BWD); /* the dense weights' gradient, in fixed point */
     }
+    e->bad_tile[t] = over;
+}
+
+static int any_bad_tile(const train_engine *e, const shard *sh)
+{
     int bad = 0;
     for (int t = 0; t < sh->tiles; t++) bad |= e->bad_tile[t];
     return bad;
+}
+
+/* Phase 4: backward per tile, each from its own activations. 1 when a value is out of range. */
+static int backward_tiles(train_engine *e, const float *params, const train_batch *b, const shard *sh,
+                          const step_losses *w)
+{
+    backward_begin(e, b);
+#pragma omp parallel for schedule(static)
+    for (int t = 0; t < sh->tiles; t++) backward_tile(e, params, b, sh, t, w, &e->acts[t]);
+    return any_bad_tile(e, sh);
+}
+
+/* Phases 1 and 4 at once, for a method whose weights are known before the step: each tile's
+ * forward pass and then its backward pass, in one activation buffer per thread, so that the
+ * backward pass finds the activations in cache. The same arithmetic on every tile as
+ * forward_tiles then backward_tiles, so the same bits. 1 when a value is out of range. */
+static int forward_backward_tiles(train_engine *e, const float *params, const train_batch *b, const shard *sh,
+                                  const step_losses *w)
+{
+    backward_begin(e, b);
+#pragma omp parallel for schedule(static)
+    for (int t = 0; t < sh->tiles; t++) {
+        tile_acts *a = &e->acts[omp_get_thread_num()];
+        forward_tile(e, params, b, sh, t, a);
+        backward_tile(e, params, b, sh, t, w, a);
+    }
+    return any_bad_tile(e, sh);
 }
 
 /* Phase 5: the tiles in order, then one allreduce of the whole gradient buffer (and one of
@@ -356,11 +408,20 @@ int engine_grad(train_engine *e, const float *params, const train_batch *b, floa
     if (e->clock && omp_get_max_threads() != 1) e->clock = NULL; /* a clock times one thread */
     phase_start(e->clock);
     shard sh = shard_of(e, b);
-    forward_tiles(e, params, b, &sh);
-    int st = global_losses(e, &sh, b->n, out);
-    if (st) return st;
-    method_weights(e, params, b, out);
-    int bad = backward_tiles(e, params, b, &sh, out);
+    method_begin(e, b);
+    int st, bad;
+    if (e->w->def->from_losses) {
+        forward_tiles(e, params, b, &sh);
+        if ((st = global_losses(e, &sh, b->n, out))) return st;
+        method_first_losses(e, out);
+        method_weights(e, params, out->rul, out->health, out);
+        bad = backward_tiles(e, params, b, &sh, out);
+    } else {
+        method_weights(e, params, NAN, NAN, out);
+        bad = forward_backward_tiles(e, params, b, &sh, out);
+        if ((st = global_losses(e, &sh, b->n, out))) return st;
+        method_first_losses(e, out);
+    }
     st = reduce_gradients(e, params, &sh, out, bad, grad);
     if (st == 0) e->ws.step++;
     return st;

@@ -100,6 +100,7 @@ static void uwo_weights(const weighting *w, const weighting_state *st, const flo
 }
 
 static const weighting_method UWO = {.name = "uw-o",
+                                     .from_losses = 1,
                                     .help = "uw-o  w_t = 1/L_t (analytic optimum of uw), detached",
                                     .order = 3,
                                     .plot_line = 1,
@@ -126,6 +127,7 @@ static void uwso_weights(const weighting *w, const weighting_state *st, const fl
 }
 
 static const weighting_method UWSO = {.name = "uw-so",
+                                      .from_losses = 1,
                                      .help = "uw-so:T  softmax of 1/L_t at temperature T > 0, detached",
                                      .grid = WEIGHTING_GRID_T,
                                      .order = 4,
@@ -270,6 +272,7 @@ static double gls_total(const weighting *w, const float *p, double Lr, double Lh
 }
 
 static const weighting_method GLS = {.name = "gls",
+                                     .from_losses = 1,
                                     .help = "gls  geometric loss strategy, (L_r L_h)^(1/K), exact gradient",
                                     .order = 7,
                                     .exact = 1,

@@ -69,6 +69,11 @@ typedef struct {
      * setting (uw and uw-o beside uw-so:T) */
     int plot_line;
     int n_params;         /* learnable parameters appended to the model's buffer */
+    /* 1 when weights() reads the step's global batch losses (Lr, Lh), so that every tile's
+     * forward pass must end before any backward pass; 0 when it never does (it is called
+     * with NaN losses), and the engine runs each tile's forward and backward passes back to
+     * back while the tile's activations are in cache */
+    int from_losses;
     /* 1 when total() is the objective the network's gradient is exact for (its weights
      * are d total / d L_t); 0 when the weights are detached constants of the step */
     int exact;

@@ -98,6 +98,43 @@ Test(registry, the_programs_methods_are_consistent)
     cr_assert_null(weighting_find(weighting_registry(), "toy"));
 }
 
+/* from_losses is 0 only for a method whose weights never read the batch losses: the same
+ * weights for two pairs of losses and for NaN ones (the engine then weights each tile before
+ * the step's losses exist); and it is 1 only where they do change with the losses. */
+Test(registry, from_losses_says_which_weights_read_the_batch_losses)
+{
+    for (weighting_registry_list def = weighting_registry(); *def; def++) {
+        const weighting_method *m = *def;
+        char spec[96];
+        if (m->arg == 1) snprintf(spec, sizeof spec, "%s:%s", m->name, m->grid ? weighting_grid_kind_of(m->grid)->values : "0.5");
+        else snprintf(spec, sizeof spec, "%s", m->name);
+        char *comma = strchr(spec, ',');
+        if (comma) *comma = '\0';
+        weighting w;
+        mtl_err err;
+        cr_assert_eq(weighting_parse(spec, &w, &err), 0, "%s: %s", spec, err.msg);
+        float params[8] = {0.3f, -0.2f};
+        if (m->init) m->init(&w, params);
+        weighting_state st;
+        weighting_state_init(&st, 1);
+        st.epoch = 4, st.step = 3;
+        weighting_state_epoch_end(&st, 900.0, 0.9);
+        weighting_state_epoch_end(&st, 600.0, 0.5);
+        const double losses[3][2] = {{800.0, 0.7}, {40.0, 0.01}, {NAN, NAN}};
+        double wr[3], wh[3];
+        for (int k = 0; k < 3; k++) m->weights(&w, &st, params, losses[k][0], losses[k][1], &wr[k], &wh[k]);
+        if (m->from_losses) {
+            cr_assert(wr[0] != wr[1] || wh[0] != wh[1], "%s: marked from_losses, weights the same", spec);
+            continue;
+        }
+        for (int k = 0; k < 3; k++) {
+            cr_assert(isfinite(wr[k]) && isfinite(wh[k]), "%s: weights %g, %g for losses %g, %g", spec, wr[k], wh[k],
+                      losses[k][0], losses[k][1]);
+            cr_assert(wr[k] == wr[0] && wh[k] == wh[0], "%s: the weights read the losses; mark it from_losses", spec);
+        }
+    }
+}
+
 Test(registry, the_sweep_expands_a_new_method_over_its_grid)
 {
     const weighting_method *reg[32];

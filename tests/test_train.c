@@ -450,6 +450,60 @@ Test(train, non_finite_values_are_reported_as_divergence)
     prep_free(&d);
 }
 
+/* Two steps of spec on FD001 with the method as registered and with a copy of it marked
+ * from_losses: the engine runs each tile's forward and backward passes back to back for the
+ * one, all forward passes first for the other; the parameters come out the same bit for bit. */
+static void check_back_to_back(const char *spec, int det, int threads)
+{
+    mtl_err err;
+    weighting w;
+    cr_assert_eq(weighting_parse(spec, &w, &err), 0, "%s", err.msg);
+    cr_assert_eq(w.def->from_losses, 0, "%s", spec);
+    weighting_method all_first = *w.def;
+    all_first.from_losses = 1;
+    prep_data d;
+    prep_options po = {.val_frac = 0.2, .seed = 1, .norm = PREP_NORM_Z};
+    cr_assert_eq(cli_load(MTL_TEST_DATA, "FD001", &po, &d, &err), 0, "%s", err.msg);
+    model m;
+    cr_assert_eq(model_init(&m, MODEL_CNN1D, d.W, 0.5f, (size_t)w.def->n_params, &err), 0);
+    dist_ctx one;
+    dist_single(&one);
+    int batch[40];
+    for (int i = 0; i < 40; i++) batch[i] = i * 13;
+    omp_set_num_threads(threads);
+    float *params[2];
+    for (int k = 0; k < 2; k++) {
+        weighting wk = w;
+        if (k) wk.def = &all_first;
+        train_engine *e;
+        adam opt;
+        cr_assert_eq(engine_create(&m, &wk, det, 40, &one, &e, &err), 0, "%s", err.msg);
+        cr_assert_eq(adam_init(&opt, m.n_params, 1e-3, &err), 0);
+        float *p = params[k] = calloc(m.n_params, sizeof(float)), *g = calloc(m.n_params, sizeof(float));
+        model_init_params(&m, p, 1);
+        if (wk.def->init) wk.def->init(&wk, p + m.n_net);
+        for (int step = 0; step < 2; step++) {
+            train_batch b = {.split = &d.train, .windows = batch, .n = 40, .seed = 1, .epoch = 1};
+            step_losses sl;
+            cr_assert_eq(engine_step(e, p, &opt, &b, g, &sl), 0);
+        }
+        free(g);
+        adam_free(&opt);
+        engine_free(e);
+    }
+    cr_assert_eq(memcmp(params[0], params[1], sizeof(float) * m.n_params), 0, "%s mode %d, %d threads", spec, det,
+                 threads);
+    free(params[0]), free(params[1]);
+    prep_free(&d);
+}
+
+Test(train, a_tiles_forward_and_backward_back_to_back_give_the_same_bits)
+{
+    const char *specs[] = {"fixed:0.5", "uw", "gradnorm:1.5"};
+    for (int i = 0; i < 3; i++)
+        for (int det = 0; det < 2; det++) check_back_to_back(specs[i], det, 1 + (i + det) % 2);
+}
+
 /* Two steps on FD001 with the engine's clock and without: the same parameters bit for bit,
  * every layer's phases timed, and the phases within the steps' wall time. */
 static void check_clock(model_kind kind, int n, int det)
