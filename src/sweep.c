@@ -676,7 +676,7 @@ int sweep_find_pending(sweep_job *j)
 }
 
 /* Training samples per second of one rank on this machine, from a few steps of the first
- * subset's data; 0 when it cannot be measured. */
+ * pending run's method on the first subset's data; 0 when it cannot be measured. */
 static double measure_speed(const sweep_job *j)
 {
     const sweep_options *o = &j->o;
@@ -684,7 +684,7 @@ static double measure_speed(const sweep_job *j)
     prep_data d;
     double sps = 0;
     train_config tc = o->base;
-    weighting_parse("fixed:0.5", &tc.method, NULL);
+    if (j->n_pending == 0 || weighting_parse(j->plan[j->pending[0]].method, &tc.method, &err)) return 0;
     int have_d = j->n_sets > 0 &&
                  prep_build(&j->sets[0], &(prep_options){.window = o->window, .val_frac = o->base.val_frac, .seed = 1,
                                                  .norm = o->base.norm, .norm_scope = o->base.norm_scope}, &d, &err) == 0;
@@ -694,7 +694,7 @@ static double measure_speed(const sweep_job *j)
         dist_ctx one;
         dist_single(&one);
         train_engine *e = NULL;
-        if (model_init(&m, tc.model, d.W, (float)tc.dropout, 0, &err) == 0 &&
+        if (model_init(&m, tc.model, d.W, (float)tc.dropout, (size_t)tc.method.def->n_params, &err) == 0 &&
             engine_create(&m, &tc.method, tc.deterministic, tc.batch, &one, &e, &err) == 0) {
             float *p = calloc(m.n_params, sizeof(float)), *g = calloc(m.n_params, sizeof(float));
             int *b = malloc(sizeof(int) * (size_t)tc.batch);
