@@ -675,16 +675,16 @@ int sweep_find_pending(sweep_job *j)
     return mkfail ? 2 : 0;
 }
 
-/* Training samples per second of one rank on this machine, from a few steps of the first
- * pending run's method on the first subset's data; 0 when it cannot be measured. */
-static double measure_speed(const sweep_job *j)
+/* Training samples per second of one rank on this machine, from a few steps of method on
+ * the first subset's data; 0 when it cannot be measured. */
+static double measure_speed(const sweep_job *j, const char *method)
 {
     const sweep_options *o = &j->o;
     mtl_err err;
     prep_data d;
     double sps = 0;
     train_config tc = o->base;
-    if (j->n_pending == 0 || weighting_parse(j->plan[j->pending[0]].method, &tc.method, &err)) return 0;
+    if (weighting_parse(method, &tc.method, &err)) return 0;
     int have_d = j->n_sets > 0 &&
                  prep_build(&j->sets[0], &(prep_options){.window = o->window, .val_frac = o->base.val_frac, .seed = 1,
                                                  .norm = o->base.norm, .norm_scope = o->base.norm_scope}, &d, &err) == 0;
@@ -699,6 +699,7 @@ static double measure_speed(const sweep_job *j)
             float *p = calloc(m.n_params, sizeof(float)), *g = calloc(m.n_params, sizeof(float));
             int *b = malloc(sizeof(int) * (size_t)tc.batch);
             model_init_params(&m, p, 1);
+            if (tc.method.def->init) tc.method.def->init(&tc.method, p + m.n_net);
             for (int i = 0; i < tc.batch; i++) b[i] = i % d.train.n_win;
             double t0 = 0;
             int steps = 6;
@@ -720,17 +721,23 @@ static double measure_speed(const sweep_job *j)
 void sweep_estimate(const sweep_job *j)
 {
     if (j->rank != 0) return;
-    /* a short timing of this machine gives the estimate */
-    double work = 0;
+    /* a short timing of this machine gives the estimate: one per order of the step among
+     * the pending runs (weights_before_forward), the first such run's method */
+    double sps[2] = {0, 0}, secs = 0;
+    int timed[2] = {0, 0};
     for (int i = 0; i < j->n_pending; i++) {
         const sweep_item *it = &j->plan[j->pending[i]];
+        weighting w;
+        const int order = weighting_parse(it->method, &w, NULL) == 0 && w.def->weights_before_forward;
+        if (!timed[order]) sps[order] = measure_speed(j, it->method), timed[order] = 1;
+        double work = 0;
         for (int k = 0; k < j->n_sets && k < 4; k++)
             if (strcmp(j->sets[k].subset, it->subset) == 0) work += (double)j->sets[k].train.n_rows;
+        secs += sps[order] > 0 ? work / sps[order] : NAN;
     }
-    double sps = measure_speed(j);
     int R = j->ranks_per_run, groups = j->size / R;
     /* windows ~ rows; evaluation adds ~15%; groups of R ranks scale at ~90% */
-    double secs = sps > 0 ? work * (1.0 - j->o.base.val_frac) * j->o.base.epochs * 1.15 / (sps * R * 0.9) / groups : NAN;
+    secs *= (1.0 - j->o.base.val_frac) * j->o.base.epochs * 1.15 / (R * 0.9) / groups;
     char eta[32];
     mtl_fmt_duration(secs, eta, sizeof eta);
     for (int i = 0; i < j->n; i++) {
@@ -740,7 +747,15 @@ void sweep_estimate(const sweep_job *j)
         printf("  %-5s %-12s seed %-4ld %s  %s\n", it->subset, it->method, it->seed, it->run_id,
                todo ? "to do" : "complete");
     }
-    printf("estimated time: %s (measured %.0f samples/s per rank here, %d epochs)\n", eta, sps, j->o.base.epochs);
+    if (timed[0] && timed[1])
+        printf("estimated time: %s (measured %.0f samples/s per rank here, %.0f for the methods weighted before "
+               "their forward passes, %d epochs)\n",
+               eta, sps[0], sps[1], j->o.base.epochs);
+    else if (timed[0] || timed[1])
+        printf("estimated time: %s (measured %.0f samples/s per rank here, %d epochs)\n", eta, sps[timed[1]],
+               j->o.base.epochs);
+    else
+        printf("estimated time: %s (no run to do)\n", eta);
 }
 
 /* One group's view of the sweep while it runs. */

@@ -21,8 +21,9 @@ struct train_engine {
     const weighting *w;
     dist_ctx *dist;
     int max_tiles, n_threads, n_acts;
-    /* one per tile of a shard (a method whose weights need the batch losses: every tile's
-     * activations wait for the backward pass), or one per thread (the others) */
+    /* n_acts = max(max_tiles, n_threads) buffers: tile t's is acts[t] when every forward
+     * pass runs first (and in evaluation, by rounds of max_tiles tiles), thread k's is
+     * acts[k] when each tile's backward pass follows its forward pass */
     tile_acts *acts;
     tile_grads *scratch;      /* one per thread */
     double *sample_rul, *sample_health;  /* per-sample task losses of the shard, [max_tiles * TB] */
@@ -205,10 +206,18 @@ static void forward_tile(train_engine *e, const float *params, const train_batch
     phase_end(e->clock, PHASE_HEADS_LOSS);
 }
 
+/* The threads of a loop over tiles: as many as OpenMP would use, but never more than the
+ * engine has per-thread buffers for. The results do not depend on it. */
+static int tile_threads(const train_engine *e)
+{
+    const int t = omp_get_max_threads();
+    return t < e->n_threads ? t : e->n_threads;
+}
+
 /* Phase 1: forward over the shard's tiles, each into its own activations. */
 static void forward_tiles(train_engine *e, const float *params, const train_batch *b, const shard *sh)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(tile_threads(e))
     for (int t = 0; t < sh->tiles; t++) forward_tile(e, params, b, sh, t, &e->acts[t]);
 }
 
@@ -242,7 +251,7 @@ static void method_first_losses(train_engine *e, const step_losses *l)
 }
 
 /* Phase 3: the task weights of this step, from the method, given the batch losses (NaN for
- * a method without from_losses, which never reads them). With method_begin and
+ * a method with weights_before_forward, which never reads them). With method_begin and
  * method_first_losses the only places that move the method's weighting_state forward (its
  * step counter moves after a good step). */
 static void method_weights(train_engine *e, const float *params, double Lr, double Lh, step_losses *out)
@@ -356,7 +365,7 @@ static int backward_tiles(train_engine *e, const float *params, const train_batc
                           const step_losses *w)
 {
     backward_begin(e, b);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(tile_threads(e))
     for (int t = 0; t < sh->tiles; t++) backward_tile(e, params, b, sh, t, w, &e->acts[t]);
     return any_bad_tile(e, sh);
 }
@@ -369,7 +378,7 @@ static int forward_backward_tiles(train_engine *e, const float *params, const tr
                                   const step_losses *w)
 {
     backward_begin(e, b);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(tile_threads(e))
     for (int t = 0; t < sh->tiles; t++) {
         tile_acts *a = &e->acts[omp_get_thread_num()];
         forward_tile(e, params, b, sh, t, a);
@@ -403,25 +412,52 @@ static int reduce_gradients(train_engine *e, const float *params, const shard *s
     return st;
 }
 
+/* Phases 1 to 4 in the order of the losses: every tile's forward pass, the batch losses, the
+ * weights from them, every tile's backward pass. *bad as backward_tiles; returns as
+ * global_losses, and on a lost step leaves the method's state and out's weights as they were. */
+static int losses_first(train_engine *e, const float *params, const train_batch *b, const shard *sh,
+                        step_losses *out, int *bad)
+{
+    forward_tiles(e, params, b, sh);
+    int st = global_losses(e, sh, b->n, out);
+    if (st) return st;
+    method_begin(e, b);
+    method_first_losses(e, out);
+    method_weights(e, params, out->rul, out->health, out);
+    *bad = backward_tiles(e, params, b, sh, out);
+    return 0;
+}
+
+/* The same phases for a method with weights_before_forward: the weights, each tile's forward
+ * and backward passes back to back, the batch losses. The same bits, the same state and the
+ * same *out as losses_first, lost steps included. */
+static int weights_first(train_engine *e, const float *params, const train_batch *b, const shard *sh,
+                         step_losses *out, int *bad)
+{
+    const weighting_state before = e->ws;
+    step_losses w;
+    method_begin(e, b);
+    method_weights(e, params, NAN, NAN, &w);
+    *bad = forward_backward_tiles(e, params, b, sh, &w);
+    int st = global_losses(e, sh, b->n, out);
+    if (st) {
+        e->ws = before;
+        return st;
+    }
+    method_first_losses(e, out);
+    out->w_rul = w.w_rul, out->w_health = w.w_health;
+    return 0;
+}
+
 int engine_grad(train_engine *e, const float *params, const train_batch *b, float *grad, step_losses *out)
 {
     if (e->clock && omp_get_max_threads() != 1) e->clock = NULL; /* a clock times one thread */
     phase_start(e->clock);
     shard sh = shard_of(e, b);
-    method_begin(e, b);
-    int st, bad;
-    if (e->w->def->from_losses) {
-        forward_tiles(e, params, b, &sh);
-        if ((st = global_losses(e, &sh, b->n, out))) return st;
-        method_first_losses(e, out);
-        method_weights(e, params, out->rul, out->health, out);
-        bad = backward_tiles(e, params, b, &sh, out);
-    } else {
-        method_weights(e, params, NAN, NAN, out);
-        bad = forward_backward_tiles(e, params, b, &sh, out);
-        if ((st = global_losses(e, &sh, b->n, out))) return st;
-        method_first_losses(e, out);
-    }
+    int bad = 0;
+    int st = e->w->def->weights_before_forward ? weights_first(e, params, b, &sh, out, &bad)
+                                               : losses_first(e, params, b, &sh, out, &bad);
+    if (st) return st;
     st = reduce_gradients(e, params, &sh, out, bad, grad);
     if (st == 0) e->ws.step++;
     return st;
@@ -464,7 +500,7 @@ int engine_predict(train_engine *e, const float *params, const prep_split *s, fl
         free(part), free(all), free(counts);
         return -1;
     }
-    /* tiles of the evaluation reuse the per-thread activation buffers in rounds */
+    /* the evaluation's tiles take the activation buffers by rounds of max_tiles tiles */
     int rounds = (ntiles + e->max_tiles - 1) / e->max_tiles;
     for (int r = 0; r < rounds; r++) {
         int t0 = r * e->max_tiles, t1 = t0 + e->max_tiles < ntiles ? t0 + e->max_tiles : ntiles;

@@ -95,7 +95,9 @@ int train_run(const train_config *c, const prep_data *d, dist_ctx *dist, run_rec
 
 /* The step engine under train_run, exposed for tests and benchmarks. A training step reads
  * as its phases: forward over this rank's tiles, the global batch losses, the method's task
- * weights, backward over the tiles, the reductions (see train.c). */
+ * weights, backward over the tiles, the reductions (see train.c). For a method whose weights
+ * read no losses (weights_before_forward in its table) the weights come first and each
+ * tile's backward pass follows its forward pass, with the same bits. */
 typedef struct train_engine train_engine;
 
 /* A global batch: windows[0..n) (dataset window indices into split) of epoch `epoch` of a

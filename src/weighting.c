@@ -38,6 +38,7 @@ static int fixed_only_task(const weighting *w)
 }
 
 static const weighting_method FIXED = {.name = "fixed",
+                                       .weights_before_forward = 1,
                                       .help = "fixed:L  L*L_r + (1-L)*L_h, L in [0, 1]",
                                       .grid = WEIGHTING_GRID_LAMBDA,
                                       .order = 1,
@@ -80,6 +81,7 @@ static void uw_param_grad(const weighting *w, const float *p, double loss_rul, d
 }
 
 static const weighting_method UW = {.name = "uw",
+                                    .weights_before_forward = 1,
                                    .help = "uw  Kendall uncertainty weighting, learnable log-variances",
                                    .order = 2,
                                    .plot_line = 1,
@@ -100,7 +102,6 @@ static void uwo_weights(const weighting *w, const weighting_state *st, const flo
 }
 
 static const weighting_method UWO = {.name = "uw-o",
-                                     .from_losses = 1,
                                     .help = "uw-o  w_t = 1/L_t (analytic optimum of uw), detached",
                                     .order = 3,
                                     .plot_line = 1,
@@ -127,7 +128,6 @@ static void uwso_weights(const weighting *w, const weighting_state *st, const fl
 }
 
 static const weighting_method UWSO = {.name = "uw-so",
-                                      .from_losses = 1,
                                      .help = "uw-so:T  softmax of 1/L_t at temperature T > 0, detached",
                                      .grid = WEIGHTING_GRID_T,
                                      .order = 4,
@@ -146,6 +146,7 @@ static void ew_weights(const weighting *w, const weighting_state *st, const floa
 }
 
 static const weighting_method EW = {.name = "ew",
+                                    .weights_before_forward = 1,
                                    .help = "ew  equal weights, L_r + L_h",
                                    .order = 6,
                                    .weights = ew_weights,
@@ -176,6 +177,7 @@ static void dwa_weights(const weighting *w, const weighting_state *st, const flo
 }
 
 static const weighting_method DWA = {.name = "dwa",
+                                     .weights_before_forward = 1,
                                     .help = "dwa:T  dynamic weight average, K softmax(epoch loss ratios / T) (dwa:2)",
                                     .order = 5,
                                     .arg = 2,
@@ -213,6 +215,7 @@ static void rlw_weights(const weighting *w, const weighting_state *st, const flo
 }
 
 static const weighting_method RLW = {.name = "rlw",
+                                     .weights_before_forward = 1,
                                     .help = "rlw  random loss weighting, K softmax of N(0, I) drawn every step",
                                     .order = 10,
                                     .weights = rlw_weights,
@@ -243,6 +246,7 @@ static void imtl_param_grad(const weighting *w, const float *p, double loss_rul,
 }
 
 static const weighting_method IMTL = {.name = "imtl-l",
+                                      .weights_before_forward = 1,
                                      .help = "imtl-l  IMTL-L, sum of e^s_t L_t - s_t, s learnable",
                                      .order = 9,
                                      .n_params = 2,
@@ -272,7 +276,6 @@ static double gls_total(const weighting *w, const float *p, double Lr, double Lh
 }
 
 static const weighting_method GLS = {.name = "gls",
-                                     .from_losses = 1,
                                     .help = "gls  geometric loss strategy, (L_r L_h)^(1/K), exact gradient",
                                     .order = 7,
                                     .exact = 1,
@@ -335,6 +338,7 @@ static void gradnorm_after_step(const weighting *w, float *p)
 }
 
 static const weighting_method GRADNORM = {.name = "gradnorm",
+                                          .weights_before_forward = 1,
                                          .help = "gradnorm:A  GradNorm, learnable weights balancing task gradients "
                                                  "(gradnorm:1.5)",
                                          .grid = WEIGHTING_GRID_ALPHA,

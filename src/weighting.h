@@ -69,11 +69,13 @@ typedef struct {
      * setting (uw and uw-o beside uw-so:T) */
     int plot_line;
     int n_params;         /* learnable parameters appended to the model's buffer */
-    /* 1 when weights() reads the step's global batch losses (Lr, Lh), so that every tile's
-     * forward pass must end before any backward pass; 0 when it never does (it is called
-     * with NaN losses), and the engine runs each tile's forward and backward passes back to
-     * back while the tile's activations are in cache */
-    int from_losses;
+    /* 1 when weights() reads neither the step's batch losses (Lr, Lh) nor st->first: the
+     * engine then weights the step before its forward passes (Lr = Lh = NaN) and runs each
+     * tile's backward pass right after its forward pass, while the tile's activations are
+     * in cache. 0 (the default, right for any method): every tile's forward pass ends
+     * before the batch losses are formed, the weights are taken from them, then the
+     * backward passes run. The same bits either way. */
+    int weights_before_forward;
     /* 1 when total() is the objective the network's gradient is exact for (its weights
      * are d total / d L_t); 0 when the weights are detached constants of the step */
     int exact;
@@ -81,7 +83,9 @@ typedef struct {
     int (*parse)(weighting *w, double x, mtl_err *err);
     /* initial values of the method's parameters */
     void (*init)(const weighting *w, float *params);
-    /* weights from the global batch losses (treated as constants in the gradient) */
+    /* the step's task weights, from the global batch losses (treated as constants in the
+     * gradient); Lr = Lh = NaN, and at the run's first step st->have_first still 0, for a
+     * method with weights_before_forward */
     void (*weights)(const weighting *w, const weighting_state *st, const float *params, double Lr, double Lh,
                     double *w_rul, double *w_health);
     /* objective value: for methods without parameters, w_rul Lr + w_health Lh */

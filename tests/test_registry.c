@@ -98,10 +98,11 @@ Test(registry, the_programs_methods_are_consistent)
     cr_assert_null(weighting_find(weighting_registry(), "toy"));
 }
 
-/* from_losses is 0 only for a method whose weights never read the batch losses: the same
- * weights for two pairs of losses and for NaN ones (the engine then weights each tile before
- * the step's losses exist); and it is 1 only where they do change with the losses. */
-Test(registry, from_losses_says_which_weights_read_the_batch_losses)
+/* weights_before_forward is 1 only for a method whose weights read neither the batch losses
+ * nor the first step's losses: the same finite weights for two pairs of losses and for NaN
+ * ones, with st->first set to each pair (the engine then weights the step before its losses
+ * exist); and it is 0 only where the weights do change with the losses. */
+Test(registry, weights_before_forward_only_where_the_weights_read_no_losses)
 {
     for (weighting_registry_list def = weighting_registry(); *def; def++) {
         const weighting_method *m = *def;
@@ -122,15 +123,20 @@ Test(registry, from_losses_says_which_weights_read_the_batch_losses)
         weighting_state_epoch_end(&st, 600.0, 0.5);
         const double losses[3][2] = {{800.0, 0.7}, {40.0, 0.01}, {NAN, NAN}};
         double wr[3], wh[3];
-        for (int k = 0; k < 3; k++) m->weights(&w, &st, params, losses[k][0], losses[k][1], &wr[k], &wh[k]);
-        if (m->from_losses) {
-            cr_assert(wr[0] != wr[1] || wh[0] != wh[1], "%s: marked from_losses, weights the same", spec);
+        for (int k = 0; k < 3; k++) {
+            st.have_first = 1, st.first[0] = losses[k][0], st.first[1] = losses[k][1];
+            m->weights(&w, &st, params, losses[k][0], losses[k][1], &wr[k], &wh[k]);
+        }
+        if (!m->weights_before_forward) {
+            cr_assert(wr[0] != wr[1] || wh[0] != wh[1], "%s: its weights read no losses; mark it weights_before_forward",
+                      spec);
             continue;
         }
         for (int k = 0; k < 3; k++) {
             cr_assert(isfinite(wr[k]) && isfinite(wh[k]), "%s: weights %g, %g for losses %g, %g", spec, wr[k], wh[k],
                       losses[k][0], losses[k][1]);
-            cr_assert(wr[k] == wr[0] && wh[k] == wh[0], "%s: the weights read the losses; mark it from_losses", spec);
+            cr_assert(wr[k] == wr[0] && wh[k] == wh[0], "%s: marked weights_before_forward, its weights read the losses",
+                      spec);
         }
     }
 }

@@ -417,11 +417,12 @@ Test(sweep, plan_errors)
     free(it);
 }
 
+/* A non-finite loss or gradient loses the step (1) in both modes, for a method of either
+ * order (uw-so weights from the losses, fixed before them); a lost loss leaves the weights
+ * the caller holds as they were. */
 Test(train, non_finite_values_are_reported_as_divergence)
 {
     mtl_err err;
-    weighting w;
-    cr_assert_eq(weighting_parse("uw-so:1", &w, &err), 0);
     prep_data d;
     prep_options po = {.val_frac = 0.2, .seed = 1, .norm = PREP_NORM_Z};
     cr_assert_eq(cli_load(MTL_TEST_DATA, "FD001", &po, &d, &err), 0, "%s", err.msg);
@@ -431,36 +432,45 @@ Test(train, non_finite_values_are_reported_as_divergence)
     dist_single(&one);
     int batch[64];
     for (int i = 0; i < 64; i++) batch[i] = i * 7;
-    for (int det = 0; det < 2; det++) {
-        train_engine *e;
-        cr_assert_eq(engine_create(&m, &w, det, 64, &one, &e, &err), 0, "%s", err.msg);
-        float *p = calloc(m.n_params, sizeof(float)), *g = calloc(m.n_params, sizeof(float));
-        model_init_params(&m, p, 1);
-        train_batch b = {.split = &d.train, .windows = batch, .n = 64, .seed = 1, .epoch = 1};
-        step_losses sl;
-        cr_assert_eq(engine_grad(e, p, &b, g, &sl), 0);
-        p[m.off_fw + 5] = NAN;
-        cr_assert_eq(engine_grad(e, p, &b, g, &sl), 1, "mode %d", det);
-        p[m.off_fw + 5] = 0.0f;
-        p[m.off_rw + 5] = 1e30f; /* finite, but the gradients overflow */
-        cr_assert_eq(engine_grad(e, p, &b, g, &sl), 1, "mode %d", det);
-        free(p), free(g);
-        engine_free(e);
-    }
+    const char *specs[] = {"uw-so:1", "fixed:0.5"};
+    for (int i = 0; i < 2; i++)
+        for (int det = 0; det < 2; det++) {
+            weighting w;
+            cr_assert_eq(weighting_parse(specs[i], &w, &err), 0);
+            cr_assert_eq(w.def->weights_before_forward, i);
+            train_engine *e;
+            cr_assert_eq(engine_create(&m, &w, det, 64, &one, &e, &err), 0, "%s", err.msg);
+            float *p = calloc(m.n_params, sizeof(float)), *g = calloc(m.n_params, sizeof(float));
+            model_init_params(&m, p, 1);
+            train_batch b = {.split = &d.train, .windows = batch, .n = 64, .seed = 1, .epoch = 1};
+            step_losses sl;
+            cr_assert_eq(engine_grad(e, p, &b, g, &sl), 0);
+            p[m.off_fw + 5] = NAN;
+            sl.w_rul = sl.w_health = -7.0;
+            cr_assert_eq(engine_grad(e, p, &b, g, &sl), 1, "%s mode %d", specs[i], det);
+            cr_assert(sl.w_rul == -7.0 && sl.w_health == -7.0, "%s: a lost step wrote weights %g, %g", specs[i],
+                      sl.w_rul, sl.w_health);
+            p[m.off_fw + 5] = 0.0f;
+            p[m.off_rw + 5] = 1e30f; /* finite, but the gradients overflow */
+            cr_assert_eq(engine_grad(e, p, &b, g, &sl), 1, "%s mode %d", specs[i], det);
+            free(p), free(g);
+            engine_free(e);
+        }
     prep_free(&d);
 }
 
-/* Two steps of spec on FD001 with the method as registered and with a copy of it marked
- * from_losses: the engine runs each tile's forward and backward passes back to back for the
- * one, all forward passes first for the other; the parameters come out the same bit for bit. */
+/* Two steps of spec on FD001 with the method as registered (weights_before_forward) and with
+ * a copy of it without the flag: the engine runs each tile's forward and backward passes back
+ * to back for the one, all forward passes first for the other; the parameters and what the
+ * steps report come out the same bit for bit. */
 static void check_back_to_back(const char *spec, int det, int threads)
 {
     mtl_err err;
     weighting w;
     cr_assert_eq(weighting_parse(spec, &w, &err), 0, "%s", err.msg);
-    cr_assert_eq(w.def->from_losses, 0, "%s", spec);
+    cr_assert_eq(w.def->weights_before_forward, 1, "%s", spec);
     weighting_method all_first = *w.def;
-    all_first.from_losses = 1;
+    all_first.weights_before_forward = 0;
     prep_data d;
     prep_options po = {.val_frac = 0.2, .seed = 1, .norm = PREP_NORM_Z};
     cr_assert_eq(cli_load(MTL_TEST_DATA, "FD001", &po, &d, &err), 0, "%s", err.msg);
@@ -472,6 +482,7 @@ static void check_back_to_back(const char *spec, int det, int threads)
     for (int i = 0; i < 40; i++) batch[i] = i * 13;
     omp_set_num_threads(threads);
     float *params[2];
+    step_losses last[2];
     for (int k = 0; k < 2; k++) {
         weighting wk = w;
         if (k) wk.def = &all_first;
@@ -484,8 +495,7 @@ static void check_back_to_back(const char *spec, int det, int threads)
         if (wk.def->init) wk.def->init(&wk, p + m.n_net);
         for (int step = 0; step < 2; step++) {
             train_batch b = {.split = &d.train, .windows = batch, .n = 40, .seed = 1, .epoch = 1};
-            step_losses sl;
-            cr_assert_eq(engine_step(e, p, &opt, &b, g, &sl), 0);
+            cr_assert_eq(engine_step(e, p, &opt, &b, g, &last[k]), 0);
         }
         free(g);
         adam_free(&opt);
@@ -493,6 +503,8 @@ static void check_back_to_back(const char *spec, int det, int threads)
     }
     cr_assert_eq(memcmp(params[0], params[1], sizeof(float) * m.n_params), 0, "%s mode %d, %d threads", spec, det,
                  threads);
+    cr_assert(last[0].rul == last[1].rul && last[0].health == last[1].health, "%s: losses", spec);
+    cr_assert(last[0].w_rul == last[1].w_rul && last[0].w_health == last[1].w_health, "%s: weights", spec);
     free(params[0]), free(params[1]);
     prep_free(&d);
 }
