@@ -700,7 +700,8 @@ static double measure_speed(const sweep_job *j, const char *method)
             int *b = malloc(sizeof(int) * (size_t)tc.batch);
             model_init_params(&m, p, 1);
             if (tc.method.def->init) tc.method.def->init(&tc.method, p + m.n_net);
-            for (int i = 0; i < tc.batch; i++) b[i] = i % d.train.n_win;
+            /* windows spread over the data, as a shuffled batch gathers them */
+            for (int i = 0; i < tc.batch; i++) b[i] = (int)((uint64_t)i * 2654435761u % (uint64_t)d.train.n_win);
             double t0 = 0;
             int steps = 6;
             train_batch batch = {.split = &d.train, .windows = b, .n = tc.batch, .seed = 1, .epoch = 1};
