@@ -459,6 +459,35 @@ Test(train, non_finite_values_are_reported_as_divergence)
     prep_free(&d);
 }
 
+/* Two steps of w on batch[0..n) of d's training split from fresh parameters, with the
+ * engine's clock when clock is not NULL: the parameters after them (to free), the last step's
+ * losses in *last, the two steps' wall time in *seconds. */
+static float *two_steps(const model *m, const weighting *w, int det, const prep_data *d, const int *batch, int n,
+                        phase_clock *clock, step_losses *last, double *seconds)
+{
+    mtl_err err;
+    dist_ctx one;
+    dist_single(&one);
+    train_engine *e;
+    adam opt;
+    cr_assert_eq(engine_create(m, w, det, n, &one, &e, &err), 0, "%s", err.msg);
+    cr_assert_eq(adam_init(&opt, m->n_params, 1e-3, &err), 0);
+    cr_assert_eq(engine_set_clock(e, clock, &err), 0, "%s", err.msg);
+    float *p = calloc(m->n_params, sizeof(float)), *g = calloc(m->n_params, sizeof(float));
+    model_init_params(m, p, 1);
+    if (w->def->init) w->def->init(w, p + m->n_net);
+    const double t0 = mtl_now();
+    for (int step = 0; step < 2; step++) {
+        train_batch b = {.split = &d->train, .windows = batch, .n = n, .seed = 1, .epoch = 1};
+        cr_assert_eq(engine_step(e, p, &opt, &b, g, last), 0);
+    }
+    *seconds = mtl_now() - t0;
+    free(g);
+    adam_free(&opt);
+    engine_free(e);
+    return p;
+}
+
 /* Two steps of spec on FD001 with the method as registered (weights_before_forward) and with
  * a copy of it without the flag: the engine runs each tile's forward and backward passes back
  * to back for the one, all forward passes first for the other; the parameters and what the
@@ -476,8 +505,6 @@ static void check_back_to_back(const char *spec, int det, int threads)
     cr_assert_eq(cli_load(MTL_TEST_DATA, "FD001", &po, &d, &err), 0, "%s", err.msg);
     model m;
     cr_assert_eq(model_init(&m, MODEL_CNN1D, d.W, 0.5f, (size_t)w.def->n_params, &err), 0);
-    dist_ctx one;
-    dist_single(&one);
     int batch[40];
     for (int i = 0; i < 40; i++) batch[i] = i * 13;
     omp_set_num_threads(threads);
@@ -486,20 +513,8 @@ static void check_back_to_back(const char *spec, int det, int threads)
     for (int k = 0; k < 2; k++) {
         weighting wk = w;
         if (k) wk.def = &all_first;
-        train_engine *e;
-        adam opt;
-        cr_assert_eq(engine_create(&m, &wk, det, 40, &one, &e, &err), 0, "%s", err.msg);
-        cr_assert_eq(adam_init(&opt, m.n_params, 1e-3, &err), 0);
-        float *p = params[k] = calloc(m.n_params, sizeof(float)), *g = calloc(m.n_params, sizeof(float));
-        model_init_params(&m, p, 1);
-        if (wk.def->init) wk.def->init(&wk, p + m.n_net);
-        for (int step = 0; step < 2; step++) {
-            train_batch b = {.split = &d.train, .windows = batch, .n = 40, .seed = 1, .epoch = 1};
-            cr_assert_eq(engine_step(e, p, &opt, &b, g, &last[k]), 0);
-        }
-        free(g);
-        adam_free(&opt);
-        engine_free(e);
+        double seconds;
+        params[k] = two_steps(&m, &wk, det, &d, batch, 40, NULL, &last[k], &seconds);
     }
     cr_assert_eq(memcmp(params[0], params[1], sizeof(float) * m.n_params), 0, "%s mode %d, %d threads", spec, det,
                  threads);
@@ -528,8 +543,6 @@ static void check_clock(model_kind kind, int n, int det)
     cr_assert_eq(cli_load(MTL_TEST_DATA, "FD001", &po, &d, &err), 0, "%s", err.msg);
     model m;
     cr_assert_eq(model_init(&m, kind, d.W, 0.5f, (size_t)w.def->n_params, &err), 0);
-    dist_ctx one;
-    dist_single(&one);
     int batch[48];
     for (int i = 0; i < n; i++) batch[i] = i * 11;
     omp_set_num_threads(1);
@@ -537,24 +550,10 @@ static void check_clock(model_kind kind, int n, int det)
     phase_clock clock = {0};
     double wall = 0;
     for (int timed = 0; timed < 2; timed++) {
-        train_engine *e;
-        adam opt;
-        cr_assert_eq(engine_create(&m, &w, det, n, &one, &e, &err), 0, "%s", err.msg);
-        cr_assert_eq(adam_init(&opt, m.n_params, 1e-3, &err), 0);
-        cr_assert_eq(engine_set_clock(e, timed ? &clock : NULL, &err), 0, "%s", err.msg);
-        float *p = params[timed] = calloc(m.n_params, sizeof(float)), *g = calloc(m.n_params, sizeof(float));
-        model_init_params(&m, p, 1);
-        w.def->init(&w, p + m.n_net);
-        double t0 = mtl_now();
-        for (int step = 0; step < 2; step++) {
-            train_batch b = {.split = &d.train, .windows = batch, .n = n, .seed = 1, .epoch = 1};
-            step_losses sl;
-            cr_assert_eq(engine_step(e, p, &opt, &b, g, &sl), 0);
-        }
-        if (timed) wall = mtl_now() - t0;
-        free(g);
-        adam_free(&opt);
-        engine_free(e);
+        step_losses sl;
+        double seconds;
+        params[timed] = two_steps(&m, &w, det, &d, batch, n, timed ? &clock : NULL, &sl, &seconds);
+        if (timed) wall = seconds;
     }
     cr_assert_eq(memcmp(params[0], params[1], sizeof(float) * m.n_params), 0, "%s mode %d: the clock changed bits",
                  model_name(kind), det);
