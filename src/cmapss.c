@@ -338,11 +338,17 @@ static void subset_path(char *buf, size_t n, const char *dir, const char *kind, 
     snprintf(buf, n, "%s/%s_%s.txt", dir, kind, subset);
 }
 
+int cmapss_dir_room(const char *dir, mtl_err *err)
+{
+    return mtl_path_room(dir, CMAPSS_NAME_MAX, "data folder", err);
+}
+
 int cmapss_subset_present(const char *dir, const char *subset)
 {
     static const char *kinds[3] = {"train", "test", "RUL"};
-    char path[4096];
+    char path[PATH_MAX];
     struct stat st;
+    if (cmapss_dir_room(dir, NULL)) return 0;
     for (int i = 0; i < 3; i++) {
         subset_path(path, sizeof path, dir, kinds[i], subset);
         if (stat(path, &st) != 0) return 0;
@@ -372,8 +378,9 @@ int cmapss_load(const char *dir, const char *subset, cmapss_set *out, mtl_err *e
     memset(out, 0, sizeof *out);
     if (!cmapss_subset_valid(subset))
         return mtl_fail(err, "unknown subset '%s', expected one of FD001, FD002, FD003, FD004", subset);
+    if (cmapss_dir_room(dir, err)) return -1;
     snprintf(out->subset, sizeof out->subset, "%s", subset);
-    char path[4096], got[41];
+    char path[PATH_MAX], got[41];
     subset_path(path, sizeof path, dir, "train", subset);
     if (cmapss_read_rows(path, &out->train, err)) return -1;
     subset_path(path, sizeof path, dir, "test", subset);
@@ -398,7 +405,7 @@ int cmapss_load(const char *dir, const char *subset, cmapss_set *out, mtl_err *e
         i = e + 1;
     }
     if (values > out->test.n_units) {
-        char test_path[4096];
+        char test_path[PATH_MAX];
         subset_path(test_path, sizeof test_path, dir, "test", subset);
         int units = out->test.n_units;
         free(text);
@@ -429,9 +436,10 @@ int cmapss_load(const char *dir, const char *subset, cmapss_set *out, mtl_err *e
 
 cmapss_verify_status cmapss_verify_file(const char *dir, const cmapss_canonical *c, char got_sha1[41])
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, c->name);
+    char path[PATH_MAX];
     got_sha1[0] = '\0';
+    if (cmapss_dir_room(dir, NULL)) return VERIFY_UNREADABLE;
+    snprintf(path, sizeof path, "%s/%s", dir, c->name);
     struct stat st;
     if (stat(path, &st) != 0) return errno == ENOENT ? VERIFY_MISSING : VERIFY_UNREADABLE;
     size_t len;

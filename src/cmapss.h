@@ -48,6 +48,12 @@ void cmapss_table_free(cmapss_table *t);
 uint64_t cmapss_set_digest(const cmapss_set *s);
 void cmapss_set_free(cmapss_set *s);
 
+/* The longest file name under a data folder, with its slash: "/train_FD001.txt". */
+#define CMAPSS_NAME_MAX 16
+/* 0 when every file name fits under dir within PATH_MAX; else -1 and a message saying so
+ * (err may be NULL). cmapss_load checks it; the others treat such a folder as one holding
+ * nothing they can read. */
+int cmapss_dir_room(const char *dir, mtl_err *err);
 /* True when dir holds the three files of subset. */
 int cmapss_subset_present(const char *dir, const char *subset);
 /* Valid subset name (FD001..FD004)? */

@@ -114,6 +114,11 @@ static int data_verify(const char *dir)
 {
     const cmapss_canonical *c = cmapss_canonical_files();
     int bad = 0, present = 0;
+    mtl_err err;
+    if (cmapss_dir_room(dir, &err)) {
+        fprintf(stderr, "mtlbench data verify: %s\n", err.msg);
+        return 2;
+    }
     for (int i = 0; i < CMAPSS_N_CANONICAL; i++) {
         char got[41];
         cmapss_verify_status st = cmapss_verify_file(dir, &c[i], got);

@@ -55,7 +55,7 @@ static int split_list(char *s, char **tok, int max)
 
 static long file_size(const char *dir, const char *subset)
 {
-    char path[4096];
+    char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/train_%s.txt", dir, subset);
     struct stat st;
     return stat(path, &st) == 0 ? (long)st.st_size : 0;
@@ -431,7 +431,7 @@ int sweep_parse(sweep_job *j, int argc, char **argv)
         bad = 1;
     }
     mtl_err err;
-    if (!bad && mtl_path_room(o->out, SWEEP_PATH_EXTRA, "--out", &err)) {
+    if (!bad && (mtl_path_room(o->out, SWEEP_PATH_EXTRA, "--out", &err) || cmapss_dir_room(o->data, &err))) {
         if (root) fprintf(stderr, "mtlbench sweep: %s\n", err.msg);
         bad = 1;
     }

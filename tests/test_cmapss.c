@@ -155,6 +155,28 @@ Test(cmapss, load_names_missing_file_and_where_to_get_it)
     cr_assert(strstr(err.msg, "unknown subset 'FD009'") != NULL, "%s", err.msg);
 }
 
+Test(cmapss, a_data_folder_too_long_for_its_file_names_is_named_not_cut)
+{
+    /* its file names would be cut at PATH_MAX: reading a shorter, other path instead */
+    static char dir[PATH_MAX];
+    memset(dir, 'd', sizeof dir - CMAPSS_NAME_MAX);
+    dir[sizeof dir - CMAPSS_NAME_MAX] = '\0';
+    for (size_t i = 100; i < strlen(dir); i += 100) dir[i] = '/'; /* folder names within NAME_MAX */
+    cmapss_set s;
+    mtl_err err;
+    cr_assert_eq(cmapss_load(dir, "FD001", &s, &err), -1);
+    cr_assert(strstr(err.msg, "data folder ddd") != NULL, "%.80s", err.msg);
+    cr_assert(strstr(err.msg, "4080 characters; the files made under it need up to 16 more") != NULL, "%.80s",
+              err.msg + strlen(err.msg) - 80);
+    char got[41];
+    cr_assert_eq(cmapss_verify_file(dir, &cmapss_canonical_files()[0], got), VERIFY_UNREADABLE);
+    cr_assert_eq(cmapss_subset_present(dir, "FD001"), 0);
+    /* one character shorter fits */
+    dir[strlen(dir) - 1] = '\0';
+    cr_assert_eq(cmapss_dir_room(dir, &err), 0);
+    cr_assert_eq(cmapss_verify_file(dir, &cmapss_canonical_files()[0], got), VERIFY_MISSING);
+}
+
 Test(cmapss, rul_count_must_match_test_units)
 {
     char dir[64], p[128];
