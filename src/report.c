@@ -438,6 +438,55 @@ typedef struct {
     double diff, p, p_holm;      /* mean RMSE difference to the reference, raw and Holm p */
 } method_row;
 
+/* The parts of the setup key that setup_name leaves out, each with the value a run has. */
+static void part_data(const run_record *r, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s", r->data_digest[0] ? r->data_digest : "not recorded");
+}
+static void part_norm(const run_record *r, char *buf, size_t n) { snprintf(buf, n, "%s", r->norm); }
+static void part_scope(const run_record *r, char *buf, size_t n) { snprintf(buf, n, "%s", r->norm_scope); }
+static void part_val_frac(const run_record *r, char *buf, size_t n) { mtl_fmt_shortest(r->val_frac, buf, n); }
+static void part_lr_step(const run_record *r, char *buf, size_t n) { snprintf(buf, n, "%s", r->lr_step); }
+
+static const struct {
+    const char *label;
+    void (*value)(const run_record *r, char *buf, size_t n);
+    int of_data;   /* a part of the data, not of the training setup */
+} SETUP_PARTS[] = {{"data", part_data, 1},
+                   {"norm", part_norm, 0},
+                   {"norm scope", part_scope, 0},
+                   {"val_frac", part_val_frac, 0},
+                   {"lr step", part_lr_step, 0}};
+#define N_SETUP_PARTS ((int)(sizeof SETUP_PARTS / sizeof SETUP_PARTS[0]))
+
+/* Appends to buf, for each part in which r's peers among rows differ, its label and r's
+ * value after sep (" · norm scope regime"), or with labels 0 its value alone ("_regime").
+ * The peers of a setup (KEY_ALL) are those of its name (subset, model, protocol), and every
+ * part may tell them apart; those of a training setup (KEY_TRAINING) share its model and
+ * protocol, and the data does not tell them apart. So setups never share a heading, a title
+ * or a plot file. */
+static void setup_distinction(const method_row *rows, int nrows, const run_record *r, int scope, const char *sep,
+                              int labels, char *buf, size_t n)
+{
+    for (int p = 0; p < N_SETUP_PARTS; p++) {
+        if (scope == KEY_TRAINING && SETUP_PARTS[p].of_data) continue;
+        char mine[64], theirs[64];
+        SETUP_PARTS[p].value(r, mine, sizeof mine);
+        int differs = 0;
+        for (int i = 0; i < nrows && !differs; i++) {
+            const run_record *q = rows[i].runs[0];
+            if ((scope == KEY_ALL && strcmp(q->subset, r->subset)) || strcmp(q->model, r->model) ||
+                strcmp(q->protocol, r->protocol))
+                continue;
+            SETUP_PARTS[p].value(q, theirs, sizeof theirs);
+            differs = strcmp(mine, theirs) != 0;
+        }
+        size_t len = strlen(buf);
+        if (differs && len < n)
+            snprintf(buf + len, n - len, "%s%s%s%s", sep, labels ? SETUP_PARTS[p].label : "", labels ? " " : "", mine);
+    }
+}
+
 static mstat metric_stat(const method_row *row, const metric_desc *m, double *scratch)
 {
     int k = 0;
@@ -534,6 +583,9 @@ typedef struct {
     double rmse_b, f1_b; /* their mean test RMSE and macro-F1: the baselines of Δm (NaN: missing) */
     int best;            /* best overall, or -1 */
     weighting_registry_list reg;   /* the methods as the report knows them */
+    char distinct[160];  /* what tells it from the setups of its name: " · norm scope regime" */
+    char title[224];     /* its name and that: "FD002 dcnn li2018 · norm scope regime" */
+    char tag[224];       /* the same for file names: "FD002_dcnn_li2018_regime" */
 } section;
 
 /* A setting of a family tuned over a grid of its argument (fixed:λ, uw-so:T, dwa:T,
@@ -1057,16 +1109,6 @@ static const char REPORT_LEGEND[] =
     "setting; non-dominated = no other multi-task method has both a lower mean test RMSE and a higher mean "
     "macro-F1. Without validation units (val_frac 0) nothing is chosen or marked best.";
 
-/* 1 when some row of rows[0..nrows) is of the same subset as r but of other data. */
-static int other_data(const method_row *rows, int nrows, const run_record *r)
-{
-    for (int i = 0; i < nrows; i++) {
-        const run_record *q = rows[i].runs[0];
-        if (strcmp(q->subset, r->subset) == 0 && strcmp(q->data_digest, r->data_digest) != 0) return 1;
-    }
-    return 0;
-}
-
 enum { T_METHOD, T_RANK, T_RUNS, T_RMSE, T_SCORE, T_ACC, T_F1, T_VAL, T_DM, T_VS, T_COST, T_NOTES, T_NCOL };
 
 /* The notes cell of row i. */
@@ -1500,9 +1542,8 @@ static int plot_family(FILE *f, const method_row *rows, const section *s, const 
     svg_area area = {.left = 84, .top = 52, .width = 500, .height = 340};
     double lw = svg_legend_width(items, nitems);
     int width = (int)ceil(area.left + area.width + 24 + lw + 16), height = (int)(area.top + area.height + 62);
-    char title[160], setup[64], xlabel[96];
-    setup_name(rows[a].runs[0], setup, sizeof setup, ' ');
-    snprintf(title, sizeof title, "%s: test RMSE of %s against %s", setup, fam->name, g->axis);
+    char title[320], xlabel[96];
+    snprintf(title, sizeof title, "%s: test RMSE of %s against %s", s->title, fam->name, g->axis);
     snprintf(xlabel, sizeof xlabel, xlog ? "%s (log scale)" : "%s", g->axis);
 
     svg_begin(f, width, height);
@@ -1523,7 +1564,7 @@ static int plot_family(FILE *f, const method_row *rows, const section *s, const 
 
 /* Task weights per epoch of one method row (mean over its ok runs, thin lines per run), into
  * f. Returns 1 when made, 0 when the row has no weight history, -1 on error. */
-static int plot_weights(FILE *f, const method_row *row, mtl_err *err)
+static int plot_weights(FILE *f, const method_row *row, const section *s, mtl_err *err)
 {
     int emin = 0, emax = -1, nr = 0;
     for (int i = 0; i < row->n; i++) {
@@ -1589,10 +1630,8 @@ static int plot_weights(FILE *f, const method_row *row, mtl_err *err)
     const double left = 84, top = 52, pw = 500, ph = 340;
     double lw = svg_legend_width(items, nitems);
     int width = (int)ceil(left + pw + 24 + lw + 16), height = (int)(top + ph + 62);
-    char title[160];
-    char setup[64];
-    setup_name(row->runs[0], setup, sizeof setup, ' ');
-    snprintf(title, sizeof title, "%s %s: task weights per epoch", setup, row->runs[0]->method);
+    char title[320];
+    snprintf(title, sizeof title, "%s %s: task weights per epoch", s->title, row->runs[0]->method);
 
     svg_begin(f, width, height);
     svg_title(f, width, title);
@@ -1740,9 +1779,8 @@ static int plot_pareto(FILE *f, const method_row *rows, const section *s, mtl_er
     const double left = 84, top = 52, pw = 520, ph = 400;
     double legend_w = svg_legend_width(items, ni), legend_h = 8 + ni * 20.0 + 4;
     int width = (int)ceil(left + pw + 24 + legend_w + 16), height = (int)ceil(fmax(top + ph + 62, top + legend_h + 16));
-    char setup[64], title[160];
-    setup_name(rows[s->a].runs[0], setup, sizeof setup, ' ');
-    snprintf(title, sizeof title, "%s: the trade-off between the tasks (mean ± std over seeds)", setup);
+    char title[320];
+    snprintf(title, sizeof title, "%s: the trade-off between the tasks (mean ± std over seeds)", s->title);
     svg_begin(f, width, height);
     svg_title(f, width, title);
     svg_plot p;
@@ -1911,9 +1949,8 @@ static int plot_cd(FILE *f, const char *title, const char *const *label, const d
  * setting (uw-so against T), the weights of every method. */
 static int section_plots(doc *d, const method_row *rows, const section *s, mtl_err *err)
 {
-    char tag[64], name[160];
-    setup_name(rows[s->a].runs[0], tag, sizeof tag, '_');
-    const run_record *first = rows[s->a].runs[0];
+    char name[320];
+    const char *tag = s->tag;
     int say = !d->html;   /* what was not drawn is said once, on stderr, by the --svg pass */
     membuf m;
     if (!mem_open(&m, err)) return -1;
@@ -1928,36 +1965,33 @@ static int section_plots(doc *d, const method_row *rows, const section *s, mtl_e
         plot_name(name, sizeof name, FAMILY_PLOT[g], tag, NULL);
         if (doc_plot(d, &m, made > 0, name, err) < 0 || made < 0) return -1;
         if (!made && say)
-            fprintf(stderr, "report: %s %s %s has no %s results, no %s plot\n", first->subset, first->model,
-                    first->protocol, fam->name, FAMILY_PLOT[g]);
+            fprintf(stderr, "report: %s has no %s results, no %s plot\n", s->title, fam->name, FAMILY_PLOT[g]);
     }
     if (d->html) fputs("<details>\n<summary>task weights per epoch, one plot per method</summary>\n", d->f);
     for (int i = s->a; i < s->b; i++) {
         if (row_reference(&rows[i])) continue;   /* its weights are its setting */
         if (!mem_open(&m, err)) return -1;
-        made = plot_weights(m.f, &rows[i], err);
+        made = plot_weights(m.f, &rows[i], s, err);
         plot_name(name, sizeof name, "weights", tag, rows[i].runs[0]->method);
         if (doc_plot(d, &m, made > 0, name, err) < 0 || made < 0) return -1;
         if (!made && say)
-            fprintf(stderr, "report: %s %s has no weight history, no weights plot\n", first->subset,
+            fprintf(stderr, "report: %s %s has no weight history, no weights plot\n", s->title,
                     rows[i].runs[0]->method);
     }
     if (d->html) fputs("</details>\n", d->f);
     return 0;
 }
 
-static int emit_section(doc *d, const method_row *rows, int nrows, const section *s, mtl_err *err)
+static int emit_section(doc *d, const method_row *rows, const section *s, mtl_err *err)
 {
     const run_record **first = rows[s->a].runs;
     int nruns = 0, nok = 0;
     for (int i = s->a; i < s->b; i++) nruns += rows[i].n, nok += rows[i].n_ok;
-    char head[160], config[1024], seeds[512], prov[1600];
-    int len = snprintf(head, sizeof head, "%s · model %s · protocol %s", first[0]->subset, first[0]->model,
-                       first[0]->protocol);
-    /* runs of one subset on different files never share a table, and the heading says so */
-    if (other_data(rows, nrows, first[0]) && len < (int)sizeof head)
-        snprintf(head + len, sizeof head - (size_t)len, " · data %s",
-                 first[0]->data_digest[0] ? first[0]->data_digest : "not recorded");
+    char head[256], config[1024], seeds[512], prov[1600];
+    /* setups of one name (runs of one subset on other files, or with another norm scope) never
+     * share a table, and the heading says how they differ */
+    snprintf(head, sizeof head, "%s · model %s · protocol %s%s", first[0]->subset, first[0]->model, first[0]->protocol,
+             s->distinct);
     describe_config(config, sizeof config, first, nruns);
     describe_seeds(seeds, sizeof seeds, first, nruns);
     describe_provenance(prov, sizeof prov, first, nruns);
@@ -2163,6 +2197,20 @@ typedef struct {
     int mark;              /* the protocol has validation units: the best cells are bold */
 } summary;
 
+/* The name of the k-th of the ng setups g[] of a summary: its subset, and its data when
+ * another of them is of that subset too ("FD001 (data 00000000000000d2)"). */
+static void summary_column(const method_row *rows, const section *secs, const int *g, int ng, int k, char *buf,
+                           size_t n)
+{
+    const run_record *r = rows[secs[g[k]].a].runs[0];
+    int twice = 0;
+    for (int j = 0; j < ng && !twice; j++) twice = j != k && strcmp(rows[secs[g[j]].a].runs[0]->subset, r->subset) == 0;
+    char data[64];
+    part_data(r, data, sizeof data);
+    if (twice) snprintf(buf, n, "%s (data %s)", r->subset, data);
+    else snprintf(buf, n, "%s", r->subset);
+}
+
 static int summary_table(table *t, const summary *sm, mtl_err *err)
 {
     const method_row *rows = sm->rows;
@@ -2190,7 +2238,11 @@ static int summary_table(table *t, const summary *sm, mtl_err *err)
         return -1;
     }
     tset(t, 0, 0, "method");
-    for (int k = 0; k < ng; k++) tset(t, 0, 1 + k, "%s RMSE", rows[secs[g[k]].a].runs[0]->subset);
+    for (int k = 0; k < ng; k++) {
+        char col[96];
+        summary_column(rows, secs, g, ng, k, col, sizeof col);
+        tset(t, 0, 1 + k, "%s RMSE", col);
+    }
     int c_dm = 1 + ng, c_rs = c_dm + have_dm, c_rb = c_rs + 1, c_cost = c_rb + 1;
     if (have_dm) tset(t, 0, c_dm, "Δm %%");
     tset(t, 0, c_rs, "mean rank (subsets)");
@@ -2244,15 +2296,21 @@ static int summary_table(table *t, const summary *sm, mtl_err *err)
 
 /* The summary of the ng setups g[] that share one training setup; n_name numbers the
  * diagram's file when two training setups share a model and protocol. */
-static int emit_summary(doc *d, const method_row *rows, const section *secs, const int *g, int ng, int n_name,
-                        mtl_err *err)
+static int emit_summary(doc *d, const method_row *rows, int nrows, const section *secs, const int *g, int ng,
+                        int n_name, mtl_err *err)
 {
     const run_record *first = rows[secs[g[0]].a].runs[0];
     int mark = secs[g[0]].has_val;
-    char head[600];
-    int len = snprintf(head, sizeof head, "Summary · model %s · protocol %s · subsets", first->model, first->protocol);
-    for (int k = 0; k < ng && len < (int)sizeof head; k++)
-        len += snprintf(head + len, sizeof head - (size_t)len, "%s %s", k ? "," : "", rows[secs[g[k]].a].runs[0]->subset);
+    char head[1200];
+    snprintf(head, sizeof head, "Summary · model %s · protocol %s", first->model, first->protocol);
+    setup_distinction(rows, nrows, first, KEY_TRAINING, " · ", 1, head, sizeof head);
+    int len = (int)strlen(head);
+    len += snprintf(head + len, sizeof head - (size_t)len, " · subsets");
+    for (int k = 0; k < ng && len < (int)sizeof head; k++) {
+        char col[96];
+        summary_column(rows, secs, g, ng, k, col, sizeof col);
+        len += snprintf(head + len, sizeof head - (size_t)len, "%s %s", k ? "," : "", col);
+    }
     int *rowbuf = NULL, ne = 0, rc = -1;
     entry *e = summary_entries(rows, secs, g, ng, &ne, &rowbuf, err);
     if (!e) return -1;
@@ -2331,12 +2389,12 @@ static int emit_report(doc *d, const report_body *rb, mtl_err *err)
 {
     const method_row *rows = rb->rows;
     const section *secs = rb->secs;
-    int nrows = rb->nrows, nsec = rb->nsec;
+    int nsec = rb->nsec;
     doc_heading(d, 1, "mtlbench report");
     doc_para(d, NULL, "Results: %s (%d runs, %d ok, %d diverged or failed).", rb->path, rb->n, rb->nok,
              rb->n - rb->nok);
     for (int s = 0; s < nsec; s++)
-        if (emit_section(d, rows, nrows, &secs[s], err) < 0) return -1;
+        if (emit_section(d, rows, &secs[s], err) < 0) return -1;
     int *g = mtl_alloc((size_t)nsec, sizeof *g, err);
     if (!g) return -1;
     for (int s = 0; s < nsec; s++) {
@@ -2353,7 +2411,7 @@ static int emit_report(doc *d, const report_body *rb, mtl_err *err)
             for (int u = 0; u < t && leader; u++) leader = setup_key_cmp(rows[secs[u].a].runs[0], b, KEY_TRAINING) != 0;
             same_name += leader && strcmp(b->model, a->model) == 0 && strcmp(b->protocol, a->protocol) == 0;
         }
-        if (emit_summary(d, rows, secs, g, ng, same_name, err) < 0) {
+        if (emit_summary(d, rows, rb->nrows, secs, g, ng, same_name, err) < 0) {
             free(g);
             return -1;
         }
@@ -2416,6 +2474,12 @@ static section *make_sections(method_row *rows, int nrows, weighting_registry_li
         secs[ns].a = a;
         secs[ns].b = b;
         secs[ns].reg = reg;
+        char name[64];
+        setup_distinction(rows, nrows, rows[a].runs[0], KEY_ALL, " · ", 1, secs[ns].distinct, sizeof secs[ns].distinct);
+        setup_name(rows[a].runs[0], name, sizeof name, ' ');
+        snprintf(secs[ns].title, sizeof secs[ns].title, "%s%s", name, secs[ns].distinct);
+        setup_name(rows[a].runs[0], secs[ns].tag, sizeof secs[ns].tag, '_');
+        setup_distinction(rows, nrows, rows[a].runs[0], KEY_ALL, "_", 0, secs[ns].tag, sizeof secs[ns].tag);
         if (analyse_section(rows, &secs[ns], err) < 0) {
             free(secs);
             return NULL;
@@ -2431,8 +2495,9 @@ static const char REPORT_USAGE[] =
     "usage: mtlbench report RESULTS [--csv FILE] [--svg DIR] [--html FILE] [--reference REF]\n"
     "\n"
     "Summarises the runs in RESULTS (a results .h5 file, or a folder: its *.h5 files and those\n"
-    "of its runs/ subfolder) as Markdown on stdout. One table per setup (subset, model and\n"
-    "protocol with its norm, validation fraction and lr step: two setups never share a table)\n"
+    "of its runs/ subfolder) as Markdown on stdout. One table per setup (subset and its data,\n"
+    "model and protocol with its norm, norm scope, validation fraction and lr step: two setups\n"
+    "never share a table, and the heading names the parts that tell setups of one name apart)\n"
     "of every method (fixed:λ, uw, uw-o, uw-so:T, then the others by name: dwa:T, ew, gls,\n"
     "gradnorm:A, imtl-l, rlw, ...) with its rank by mean test RMSE, runs ok/total, test RMSE,\n"
     "NASA score, accuracy and macro-F1 as mean ± sample standard deviation over seeds, the\n"
@@ -2461,7 +2526,9 @@ static const char REPORT_USAGE[] =
     "                                                   (':' in METHOD becomes '_')\n"
     "                 cd_<MODEL>_<PROTOCOL>.svg         critical-difference diagram of the\n"
     "                                                   summary's mean ranks\n"
-    "               SETUP is SUBSET_MODEL_PROTOCOL, e.g. FD001_dcnn_spec\n"
+    "               SETUP is SUBSET_MODEL_PROTOCOL, e.g. FD001_dcnn_spec, then what tells it\n"
+    "               from the other setups of that name in RESULTS, if any: its data digest,\n"
+    "               norm, norm scope, val_frac or lr step, e.g. FD002_dcnn_li2018_regime\n"
     "  --html FILE  also write the whole report as one self-contained HTML page: every table,\n"
     "               every plot inline, the configuration and the runs' provenance\n"
     "  --reference REF  end with one line per method of RESULTS against the runs of the same\n"

@@ -161,7 +161,6 @@ static void rm_rf(const char *dir)
     th_system(cmd);
 }
 
-/* The table line of a method (starts with "| method "), copied into line. */
 /* Gives the n runs of v their ids, writes them to DIR/results.h5, frees them, and returns
  * the stdout of `mtlbench report DIR/results.h5`, which must succeed. */
 static char *report_runs(const char *dir, run_record *v, int n)
@@ -175,6 +174,7 @@ static char *report_runs(const char *dir, run_record *v, int n)
     return out;
 }
 
+/* The table line of a method (starts with "| method "), copied into line. */
 static void table_line(const char *text, const char *method, char *line, size_t n)
 {
     char key[64];
@@ -195,6 +195,24 @@ static void assert_contains(const char *hay, const char *needle)
 }
 
 /* ------------------------------------------------------------------ statistics */
+
+/* The SVG file DIR/NAME, checked for the parts every plot has (freed by the caller). */
+static char *read_svg(const char *dir, const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    mtl_err e;
+    size_t len;
+    char *s = mtl_read_file(path, &len, &e);
+    cr_assert_not_null(s, "%s", e.msg);
+    assert_contains(s, "<svg");
+    assert_contains(s, "viewBox=");
+    assert_contains(s, "</svg>");
+    assert_contains(s, "<polyline");
+    cr_assert_null(strstr(s, "<script"));
+    cr_assert_null(strstr(s, "nan"), "a NaN coordinate in %s", name);
+    return s;
+}
 
 Test(tdist, known_values)
 {
@@ -420,10 +438,11 @@ Test(report, models_and_protocols_get_their_own_tables)
 }
 
 /* Runs of one subset on different data (other files, or a corrected copy) never share a
- * table, and the headings name the data; so do runs of another normalisation scope. */
+ * table, nor do runs of another normalisation scope; the headings, plot titles and plot
+ * files name what tells them apart. */
 Test(report, runs_of_other_data_get_their_own_tables)
 {
-    char dir[64];
+    char dir[64], cmd[512];
     th_tmpdir(dir, sizeof dir);
     run_record *v = calloc(4, sizeof *v);
     cr_assert_not_null(v);
@@ -434,12 +453,16 @@ Test(report, runs_of_other_data_get_their_own_tables)
     make_run(&v[3], "uw", 1, 30.0);
     strcpy(v[3].norm_scope, "global");
     char *out = report_runs(dir, v, 4);
-    const char *a = strstr(out, "## FD001 · model dcnn · protocol spec · data 00000000000000d1\n");
-    const char *b = strstr(out, "## FD001 · model dcnn · protocol spec · data 00000000000000d2\n");
-    cr_assert(a && b, "a section per data digest expected:\n%s", out);
+    const char *head = "## FD001 · model dcnn · protocol spec · data 00000000000000d";
     /* on the first data, the global-scope run has a table of its own (sorted before "regime") */
-    const char *c = strstr(a + 1, "## FD001 · model dcnn · protocol spec · data 00000000000000d1\n");
-    cr_assert_not_null(c, "a section for the global scope expected:\n%s", out);
+    const char *a = strstr(out, "## FD001 · model dcnn · protocol spec · data 00000000000000d1 · norm scope global\n");
+    const char *c = strstr(out, "## FD001 · model dcnn · protocol spec · data 00000000000000d1 · norm scope regime\n");
+    const char *b = strstr(out, "## FD001 · model dcnn · protocol spec · data 00000000000000d2 · norm scope regime\n");
+    cr_assert(a && b && c, "a section per data digest and scope expected:\n%s", out);
+    cr_assert(a < c && c < b);
+    int n = 0;
+    for (const char *p = strstr(out, head); p; p = strstr(p + 1, head)) n++;
+    cr_assert_eq(n, 3, "%d sections", n);
     char line[512];
     table_line(a, "uw", line, sizeof line);
     assert_contains(line, "30.00 ± —");
@@ -450,7 +473,29 @@ Test(report, runs_of_other_data_get_their_own_tables)
     table_line(b, "uw", line, sizeof line);
     assert_contains(line, "20.00 ± —");
     assert_contains(b, "data 00000000000000d2,");
+    /* the summary of the regime scope spans both data, and its columns say which is which */
+    assert_contains(out, "## Summary · model dcnn · protocol spec · norm scope regime · subsets FD001 (data "
+                         "00000000000000d1), FD001 (data 00000000000000d2)\n");
+    assert_contains(out, "| FD001 (data 00000000000000d1) RMSE | FD001 (data 00000000000000d2) RMSE |");
     free(out);
+    /* one plot file per setup, none written over another */
+    char *err;
+    snprintf(cmd, sizeof cmd, "%s report %s/results.h5 --svg %s/svg", MTL_BIN, dir, dir);
+    cr_assert_eq(run_capture(cmd, &out, &err), 0, "%s", err);
+    char svgdir[128];
+    snprintf(svgdir, sizeof svgdir, "%s/svg", dir);
+    static const char *const files[] = {"weights_FD001_dcnn_spec_00000000000000d1_global_uw.svg",
+                                        "weights_FD001_dcnn_spec_00000000000000d1_regime_uw.svg",
+                                        "weights_FD001_dcnn_spec_00000000000000d2_regime_uw.svg"};
+    for (int i = 0; i < 3; i++) {
+        char *s = read_svg(svgdir, files[i]);
+        assert_contains(s, i == 0   ? "FD001 dcnn spec · data 00000000000000d1 · norm scope global uw: task weights"
+                           : i == 1 ? "FD001 dcnn spec · data 00000000000000d1 · norm scope regime uw: task weights"
+                                    : "FD001 dcnn spec · data 00000000000000d2 · norm scope regime uw: task weights");
+        free(s);
+    }
+    free(out);
+    free(err);
     rm_rf(dir);
 }
 
@@ -533,23 +578,6 @@ Test(report, csv)
     free(out);
     free(err);
     rm_rf(dir);
-}
-
-static char *read_svg(const char *dir, const char *name)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    mtl_err e;
-    size_t len;
-    char *s = mtl_read_file(path, &len, &e);
-    cr_assert_not_null(s, "%s", e.msg);
-    assert_contains(s, "<svg");
-    assert_contains(s, "viewBox=");
-    assert_contains(s, "</svg>");
-    assert_contains(s, "<polyline");
-    cr_assert_null(strstr(s, "<script"));
-    cr_assert_null(strstr(s, "nan"), "a NaN coordinate in %s", name);
-    return s;
 }
 
 Test(report, svg)
