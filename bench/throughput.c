@@ -27,7 +27,6 @@
 #include "cli.h"
 #include "model.h"
 #include "optim.h"
-#include "rng.h"
 #include "train.h"
 
 static int cmp_double(const void *a, const void *b)
@@ -87,12 +86,7 @@ static void bench_open(bench_run *r, model_kind kind, const prep_data *d, const 
 static double bench_epoch(bench_run *r)
 {
     const int B = r->batch, N = r->d->train.n_win, ep = r->epoch++;
-    for (int i = 0; i < N; i++) r->perm[i] = i;
-    for (int i = N - 1; i > 0; i--) {
-        int j = (int)rng_below(1, RNG_SHUFFLE, (uint64_t)ep, (uint64_t)i, 0, (uint32_t)(i + 1));
-        int tmp = r->perm[i];
-        r->perm[i] = r->perm[j], r->perm[j] = tmp;
-    }
+    train_shuffle(r->perm, N, 1, ep);
     double t0 = mtl_now();
     for (int i = 0; i < N; i += B) {
         train_batch b = {.split = &r->d->train, .windows = r->perm + i, .n = N - i < B ? N - i : B, .seed = 1, .epoch = ep};

@@ -539,7 +539,7 @@ int engine_predict(train_engine *e, const float *params, const prep_split *s, fl
 
 /* ---------------------------------------------------------------- the training loop */
 
-static void shuffle(int *perm, int n, uint64_t seed, int epoch)
+void train_shuffle(int *perm, int n, uint64_t seed, int epoch)
 {
     for (int i = 0; i < n; i++) perm[i] = i;
     for (int i = n - 1; i > 0; i--) {
@@ -852,7 +852,7 @@ static int run_train_epoch(train_state *st, int ep, run_epoch *row, mtl_err *err
 {
     const train_config *c = st->c;
     const int N = st->d->train.n_win, B = c->batch;
-    shuffle(st->perm, N, (uint64_t)c->seed, ep);
+    train_shuffle(st->perm, N, (uint64_t)c->seed, ep);
     dist_barrier(st->dist);
     double comm0 = st->dist->comm_seconds, t0 = mtl_now();
     double sum_rul = 0, sum_health = 0, sum_w_rul = 0, sum_w_health = 0;
