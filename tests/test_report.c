@@ -194,10 +194,8 @@ static void assert_contains(const char *hay, const char *needle)
     cr_assert_not_null(strstr(hay, needle), "expected '%s' in:\n%s", needle, hay);
 }
 
-/* ------------------------------------------------------------------ statistics */
-
-/* The SVG file DIR/NAME, checked for the parts every plot has (freed by the caller). */
-static char *read_svg(const char *dir, const char *name)
+/* The file DIR/NAME, which must be readable (freed by the caller). */
+static char *read_in(const char *dir, const char *name)
 {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -205,6 +203,13 @@ static char *read_svg(const char *dir, const char *name)
     size_t len;
     char *s = mtl_read_file(path, &len, &e);
     cr_assert_not_null(s, "%s", e.msg);
+    return s;
+}
+
+/* The SVG file DIR/NAME, checked for the parts every plot has (freed by the caller). */
+static char *read_svg(const char *dir, const char *name)
+{
+    char *s = read_in(dir, name);
     assert_contains(s, "<svg");
     assert_contains(s, "viewBox=");
     assert_contains(s, "</svg>");
@@ -213,6 +218,8 @@ static char *read_svg(const char *dir, const char *name)
     cr_assert_null(strstr(s, "nan"), "a NaN coordinate in %s", name);
     return s;
 }
+
+/* ------------------------------------------------------------------ statistics */
 
 Test(tdist, known_values)
 {
@@ -1349,12 +1356,7 @@ static const char *xml_check(const char *s, const char *name, int *count)
  * any number). */
 static char *read_xml(const char *dir, const char *file, const char *name, int want)
 {
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", dir, file);
-    mtl_err e;
-    size_t len;
-    char *s = mtl_read_file(path, &len, &e);
-    cr_assert_not_null(s, "%s", e.msg);
+    char *s = read_in(dir, file);
     int n;
     const char *why = xml_check(s, name, &n);
     cr_assert_null(why, "%s is not well-formed: %s", file, why ? why : "");
