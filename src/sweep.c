@@ -759,14 +759,23 @@ void sweep_estimate(const sweep_job *j)
         printf("estimated time: %s (no run to do)\n", eta);
 }
 
+/* The time left after `elapsed` seconds in which this group finished `done` runs, with
+ * `left` runs handed out after this one and `groups` groups training side by side: each
+ * of them takes this group's time per run. */
+double sweep_eta(double elapsed, int done, int groups, int left)
+{
+    if (done < 1 || left < 1) return 0;
+    return elapsed / done * ((left + groups - 1) / groups);
+}
+
 /* One group's view of the sweep while it runs. */
 typedef struct {
     sweep_job *job;
     dist_ctx dist;          /* the group */
-    int leader, group;
+    int leader, group, groups;   /* groups: how many train side by side */
     dispatcher disp;        /* world rank 0 only */
     prep_cache cache;       /* the last preprocessed (subset, seed, window) */
-    int done;
+    int done;               /* runs this group finished */
     int stopped;            /* a run of this group was stopped (by a signal or rank 0's notice), or
                                could not be written */
     int save_failed;        /* a finished run (leader) or a checkpoint could not be written */
@@ -943,8 +952,7 @@ static int train_one(sweep_group *g, int idx)
     if (g->leader && !j->quiet) {
         char eta[32];
         int np = j->n_pending;
-        double el = mtl_now() - j->t_start;
-        mtl_fmt_duration(el / (idx + 1) * (np - idx - 1), eta, sizeof eta);
+        mtl_fmt_duration(sweep_eta(mtl_now() - j->t_start, g->done, g->groups, np - idx - 1), eta, sizeof eta);
         char resumed[48] = "";
         if (r.resumed_from_epoch > 0) snprintf(resumed, sizeof resumed, "  resumed from epoch %d", r.resumed_from_epoch);
         printf("[%*d/%d] %-5s %-10s seed %-3ld %-8s RMSE %6.2f  score %8.1f  acc %.3f  F1 %.3f  %6.1fs  group %d  ETA %s%s\n",
@@ -968,6 +976,7 @@ int sweep_run(sweep_job *j)
     dist_from_comm(&g.dist, gcomm);
     g.leader = g.dist.rank == 0;
     g.group = j->rank / R;
+    g.groups = groups;
     g.disp = (dispatcher){.n = j->n_pending, .n_leaders = groups - 1, .R = R};
     unsigned char *finished = calloc((size_t)groups, 1);
     MPI_Request *notice = malloc(sizeof(MPI_Request) * (size_t)groups);

@@ -360,6 +360,20 @@ Test(sweep, plan_expansion_order_and_stable_ids)
     free(it);
 }
 
+/* The ETA a group prints: its own time per run, for the rounds of runs left to the groups. */
+Test(sweep, eta_counts_every_group_and_whole_rounds)
+{
+    /* one group: 3 runs in 300 s, 7 to go */
+    cr_assert_float_eq(sweep_eta(300, 3, 1, 7), 700, 1e-9);
+    /* two groups, this one 2 runs in 800 s (400 s per run): 27 left are 14 rounds */
+    cr_assert_float_eq(sweep_eta(800, 2, 2, 27), 5600, 1e-9);
+    cr_assert_float_eq(sweep_eta(800, 2, 2, 26), 5200, 1e-9);
+    /* the last runs: one in flight in the other group is one round; none left is 0 */
+    cr_assert_float_eq(sweep_eta(800, 2, 2, 1), 400, 1e-9);
+    cr_assert_float_eq(sweep_eta(800, 2, 2, 0), 0, 1e-9);
+    cr_assert_float_eq(sweep_eta(800, 0, 2, 5), 0, 1e-9);
+}
+
 Test(sweep, plan_all_methods)
 {
     sweep_options o;
