@@ -330,7 +330,8 @@ int report_method_cmp(const char *a, const char *b)
  * training setup (the model, the protocol and the options it sets: norm and its
  * scope, validation fraction, learning-rate step). Two setups never share a table or a plot; the summary
  * across subsets groups the setups of one training setup (KEY_TRAINING). A new field of
- * the key is one line here, in its part. */
+ * the key is one line here, in its part, and one row of SETUP_PARTS (below), which names it
+ * in headings and file names. */
 enum { KEY_ALL, KEY_TRAINING };
 
 static int setup_key_cmp(const run_record *a, const run_record *b, int scope)
@@ -2294,10 +2295,10 @@ static int summary_table(table *t, const summary *sm, mtl_err *err)
     return 0;
 }
 
-/* The summary of the ng setups g[] that share one training setup; n_name numbers the
- * diagram's file when two training setups share a model and protocol. */
+/* The summary of the ng setups g[] that share one training setup; its heading, diagram and
+ * diagram file name what tells it from the training setups of its model and protocol. */
 static int emit_summary(doc *d, const method_row *rows, int nrows, const section *secs, const int *g, int ng,
-                        int n_name, mtl_err *err)
+                        mtl_err *err)
 {
     const run_record *first = rows[secs[g[0]].a].runs[0];
     int mark = secs[g[0]].has_val;
@@ -2352,11 +2353,13 @@ static int emit_summary(doc *d, const method_row *rows, int nrows, const section
             rc = -1;
         } else {
             for (int i = 0; i < q.k; i++) labels[i] = e[q.ranked[i]].label, rk[i] = q.rank_blk[q.ranked[i]];
-            char title[200], tag[96], name[160];
-            snprintf(title, sizeof title, "%s %s: mean ranks over %d blocks (subset, seed), %s", first->model,
-                     first->protocol, q.nb, isfinite(q.cd) ? "Nemenyi CD at α = 0.05" : "no CD beyond 20 methods");
-            if (n_name > 1) snprintf(tag, sizeof tag, "%s_%s_%d", first->model, first->protocol, n_name);
-            else snprintf(tag, sizeof tag, "%s_%s", first->model, first->protocol);
+            char setup[224], title[400], tag[224], name[320];
+            snprintf(setup, sizeof setup, "%s %s", first->model, first->protocol);
+            setup_distinction(rows, nrows, first, KEY_TRAINING, " · ", 1, setup, sizeof setup);
+            snprintf(title, sizeof title, "%s: mean ranks over %d blocks (subset, seed), %s", setup, q.nb,
+                     isfinite(q.cd) ? "Nemenyi CD at α = 0.05" : "no CD beyond 20 methods");
+            snprintf(tag, sizeof tag, "%s_%s", first->model, first->protocol);
+            setup_distinction(rows, nrows, first, KEY_TRAINING, "_", 0, tag, sizeof tag);
             plot_name(name, sizeof name, "cd", tag, NULL);
             int made = plot_cd(m.f, title, labels, rk, q.k, q.cd, err);
             if (doc_plot(d, &m, made > 0, name, err) < 0 || made < 0) rc = -1;
@@ -2399,19 +2402,13 @@ static int emit_report(doc *d, const report_body *rb, mtl_err *err)
     if (!g) return -1;
     for (int s = 0; s < nsec; s++) {
         const run_record *a = rows[secs[s].a].runs[0];
-        int seen = 0, same_name = 1;
+        int seen = 0;
         for (int t = 0; t < s && !seen; t++) seen = setup_key_cmp(rows[secs[t].a].runs[0], a, KEY_TRAINING) == 0;
         if (seen) continue;
         int ng = 0;
         for (int t = s; t < nsec; t++)
             if (setup_key_cmp(rows[secs[t].a].runs[0], a, KEY_TRAINING) == 0) g[ng++] = t;
-        for (int t = 0; t < s; t++) {   /* earlier training setups of this model and protocol */
-            const run_record *b = rows[secs[t].a].runs[0];
-            int leader = 1;
-            for (int u = 0; u < t && leader; u++) leader = setup_key_cmp(rows[secs[u].a].runs[0], b, KEY_TRAINING) != 0;
-            same_name += leader && strcmp(b->model, a->model) == 0 && strcmp(b->protocol, a->protocol) == 0;
-        }
-        if (emit_summary(d, rows, rb->nrows, secs, g, ng, same_name, err) < 0) {
+        if (emit_summary(d, rows, rb->nrows, secs, g, ng, err) < 0) {
             free(g);
             return -1;
         }
@@ -2462,6 +2459,18 @@ static int write_html(const char *html, const report_body *rb, mtl_err *err)
     return 0;
 }
 
+/* The names of setup s among the rows: its distinction, title and file tag. */
+static void section_names(section *s, const method_row *rows, int nrows)
+{
+    const run_record *r = rows[s->a].runs[0];
+    char name[64];
+    setup_distinction(rows, nrows, r, KEY_ALL, " · ", 1, s->distinct, sizeof s->distinct);
+    setup_name(r, name, sizeof name, ' ');
+    snprintf(s->title, sizeof s->title, "%s%s", name, s->distinct);
+    setup_name(r, s->tag, sizeof s->tag, '_');
+    setup_distinction(rows, nrows, r, KEY_ALL, "_", 0, s->tag, sizeof s->tag);
+}
+
 /* The setups of the sorted rows, analysed; *nsec set. */
 static section *make_sections(method_row *rows, int nrows, weighting_registry_list reg, int *nsec, mtl_err *err)
 {
@@ -2474,12 +2483,7 @@ static section *make_sections(method_row *rows, int nrows, weighting_registry_li
         secs[ns].a = a;
         secs[ns].b = b;
         secs[ns].reg = reg;
-        char name[64];
-        setup_distinction(rows, nrows, rows[a].runs[0], KEY_ALL, " · ", 1, secs[ns].distinct, sizeof secs[ns].distinct);
-        setup_name(rows[a].runs[0], name, sizeof name, ' ');
-        snprintf(secs[ns].title, sizeof secs[ns].title, "%s%s", name, secs[ns].distinct);
-        setup_name(rows[a].runs[0], secs[ns].tag, sizeof secs[ns].tag, '_');
-        setup_distinction(rows, nrows, rows[a].runs[0], KEY_ALL, "_", 0, secs[ns].tag, sizeof secs[ns].tag);
+        section_names(&secs[ns], rows, nrows);
         if (analyse_section(rows, &secs[ns], err) < 0) {
             free(secs);
             return NULL;
@@ -2525,7 +2529,9 @@ static const char REPORT_USAGE[] =
     "                                                   method except the constant fixed:λ\n"
     "                                                   (':' in METHOD becomes '_')\n"
     "                 cd_<MODEL>_<PROTOCOL>.svg         critical-difference diagram of the\n"
-    "                                                   summary's mean ranks\n"
+    "                                                   summary's mean ranks (then what tells\n"
+    "                                                   it from the others of that model and\n"
+    "                                                   protocol, if any: e.g. _regime)\n"
     "               SETUP is SUBSET_MODEL_PROTOCOL, e.g. FD001_dcnn_spec, then what tells it\n"
     "               from the other setups of that name in RESULTS, if any: its data digest,\n"
     "               norm, norm scope, val_frac or lr step, e.g. FD002_dcnn_li2018_regime\n"
@@ -2591,8 +2597,9 @@ static void print_against_reference(const run_set *here, const run_set *ref, con
         const method_row *row = &here->rows[i];
         if (!setup || setup_cmp(setup, row->runs[0]) != 0) {
             setup = row->runs[0];
-            char name[64];
+            char name[224];
             setup_name(setup, name, sizeof name, ' ');
+            setup_distinction(here->rows, here->nrows, setup, KEY_ALL, " · ", 1, name, sizeof name);
             printf("%s%s:\n", i ? "\n" : "", name);
         }
         const method_row *match = NULL;

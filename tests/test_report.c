@@ -1111,13 +1111,11 @@ static const analysis_run ANALYSIS[] = {
 };
 #define N_ANALYSIS ((int)(sizeof ANALYSIS / sizeof ANALYSIS[0]))
 
-/* A folder with the runs above of the subsets named in `subsets` (e.g. "FD001"), under the
- * spec protocol or, with no_val, under li2018 (no validation units). Returns the run count. */
-static int analysis_dir(char *dir, size_t n, const char *subsets, int no_val)
+/* The runs above of the subsets named in `subsets` (e.g. "FD001"), into v (room for
+ * 2 N_ANALYSIS), under the spec protocol or, with no_val, under li2018 (no validation
+ * units), each with its run id. Returns the run count. */
+static int analysis_runs(run_record *v, const char *subsets, int no_val)
 {
-    th_tmpdir(dir, n);
-    run_record *v = calloc(N_ANALYSIS * 2, sizeof *v);
-    cr_assert_not_null(v);
     int k = 0;
     for (int i = 0; i < N_ANALYSIS; i++) {
         if (!strstr(subsets, ANALYSIS[i].subset)) continue;
@@ -1135,6 +1133,16 @@ static int analysis_dir(char *dir, size_t n, const char *subsets, int no_val)
             run_config_id(r, r->run_id);
         }
     }
+    return k;
+}
+
+/* A folder with those runs. Returns the run count. */
+static int analysis_dir(char *dir, size_t n, const char *subsets, int no_val)
+{
+    th_tmpdir(dir, n);
+    run_record *v = calloc(N_ANALYSIS * 2, sizeof *v);
+    cr_assert_not_null(v);
+    int k = analysis_runs(v, subsets, no_val);
     write_runs(dir, v, k);
     free_runs(v, k);
     return k;
@@ -1406,6 +1414,47 @@ Test(report, pareto_and_cd_plots)
     assert_contains(s, "uw (2.25)");
     assert_contains(s, "gls (2.00)");
     free(s);
+    free(out);
+    free(err);
+    rm_rf(dir);
+}
+
+/* Two training setups of one model and protocol (the same runs under both norm scopes):
+ * their summaries, diagrams, diagram files and reference lines name the scope. */
+Test(report, training_setups_of_one_name_are_named_apart)
+{
+    char dir[64], svgdir[128];
+    th_tmpdir(dir, sizeof dir);
+    run_record *v = calloc(N_ANALYSIS * 4, sizeof *v);
+    cr_assert_not_null(v);
+    int k = analysis_runs(v, "FD001 FD002", 0);
+    int k2 = analysis_runs(v + k, "FD001 FD002", 0);
+    for (int i = k; i < k + k2; i++) {
+        strcpy(v[i].norm_scope, "global");
+        v[i].rmse += 1;
+        run_config_id(&v[i], v[i].run_id);
+    }
+    write_runs(dir, v, k + k2);
+    free_runs(v, k + k2);
+    snprintf(svgdir, sizeof svgdir, "%s/svg", dir);
+    char args[512];
+    snprintf(args, sizeof args, "--svg %s --reference %s/results.h5", svgdir, dir);
+    char *err, *out = report_ok(dir, args, &err);
+    assert_contains(out, "## Summary · model dcnn · protocol spec · norm scope global · subsets FD001, FD002\n");
+    assert_contains(out, "## Summary · model dcnn · protocol spec · norm scope regime · subsets FD001, FD002\n");
+    assert_contains(out, "\nFD001 dcnn spec · norm scope global:\n");
+    assert_contains(out, "\nFD002 dcnn spec · norm scope regime:\n");
+    static const char *const scope[] = {"global", "regime"};
+    for (int i = 0; i < 2; i++) {
+        char name[96], title[96];
+        snprintf(name, sizeof name, "cd_dcnn_spec_%s.svg", scope[i]);
+        snprintf(title, sizeof title, "dcnn spec · norm scope %s: mean ranks", scope[i]);
+        char *s = read_xml(svgdir, name, "svg", 1);
+        assert_contains(s, title);
+        free(s);
+        snprintf(name, sizeof name, "pareto_FD002_dcnn_spec_%s.svg", scope[i]);
+        free(read_xml(svgdir, name, "svg", 1));
+    }
     free(out);
     free(err);
     rm_rf(dir);
