@@ -157,24 +157,44 @@ Test(cmapss, load_names_missing_file_and_where_to_get_it)
 
 Test(cmapss, a_data_folder_too_long_for_its_file_names_is_named_not_cut)
 {
-    /* its file names would be cut at PATH_MAX: reading a shorter, other path instead */
+    /* CMAPSS_NAME_MAX is the longest file name with its slash */
+    size_t longest = 0;
+    for (int i = 0; i < CMAPSS_N_CANONICAL; i++) {
+        size_t n = 1 + strlen(cmapss_canonical_files()[i].name);
+        if (n > longest) longest = n;
+    }
+    cr_assert_eq(longest, CMAPSS_NAME_MAX);
+    /* a folder whose file names would be cut at PATH_MAX (and another, shorter path read) */
     static char dir[PATH_MAX];
-    memset(dir, 'd', sizeof dir - CMAPSS_NAME_MAX);
-    dir[sizeof dir - CMAPSS_NAME_MAX] = '\0';
-    for (size_t i = 100; i < strlen(dir); i += 100) dir[i] = '/'; /* folder names within NAME_MAX */
+    const size_t too_long = PATH_MAX - CMAPSS_NAME_MAX;
+    memset(dir, 'd', too_long);
+    dir[too_long] = '\0';
+    for (size_t i = 100; i < too_long; i += 100) dir[i] = '/'; /* folder names within NAME_MAX */
     cmapss_set s;
     mtl_err err;
     cr_assert_eq(cmapss_load(dir, "FD001", &s, &err), -1);
     cr_assert(strstr(err.msg, "data folder ddd") != NULL, "%.80s", err.msg);
-    cr_assert(strstr(err.msg, "4080 characters; the files made under it need up to 16 more") != NULL, "%.80s",
-              err.msg + strlen(err.msg) - 80);
+    char want[128];
+    snprintf(want, sizeof want, "%zu characters; the files made under it need up to %d more", too_long,
+             CMAPSS_NAME_MAX);
+    cr_assert(strstr(err.msg, want) != NULL, "%s", err.msg + strlen(err.msg) - 80);
     char got[41];
     cr_assert_eq(cmapss_verify_file(dir, &cmapss_canonical_files()[0], got), VERIFY_UNREADABLE);
-    cr_assert_eq(cmapss_subset_present(dir, "FD001"), 0);
-    /* one character shorter fits */
-    dir[strlen(dir) - 1] = '\0';
+    /* the commands refuse it, exit 2 */
+    static char cmd[PATH_MAX + 256];
+    snprintf(cmd, sizeof cmd, "%s data verify %s >/dev/null 2>&1", MTL_BIN, dir);
+    cr_assert_eq(th_system(cmd), 2);
+    snprintf(cmd, sizeof cmd, "%s sweep --dry-run --data %s 2>&1 | grep -q 'mtlbench sweep: data folder ddd'", MTL_BIN,
+             dir);
+    cr_assert_eq(th_system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "%s sweep --dry-run --data %s >/dev/null 2>&1", MTL_BIN, dir);
+    cr_assert_eq(th_system(cmd), 2);
+    /* one character shorter fits: the file is looked for, and missing */
+    dir[too_long - 1] = '\0';
     cr_assert_eq(cmapss_dir_room(dir, &err), 0);
     cr_assert_eq(cmapss_verify_file(dir, &cmapss_canonical_files()[0], got), VERIFY_MISSING);
+    cr_assert_eq(cmapss_load(dir, "FD001", &s, &err), -1);
+    cr_assert(strstr(err.msg, "train_FD001.txt: cannot open") != NULL, "%s", err.msg + strlen(err.msg) - 80);
 }
 
 Test(cmapss, rul_count_must_match_test_units)
