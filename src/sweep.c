@@ -775,7 +775,7 @@ typedef struct {
     int leader, group, groups;   /* groups: how many train side by side */
     dispatcher disp;        /* world rank 0 only */
     prep_cache cache;       /* the last preprocessed (subset, seed, window) */
-    int done;               /* runs this group finished */
+    int done;               /* runs this group ended (finished or failed; not stopped) */
     int stopped;            /* a run of this group was stopped (by a signal or rank 0's notice), or
                                could not be written */
     int save_failed;        /* a finished run (leader) or a checkpoint could not be written */
@@ -912,6 +912,7 @@ static int train_one(sweep_group *g, int idx)
     run_record r;
     double t0 = mtl_now();
     int rc = train_run(&tc, d, &g->dist, &r, &err);
+    if (rc != TRAIN_STOPPED) g->done++; /* failed or not, its time is the group's pace */
     if (rc == TRAIN_STOPPED) {
         g->stopped = 1;
         if (g->leader && !j->quiet) {
@@ -948,7 +949,6 @@ static int train_one(sweep_group *g, int idx)
             remove(ckpt);
         }
     }
-    g->done++;
     if (g->leader && !j->quiet) {
         char eta[32];
         int np = j->n_pending;

@@ -111,7 +111,7 @@ typedef struct {
     int epoch;
 } train_batch;
 
-/* The order of epoch `epoch`'s windows 0..n) in a run with seed `seed`, into perm: a
+/* The order of epoch `epoch`'s windows [0..n) in a run with seed `seed`, into perm: a
  * Fisher-Yates shuffle drawn from the counter-based generator, the same on every rank. */
 void train_shuffle(int *perm, int n, uint64_t seed, int epoch);
 

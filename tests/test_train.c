@@ -360,6 +360,30 @@ Test(sweep, plan_expansion_order_and_stable_ids)
     free(it);
 }
 
+/* An epoch's order: a permutation of the windows, fixed by (seed, epoch), another for
+ * another epoch or seed. */
+Test(train, shuffle_is_a_permutation_fixed_by_seed_and_epoch)
+{
+    enum { N = 1000 };
+    static int a[N], b[N], c[N], d[N], seen[N];
+    train_shuffle(a, N, 7, 3);
+    train_shuffle(b, N, 7, 3);
+    train_shuffle(c, N, 7, 4);
+    train_shuffle(d, N, 8, 3);
+    int moved = 0, same_c = 0, same_d = 0;
+    for (int i = 0; i < N; i++) {
+        cr_assert(a[i] >= 0 && a[i] < N);
+        cr_assert_eq(seen[a[i]]++, 0, "window %d twice", a[i]);
+        cr_assert_eq(a[i], b[i]);
+        moved += a[i] != i, same_c += a[i] == c[i], same_d += a[i] == d[i];
+    }
+    cr_assert_gt(moved, N - 20, "%d of %d windows moved", moved, N);
+    cr_assert_lt(same_c, 20, "epochs 3 and 4 agree at %d places", same_c);
+    cr_assert_lt(same_d, 20, "seeds 7 and 8 agree at %d places", same_d);
+    train_shuffle(a, 1, 7, 3);
+    cr_assert_eq(a[0], 0);
+}
+
 /* The ETA a group prints: its own time per run, for the rounds of runs left to the groups. */
 Test(sweep, eta_counts_every_group_and_whole_rounds)
 {
