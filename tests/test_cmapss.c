@@ -184,10 +184,12 @@ Test(cmapss, a_data_folder_too_long_for_its_file_names_is_named_not_cut)
     static char cmd[PATH_MAX + 256];
     snprintf(cmd, sizeof cmd, "%s data verify %s >/dev/null 2>&1", MTL_BIN, dir);
     cr_assert_eq(th_system(cmd), 2);
-    snprintf(cmd, sizeof cmd, "%s sweep --dry-run --data %s 2>&1 | grep -q 'mtlbench sweep: data folder ddd'", MTL_BIN,
-             dir);
+    /* (sweep starts MPI, whose allocations a sanitizer build would report as leaks) */
+    snprintf(cmd, sizeof cmd,
+             "ASAN_OPTIONS=detect_leaks=0 %s sweep --dry-run --data %s 2>&1 | grep -q 'mtlbench sweep: data folder ddd'",
+             MTL_BIN, dir);
     cr_assert_eq(th_system(cmd), 0);
-    snprintf(cmd, sizeof cmd, "%s sweep --dry-run --data %s >/dev/null 2>&1", MTL_BIN, dir);
+    snprintf(cmd, sizeof cmd, "ASAN_OPTIONS=detect_leaks=0 %s sweep --dry-run --data %s >/dev/null 2>&1", MTL_BIN, dir);
     cr_assert_eq(th_system(cmd), 2);
     /* one character shorter fits: the file is looked for, and missing */
     dir[too_long - 1] = '\0';
