@@ -760,8 +760,8 @@ void sweep_estimate(const sweep_job *j)
 }
 
 /* The time left after `elapsed` seconds in which this group finished `done` runs, with
- * `left` runs handed out after this one and `groups` groups training side by side: each
- * of them takes this group's time per run. */
+ * `left` runs not yet handed out and `groups` groups training side by side: each of them
+ * takes this group's time per run. */
 double sweep_eta(double elapsed, int done, int groups, int left)
 {
     if (done < 1 || left < 1) return 0;
@@ -780,6 +780,9 @@ typedef struct {
                                could not be written */
     int save_failed;        /* a finished run (leader) or a checkpoint could not be written */
     int notice;             /* leader: rank 0's TAG_STOP notice was received */
+    run_record last;        /* leader: the run it finished last, its lines not printed yet */
+    int has_last, last_idx; /* ... and its index among the pending runs */
+    double last_secs;       /* ... and its wall time */
 } sweep_group;
 
 /* Receives rank 0's stop notice (a leader other than rank 0); with wait unset, only when
@@ -949,20 +952,47 @@ static int train_one(sweep_group *g, int idx)
             remove(ckpt);
         }
     }
-    if (g->leader && !j->quiet) {
-        char eta[32];
+    if (!g->leader) {
+        run_record_free(&r);
+        return status;
+    }
+    /* its lines wait for the next index, which tells how many runs are left (say_finished) */
+    g->last = r;
+    g->has_last = 1;
+    g->last_idx = idx;
+    g->last_secs = mtl_now() - t0;
+    return status;
+}
+
+/* The leader's lines of the run it finished last, once next_run has given it `next`: the
+ * progress line, with the ETA of the runs not yet handed out (next and those after it, in
+ * rounds of the groups), and the result line. Frees the run. */
+static void say_finished(sweep_group *g, int next)
+{
+    if (!g->has_last) return;
+    const sweep_job *j = g->job;
+    const run_record *r = &g->last;
+    if (!j->quiet) {
+        char eta[48] = "-", pace[32];
+        double el = mtl_now() - j->t_start;
         int np = j->n_pending;
-        mtl_fmt_duration(sweep_eta(mtl_now() - j->t_start, g->done, g->groups, np - idx - 1), eta, sizeof eta);
+        if (next >= 0) {
+            mtl_fmt_duration(sweep_eta(el, g->done, g->groups, np - next), eta, sizeof eta);
+        } else if (next == NO_RUN_LEFT) { /* none to hand out: at most the other groups' runs in flight */
+            mtl_fmt_duration(g->done > 0 ? el / g->done : 0, pace, sizeof pace);
+            snprintf(eta, sizeof eta, g->groups > 1 ? "≤ %s" : "0s", pace);
+        }
         char resumed[48] = "";
-        if (r.resumed_from_epoch > 0) snprintf(resumed, sizeof resumed, "  resumed from epoch %d", r.resumed_from_epoch);
+        if (r->resumed_from_epoch > 0)
+            snprintf(resumed, sizeof resumed, "  resumed from epoch %d", r->resumed_from_epoch);
         printf("[%*d/%d] %-5s %-10s seed %-3ld %-8s RMSE %6.2f  score %8.1f  acc %.3f  F1 %.3f  %6.1fs  group %d  ETA %s%s\n",
-               np >= 100 ? 3 : 2, idx + 1, np, it->subset, it->method, it->seed, r.status, r.rmse, r.score, r.acc,
-               r.f1, mtl_now() - t0, g->group, eta, resumed);
+               np >= 100 ? 3 : 2, g->last_idx + 1, np, r->subset, r->method, r->seed, r->status, r->rmse, r->score,
+               r->acc, r->f1, g->last_secs, g->group, eta, resumed);
         fflush(stdout);
     }
-    if (g->leader && !j->no_result_line) cli_print_result_line(&r, stdout);
-    run_record_free(&r);
-    return status;
+    if (!j->no_result_line) cli_print_result_line(r, stdout);
+    run_record_free(&g->last);
+    g->has_last = 0;
 }
 
 int sweep_run(sweep_job *j)
@@ -991,7 +1021,10 @@ int sweep_run(sweep_job *j)
     for (int k = 0; k < groups; k++) notice[k] = MPI_REQUEST_NULL;
     g.disp.finished = finished;
     g.disp.notice = notice;
-    for (int idx; (idx = next_run(&g)) >= 0;) {
+    for (;;) {
+        int idx = next_run(&g);
+        say_finished(&g, idx);
+        if (idx < 0) break;
         int st = train_one(&g, idx);
         if (st > status) status = st;
     }

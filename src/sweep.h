@@ -82,9 +82,10 @@ void sweep_estimate(const sweep_job *j);
  * status of all ranks: 0, 1 (a run failed), 2 (data or a file; always 2 after a failed
  * write), CLI_INTERRUPTED (stopped, resumable). */
 int sweep_run(sweep_job *j);
-/* The ETA a group prints when it finishes a run: `elapsed` seconds since the sweep started,
- * in which it finished `done` runs; `left` runs are handed out after that one, to `groups`
- * groups training side by side, each at this group's pace (whole rounds of runs). */
+/* The ETA a group prints when it finishes a run and is handed the next: `elapsed` seconds
+ * since the sweep started, in which it finished `done` runs; `left` runs are not handed out
+ * yet (the next among them), for `groups` groups training side by side, each at this
+ * group's pace: whole rounds of runs. (Runs in flight on other groups overlap them.) */
 double sweep_eta(double elapsed, int done, int groups, int left);
 /* Rank 0 merges OUT/runs into OUT/sweep.h5 and prints the report (unless quiet); after a
  * failed write (save_failed) it does neither, the error has been said. Returns the final
