@@ -2302,10 +2302,9 @@ static int emit_summary(doc *d, const method_row *rows, int nrows, const section
 {
     const run_record *first = rows[secs[g[0]].a].runs[0];
     int mark = secs[g[0]].has_val;
-    char head[1200];
-    snprintf(head, sizeof head, "Summary · model %s · protocol %s", first->model, first->protocol);
-    setup_distinction(rows, nrows, first, KEY_TRAINING, " · ", 1, head, sizeof head);
-    int len = (int)strlen(head);
+    char head[1200], distinct[160] = "";
+    setup_distinction(rows, nrows, first, KEY_TRAINING, " · ", 1, distinct, sizeof distinct);
+    int len = snprintf(head, sizeof head, "Summary · model %s · protocol %s%s", first->model, first->protocol, distinct);
     len += snprintf(head + len, sizeof head - (size_t)len, " · subsets");
     for (int k = 0; k < ng && len < (int)sizeof head; k++) {
         char col[96];
@@ -2353,10 +2352,9 @@ static int emit_summary(doc *d, const method_row *rows, int nrows, const section
             rc = -1;
         } else {
             for (int i = 0; i < q.k; i++) labels[i] = e[q.ranked[i]].label, rk[i] = q.rank_blk[q.ranked[i]];
-            char setup[224], title[400], tag[224], name[320];
-            snprintf(setup, sizeof setup, "%s %s", first->model, first->protocol);
-            setup_distinction(rows, nrows, first, KEY_TRAINING, " · ", 1, setup, sizeof setup);
-            snprintf(title, sizeof title, "%s: mean ranks over %d blocks (subset, seed), %s", setup, q.nb,
+            char title[400], tag[224], name[320];
+            snprintf(title, sizeof title, "%s %s%s: mean ranks over %d blocks (subset, seed), %s", first->model,
+                     first->protocol, distinct, q.nb,
                      isfinite(q.cd) ? "Nemenyi CD at α = 0.05" : "no CD beyond 20 methods");
             snprintf(tag, sizeof tag, "%s_%s", first->model, first->protocol);
             setup_distinction(rows, nrows, first, KEY_TRAINING, "_", 0, tag, sizeof tag);

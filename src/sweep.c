@@ -979,7 +979,7 @@ static void say_finished(sweep_group *g, int next)
         if (next >= 0) {
             mtl_fmt_duration(sweep_eta(el, g->done, g->groups, np - next), eta, sizeof eta);
         } else if (next == NO_RUN_LEFT) { /* none to hand out: at most the other groups' runs in flight */
-            mtl_fmt_duration(g->done > 0 ? el / g->done : 0, pace, sizeof pace);
+            mtl_fmt_duration(el / g->done, pace, sizeof pace); /* done >= 1: it counts the last run */
             snprintf(eta, sizeof eta, g->groups > 1 ? "≤ %s" : "0s", pace);
         }
         char resumed[48] = "";
