@@ -463,14 +463,17 @@ int sweep_make_plan(sweep_job *j, int bad)
     return 0;
 }
 
-/* The run id of every item of the plan, from its configuration and its subset's data. */
+/* The run id of every item of the plan, from its configuration and its subset's data (each
+ * subset's digest computed once: it reads every value of the files). */
 static void assign_run_ids(sweep_job *j)
 {
+    uint64_t set_digest[sizeof j->sets / sizeof j->sets[0]];
+    for (int k = 0; k < j->n_sets; k++) set_digest[k] = cmapss_set_digest(&j->sets[k]);
     for (int i = 0; i < j->n; i++) {
         sweep_item *x = &j->plan[i];
         uint64_t digest = 0;
         for (int k = 0; k < j->n_sets; k++)
-            if (strcmp(j->sets[k].subset, x->subset) == 0) digest = cmapss_set_digest(&j->sets[k]);
+            if (strcmp(j->sets[k].subset, x->subset) == 0) digest = set_digest[k];
         train_config tc = j->o.base;
         weighting_parse_in(j->o.registry, x->method, &tc.method, NULL);
         tc.seed = x->seed;
