@@ -170,15 +170,22 @@ echo "$(sinfo -V): one node $host with $ncpu CPUs, ports $port/$((port + 1)), in
 
 work=$tmp/work
 job_id='' job_rc='' job_log=''
-# wait_job ID: waits until job ID has left the queue (requeues included), at most 800 s, and
-# prints its exit status. (sbatch --wait would do, but its polls grow to 10 s apart, and most
-# of these jobs take a few seconds.)
-wait_job() {
-  local code
-  for _ in $(seq 1 1600); do
-    [ -z "$(squeue -h -j "$1" -o %i 2>/dev/null)" ] && break
+# left_queue IDS SECONDS: waits until the jobs IDS (comma-separated) have left the queue,
+# requeues included, polling every 0.5 s; status 1 if they are still there after SECONDS.
+# (sbatch --wait would do for one job, but its polls grow to 10 s apart, and most of these
+# jobs take a few seconds.)
+left_queue() {
+  for _ in $(seq 1 $(($2 * 2))); do
+    [ -z "$(squeue -h -j "$1" -o %i 2>/dev/null)" ] && return 0
     sleep 0.5
   done
+  return 1
+}
+# wait_job ID: waits for job ID to leave the queue, at most 800 s, and prints its exit status
+# (124 if it is still queued or running then, as timeout(1) says).
+wait_job() {
+  local code
+  left_queue "$1" 800 || { echo 124; return; }
   code=$(scontrol show -o job "$1" 2>/dev/null | sed -n 's/.* ExitCode=\([0-9]*\):\([0-9]*\).*/\1 \2/p')
   case $code in
     '') echo 255 ;;                            # no record of the job
@@ -315,10 +322,7 @@ for _ in $(seq 1 240); do
   sleep 0.5
 done
 [ -n "$next" ] || { sed 's/^/    | /' "$log"; fail "resubmission: job $first did not submit the next round"; }
-for _ in $(seq 1 600); do
-  [ -z "$(squeue -h -j "$first,$next" -o %i 2>/dev/null)" ] && break
-  sleep 0.5
-done
+left_queue "$first,$next" 300 || : # the states below say what is wrong
 state() { scontrol show -o job "$1" | sed -n 's/.*\(JobState=[A-Z_]*\) .* \(ExitCode=[0-9:]*\) .*/\1 \2/p'; }
 echo "=== resubmission: job $first ($(state "$first")), then job $next ($(state "$next"))"
 sed 's/^/    | /' "$log"
