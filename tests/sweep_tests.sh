@@ -91,7 +91,7 @@ signals)
   # the build; a small generated fleet keeps the sanitizer build quick.
   "$gen" --out "$tmp/data" --subset FD001 --regimes 1 --train-units 12 --test-units 5 --min-cycles 45 \
     --max-cycles 60 --seed 1 >/dev/null || fail "gencmapss failed"
-  args=(sweep --data "$tmp/data" --model cnn1d --subsets FD001 --methods "uw,uw-so:2" --seeds "1,2" --epochs 10
+  args=(sweep --data "$tmp/data" --model cnn1d --subsets FD001 --methods "uw,uw-so:2" --seeds "1,2" --epochs 20
         --deterministic --out "$tmp/out")
   mpi -np 2 "$bin" "${args[@]/$tmp\/out/$tmp/ref}" --quiet >"$tmp/ref.log" 2>&1 || { cat "$tmp/ref.log"; fail "reference sweep failed"; }
   ranks() { pgrep -f -- "^$bin sweep .*--out $tmp/out"; }
